@@ -24,6 +24,7 @@ run: $(STAMP)
 	$(BIN)/roster kpis $(SAMPLE) $(OUT)
 
 test: $(STAMP)
+	./scripts/sysdeps.sh
 	$(BIN)/python -m pytest -n 2 tests
 
 lint: $(STAMP)
