@@ -70,12 +70,10 @@ def _read(path: Path) -> list[dict[str, str]]:
         ) from exc
     users = data.get("users", []) if isinstance(data, dict) else None
     if not isinstance(users, list):
-        raise ValueError(f"{path}: the users file must hold {{\"users\": [...]}}.")
+        raise ValueError(f'{path}: the users file must hold {{"users": [...]}}.')
     for i, row in enumerate(users, start=1):
         if not isinstance(row, dict) or not {"name", "role", "password_hash"} <= set(row):
-            raise ValueError(
-                f"{path}: user {i} must have name, role and password_hash."
-            )
+            raise ValueError(f"{path}: user {i} must have name, role and password_hash.")
         if row["role"] not in ROLES:
             raise ValueError(
                 f"{path}: user {i} role is {row['role']!r}; it must be coordinator or manager."
@@ -99,9 +97,7 @@ def list_users(path: str | os.PathLike[str] | None = None) -> list[User]:
     return [User(row["name"], cast(Role, row["role"])) for row in _read(users_path(path))]
 
 
-def add_user(
-    path: str | os.PathLike[str] | None, name: str, password: str, role: str
-) -> User:
+def add_user(path: str | os.PathLike[str] | None, name: str, password: str, role: str) -> User:
     """Add a user, or replace the password and role of one with the same name.
 
     Raises ``ValueError`` for an empty name, a password shorter than 8 characters, or a role
