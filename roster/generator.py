@@ -1,0 +1,829 @@
+"""A realistic, seeded, deterministic synthetic caseload for a county.
+
+``generate(carers, children, seed, week_start, county)`` builds a week's ``Instance`` that a
+coordinator of a children's home-care provider would recognise:
+
+* **Where.** Carers and children live around the real towns of the county (``roster.towns``),
+  drawn in proportion to population, most within a mile or two of the centre and some out in the
+  villages (a wider, rural spread).
+* **Carers.** About 80 % women; ages 18-66 plus a few young workers of 16-17 (Working Time
+  Regulations limits apply to them, R10-R15); about 75 % drive with business insurance; about
+  10 % agency staff at a higher hourly cost. DBS: mostly enhanced with the children's barred list
+  check, many on the Update Service; some certificates over three years old without it (expired
+  for R1), a few expiring mid-week, and a few lower checks (new starters awaiting clearance).
+  Training: ``safeguarding_children`` for everyone (a few expire during the week) and a realistic
+  mix of medication, epilepsy rescue medication, PEG feeding, tracheostomy care, hoist moving and
+  handling, positive behaviour support and autism awareness. Availability follows the patterns
+  that providers actually staff with: full-time days, after-school part-time, morning-and-evening
+  split shifts, weekends, waking nights (``overnight_ok``), and flexible bank/agency staff; a few
+  carers have leave or sickness absences in the week.
+* **Children** aged 0-25 across the three specifications (generic home care, complex home care,
+  community support) and the commissioners of the county, each with a weekly *package*
+  (``roster.packages``): after-school sessions (Mon-Fri ~15:30-18:30), morning routines
+  (07:00-08:30), bedtime calls, weekend community outings (``trip_miles``, ``needs_driver``),
+  waking nights (22:00-07:00, complex care), 2:1 sessions (hoist transfers, behaviour that
+  challenges); gender required or preferred, home language and culture, a refused carer now and
+  then, the carers who served the child over the last four weeks (history) and a continuity
+  target (``max_carers_week``).
+* **Calibration.** About ten visits per carer-week, with demand near but below the supply of the
+  vetted workforce, so that a good roster covers nearly everything but not trivially.
+
+Everything random comes from one ``numpy.random.Generator(seed)``: the same arguments give an
+identical instance, in any process. No wall clock, no global random state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from roster.calendar import DAY_NAMES, bank_holidays_in_week
+from roster.model import (
+    Absence,
+    Availability,
+    Carer,
+    Child,
+    History,
+    Instance,
+    Settings,
+    Training,
+)
+from roster.packages import PackageRow, expand
+from roster.towns import Town, county_towns
+from roster.travel import great_circle_miles_matrix
+
+SIZES: dict[str, tuple[int, int]] = {
+    "S": (30, 52),
+    "M": (150, 260),
+    "L": (1000, 1730),
+    "XL": (5000, 8650),
+}
+"""Named sizes: (carers, children). About ten visits per carer-week."""
+
+COMPETENCIES: tuple[str, ...] = (
+    "safeguarding_children",
+    "medication_administration",
+    "epilepsy_rescue_medication",
+    "peg_feeding",
+    "tracheostomy_care",
+    "hoist_moving_handling",
+    "positive_behaviour_support",
+    "autism_awareness",
+)
+"""Competencies the generator uses (the first is the contract's mandatory training)."""
+
+WEEKDAYS: tuple[str, ...] = DAY_NAMES[:5]
+MILES_PER_DEGREE_LAT = 69.05
+T = TypeVar("T")
+
+# ---- names (common British first names and surnames, combined at random: fictional) ----
+_FEMALE = (
+    "Amelia", "Olivia", "Emily", "Sophie", "Jessica", "Charlotte", "Hannah", "Lucy", "Chloe",
+    "Megan", "Rebecca", "Laura", "Sarah", "Claire", "Emma", "Gemma", "Rachel", "Nicola", "Kerry",
+    "Joanne", "Michelle", "Karen", "Julie", "Tracey", "Donna", "Kelly", "Natalie", "Zoe", "Abigail",
+    "Holly", "Bethany", "Jade", "Leanne", "Stacey", "Danielle", "Amy", "Katie", "Lauren", "Ellie",
+    "Agnieszka", "Katarzyna", "Aleksandra", "Ioana", "Andreea", "Ana", "Priya", "Aisha", "Fatima",
+    "Samina", "Nusrat", "Grace", "Mary", "Chiamaka", "Blessing", "Ruta", "Jurgita",
+)
+_MALE = (
+    "James", "Oliver", "Jack", "Harry", "Thomas", "Daniel", "Matthew", "Luke", "Ben", "Adam",
+    "Ryan", "Liam", "Callum", "Craig", "Darren", "Lee", "Mark", "Paul", "Steven", "Gary", "Wayne",
+    "Jamie", "Connor", "Kieran", "Sam", "Joe", "Tom", "Piotr", "Tomasz", "Andrei", "Bogdan",
+    "Imran", "Bilal", "Hamza", "Rahul", "Tunde", "Samuel", "Joao", "Tiago", "Darius", "Mantas",
+)
+_CHILD_F = (
+    "Ava", "Isla", "Mia", "Poppy", "Ivy", "Freya", "Lily", "Evie", "Rosie", "Grace", "Sienna",
+    "Willow", "Daisy", "Phoebe", "Florence", "Maisie", "Erin", "Millie", "Ruby", "Esme", "Zara",
+    "Maja", "Zuzanna", "Amira", "Hafsa", "Eliza", "Harriet", "Matilda", "Layla", "Aria",
+)
+_CHILD_M = (
+    "Noah", "Leo", "Oscar", "Arthur", "Muhammad", "George", "Theo", "Freddie", "Archie", "Alfie",
+    "Henry", "Charlie", "Finley", "Jacob", "Teddy", "Reggie", "Tommy", "Max", "Ethan", "Harrison",
+    "Jayden", "Riley", "Logan", "Kacper", "Jakub", "Ibrahim", "Yusuf", "Rory", "Toby", "Elliot",
+)
+_X = ("Alex", "Sam", "Charlie", "Jordan", "Robin", "Jesse")
+_SURNAMES = (
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson",
+    "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson",
+    "Clarke", "Harris", "Lewis", "Martin", "Cooper", "Hill", "Ward", "Morris", "Moore", "Clark",
+    "Baker", "Harrison", "Morgan", "Allen", "James", "Scott", "Phillips", "Watson", "Davis",
+    "Parker", "Price", "Bennett", "Young", "Griffiths", "Mitchell", "Kelly", "Cook", "Carter",
+    "Richardson", "Bailey", "Collins", "Bell", "Shaw", "Murphy", "Miller", "Cox", "Richards",
+    "Khan", "Marshall", "Anderson", "Simpson", "Ellis", "Adams", "Singh", "Begum", "Wilkinson",
+    "Foster", "Chapman", "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali", "Hunt", "Hussain",
+    "Campbell", "Matthews", "Owen", "Palmer", "Holmes", "Mills", "Barnes", "Knight", "Lloyd",
+    "Butler", "Russell", "Barker", "Fisher", "Stevens", "Jenkins", "Dixon", "Fletcher", "Day",
+    "Kowalski", "Nowak", "Wisniewska", "Popescu", "Ionescu", "Silva", "Santos", "Patel", "Shah",
+    "Okafor", "Adeyemi", "Kazlauskas", "Hodges", "Pike", "Loveless", "Dimmer", "Symonds",
+)
+
+# (language, weight) of a second language for carers and the home language of some children.
+_LANGUAGES = (
+    ("Polish", 5), ("Urdu", 3), ("Romanian", 3), ("Portuguese", 2), ("Punjabi", 2),
+    ("Bengali", 1), ("Lithuanian", 2), ("British Sign Language", 2), ("Makaton", 3), ("Arabic", 1),
+)
+_CULTURES = (("Muslim", 4), ("Polish", 3), ("Sikh", 1), ("Gypsy, Roma and Traveller", 1), ("Hindu", 1))
+
+# Availability patterns: (name, weight, contracted hours range).
+_PATTERNS = (
+    ("full_time_days", 0.28, (35.0, 37.5)),
+    ("after_school", 0.22, (16.0, 22.5)),
+    ("split_shift", 0.12, (22.5, 30.0)),
+    ("weekends", 0.14, (12.0, 20.0)),
+    ("waking_nights", 0.12, (27.0, 36.0)),
+    ("flexible", 0.12, (20.0, 30.0)),
+)
+
+# Probability a (non-young) carer holds each optional competency, by availability pattern.
+_SKILL_P = {
+    "medication_administration": 0.65,
+    "epilepsy_rescue_medication": 0.45,
+    "peg_feeding": 0.32,
+    "tracheostomy_care": 0.10,
+    "hoist_moving_handling": 0.55,
+    "positive_behaviour_support": 0.38,
+    "autism_awareness": 0.60,
+}
+_NIGHT_BOOST = {"peg_feeding": 0.3, "tracheostomy_care": 0.2, "epilepsy_rescue_medication": 0.3}
+
+
+@dataclass(frozen=True)
+class GeneratedCaseload:
+    """A generated instance and the package rows its visits were expanded from."""
+
+    instance: Instance
+    packages: tuple[PackageRow, ...]
+
+
+# ---- small helpers ---------------------------------------------------------------------
+
+
+def _hhmm(minute: int) -> str:
+    minute %= 24 * 60
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _pick(rng: np.random.Generator, items: Sequence[T], weights: Sequence[float] | None = None) -> T:
+    if weights is None:
+        return items[int(rng.integers(len(items)))]
+    p = np.asarray(weights, dtype=float)
+    return items[int(rng.choice(len(items), p=p / p.sum()))]
+
+
+def _places(
+    rng: np.random.Generator, towns: Sequence[Town], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n homes around the towns, by population: (town index, lat, lon)."""
+    weights = np.array([t.weight for t in towns], dtype=float)
+    idx = rng.choice(len(towns), size=n, p=weights / weights.sum())
+    rural = rng.random(n) < 0.22
+    sigma = np.where(rural, 3.5, 0.9)  # miles
+    dy = rng.normal(0.0, 1.0, n) * sigma
+    dx = rng.normal(0.0, 1.0, n) * sigma
+    lat0 = np.array([t.lat for t in towns])[idx]
+    lon0 = np.array([t.lon for t in towns])[idx]
+    lat = lat0 + dy / MILES_PER_DEGREE_LAT
+    lon = lon0 + dx / (MILES_PER_DEGREE_LAT * np.cos(np.radians(lat0)))
+    return idx, np.round(lat, 5), np.round(lon, 5)
+
+
+def _birth_date(rng: np.random.Generator, on: date, age: int) -> date:
+    """A date of birth giving whole-years ``age`` on ``on``."""
+    days_into = int(rng.integers(0, 365))
+    born = date(on.year - age - 1, on.month, min(on.day, 28)) + timedelta(days=days_into + 1)
+    return born
+
+
+# ---- carers ------------------------------------------------------------------------------
+
+
+@dataclass
+class _CarerDraft:
+    carer: Carer
+    pattern: str
+    town: int
+
+
+def _carer_availability(
+    rng: np.random.Generator, carer_id: str, pattern: str, young: bool
+) -> list[Availability]:
+    rows: list[Availability] = []
+
+    def add(day: str, start: int, end: int) -> None:
+        rows.append(Availability(carer_id, day, _hhmm(start), _hhmm(end)))
+
+    shift = int(rng.integers(-2, 3)) * 15
+    if pattern == "full_time_days":
+        days = list(WEEKDAYS)
+        if rng.random() < 0.3:  # works one weekend day instead of a weekday
+            days.remove(_pick(rng, WEEKDAYS))
+            days.append(_pick(rng, ("Sat", "Sun")))
+        for d in DAY_NAMES:
+            if d in days:
+                add(d, 7 * 60 + shift, 19 * 60 + shift)
+    elif pattern == "after_school":
+        for d in WEEKDAYS:
+            add(d, 14 * 60 + 30 + shift, 21 * 60 + shift)
+        if rng.random() < 0.35:
+            add(_pick(rng, ("Sat", "Sun")), 9 * 60, 17 * 60)
+    elif pattern == "split_shift":
+        for d in WEEKDAYS:
+            add(d, 6 * 60 + 30, 9 * 60 + 30)
+            add(d, 15 * 60 + shift, 20 * 60 + 30)
+        if rng.random() < 0.4:
+            add("Sat", 8 * 60, 16 * 60)
+    elif pattern == "weekends":
+        add("Fri", 15 * 60, 21 * 60 + 30)
+        add("Sat", 7 * 60 + 30 + shift, 20 * 60 + 30)
+        add("Sun", 7 * 60 + 30 + shift, 20 * 60 + 30)
+    elif pattern == "waking_nights":
+        nights = sorted(
+            rng.choice(7, size=int(rng.integers(3, 5)), replace=False).tolist()
+        )
+        for n in nights:
+            add(DAY_NAMES[n], 21 * 60 + 30, 7 * 60 + 30)
+        if rng.random() < 0.3:  # also picks up the odd weekend day
+            add(_pick(rng, ("Sat", "Sun")), 9 * 60, 15 * 60)
+    else:  # flexible (bank) and agency: most days, long windows
+        days = sorted(rng.choice(7, size=int(rng.integers(4, 7)), replace=False).tolist())
+        late = 23 * 60 if (rng.random() < 0.3 and not young) else 21 * 60 + 30
+        for n in days:
+            add(DAY_NAMES[int(n)], 7 * 60 + shift, late)
+    return rows
+
+
+def _make_carers(
+    rng: np.random.Generator, n: int, towns: Sequence[Town], week: date
+) -> tuple[list[_CarerDraft], list[Training], list[Availability], list[Absence]]:
+    width = max(4, len(str(n)))
+    town_idx, lat, lon = _places(rng, towns, n)
+    gender = rng.choice(np.array(["F", "M", "X"]), size=n, p=[0.80, 0.19, 0.01])
+    young = rng.random(n) < 0.025
+    agency = (~young) & (rng.random(n) < 0.10)
+    pat_names = [p[0] for p in _PATTERNS]
+    pat_w = np.array([p[1] for p in _PATTERNS])
+    pattern_idx = rng.choice(len(_PATTERNS), size=n, p=pat_w / pat_w.sum())
+    drafts: list[_CarerDraft] = []
+    training: list[Training] = []
+    availability: list[Availability] = []
+    absences: list[Absence] = []
+    mid_week = week + timedelta(days=3)
+    for i in range(n):
+        cid = f"K{i + 1:0{width}d}"
+        g = str(gender[i])
+        first = _pick(rng, _FEMALE if g == "F" else _MALE if g == "M" else _X)
+        name = f"{first} {_pick(rng, _SURNAMES)}"
+        if young[i]:
+            age = int(rng.integers(16, 18))
+            pattern = _pick(rng, ("after_school", "weekends"))
+        else:
+            age = int(np.clip(rng.normal(40, 12), 18, 66))
+            pattern = "flexible" if agency[i] else pat_names[int(pattern_idx[i])]
+        dob = _birth_date(rng, week, age)
+        drives = bool(rng.random() < (0.25 if young[i] else 0.78))
+        # DBS (R1): enhanced + children's barred list for nearly everyone.
+        r = rng.random()
+        dbs = (
+            "enhanced_barred_children" if r < 0.965
+            else "enhanced" if r < 0.98
+            else "standard" if r < 0.99
+            else "basic"
+        )
+        update = bool(rng.random() < (0.0 if young[i] else 0.62))
+        if update:
+            issued = week - timedelta(days=int(rng.integers(30, 365 * 8)))
+        else:
+            r = rng.random()
+            if r < 0.04:  # over three years old: lapsed
+                issued = week - timedelta(days=int(rng.integers(365 * 3 + 10, 365 * 5)))
+            elif r < 0.06:  # turns three years old during this week
+                issued = week + timedelta(days=int(rng.integers(1, 6))) - timedelta(days=365 * 3 + 1)
+                issued = date(issued.year, issued.month, issued.day)
+            else:
+                issued = week - timedelta(days=int(rng.integers(14, 365 * 3 - 30)))
+        languages = ["English"]
+        if rng.random() < 0.14:
+            languages.append(_pick(rng, [x[0] for x in _LANGUAGES], [x[1] for x in _LANGUAGES]))
+        culture = ""
+        if rng.random() < 0.08:
+            culture = _pick(rng, [x[0] for x in _CULTURES], [x[1] for x in _CULTURES])
+        lo, hi = dict((p[0], p[2]) for p in _PATTERNS)[pattern]
+        contracted = 0.0 if agency[i] else round(float(rng.uniform(lo, hi)) * 2) / 2
+        if young[i]:
+            contracted = min(contracted, 16.0)
+        overnight_ok = pattern == "waking_nights" or (
+            not young[i] and rng.random() < 0.12
+        )
+        max_hours: float | None = None
+        if not young[i] and not agency[i] and rng.random() < 0.2:
+            max_hours = float(max(contracted + 8, 24))
+        cost = (
+            round(float(rng.uniform(24.0, 32.0)), 2) if agency[i]
+            else round(float(rng.uniform(12.71, 15.5)) + (1.0 if pattern == "waking_nights" else 0), 2)
+        )
+        drafts.append(
+            _CarerDraft(
+                Carer(
+                    carer_id=cid,
+                    name=name,
+                    gender=g,  # type: ignore[arg-type]
+                    date_of_birth=dob,
+                    lat=float(lat[i]),
+                    lon=float(lon[i]),
+                    drives=drives,
+                    dbs_check=dbs,
+                    dbs_issued=issued,
+                    dbs_update_service=update,
+                    languages=tuple(languages),
+                    culture=culture,
+                    overnight_ok=bool(overnight_ok),
+                    max_week_hours=max_hours,
+                    contracted_hours=contracted,
+                    hourly_cost=cost,
+                    agency=bool(agency[i]),
+                ),
+                pattern,
+                int(town_idx[i]),
+            )
+        )
+        # Training (R2): mandatory safeguarding for all, a few expiring mid-week.
+        if rng.random() < 0.03:
+            expiry: date | None = week + timedelta(days=int(rng.integers(0, 6)))
+        else:
+            expiry = week + timedelta(days=int(rng.integers(20, 3 * 365)))
+        training.append(Training(cid, "safeguarding_children", expiry))
+        scale = 0.5 if young[i] else 1.0
+        for comp, p in _SKILL_P.items():
+            if young[i] and comp in ("tracheostomy_care", "peg_feeding"):
+                continue
+            p_held = p * scale + (_NIGHT_BOOST.get(comp, 0.0) if pattern == "waking_nights" else 0.0)
+            if rng.random() < p_held:
+                r = rng.random()
+                if r < 0.02:
+                    comp_expiry: date | None = week + timedelta(days=int(rng.integers(0, 6)))
+                elif r < 0.45:
+                    comp_expiry = None
+                else:
+                    comp_expiry = week + timedelta(days=int(rng.integers(14, 3 * 365)))
+                training.append(Training(cid, comp, comp_expiry))
+        availability.extend(_carer_availability(rng, cid, pattern, bool(young[i])))
+        r = rng.random()
+        if r < 0.03:  # annual leave: a few whole days
+            first_day = int(rng.integers(0, 6))
+            length = int(rng.integers(2, 6))
+            start = week + timedelta(days=first_day)
+            end = min(start + timedelta(days=length), week + timedelta(days=7))
+            absences.append(Absence(cid, _midnight(start), _midnight(end)))
+        elif r < 0.05:  # off sick one day
+            day = week + timedelta(days=int(rng.integers(0, 7)))
+            absences.append(Absence(cid, _midnight(day), _midnight(day + timedelta(days=1))))
+    del mid_week
+    return drafts, training, availability, absences
+
+
+def _midnight(day: date):
+    from datetime import datetime, time
+
+    return datetime.combine(day, time(0, 0))
+
+
+# ---- children and packages ---------------------------------------------------------------
+
+
+def _row(
+    child_id: str,
+    day: str,
+    start: int,
+    duration: int,
+    flex: int = 15,
+    carers: int = 1,
+    kind: str = "home",
+    needs_driver: bool = False,
+    trip: float = 0.0,
+    comps: Sequence[str] = (),
+    bank: bool = False,
+) -> PackageRow:
+    return PackageRow(
+        child_id=child_id,
+        day=day,
+        start=_hhmm(start),
+        duration_min=duration,
+        flex_min=flex,
+        carers=carers,
+        kind=kind,
+        needs_driver=needs_driver,
+        trip_miles=trip,
+        competencies=tuple(comps),
+        deliver_on_bank_holiday=bank,
+    )
+
+
+def _days(rng: np.random.Generator, pool: Sequence[str], k: int) -> list[str]:
+    chosen = rng.choice(len(pool), size=min(k, len(pool)), replace=False)
+    return [pool[i] for i in sorted(chosen.tolist())]
+
+
+def _child_package(
+    rng: np.random.Generator, child_id: str, spec: str, age: int, bank: bool
+) -> list[PackageRow]:
+    """A child's weekly sessions, by specification and age."""
+    rows: list[PackageRow] = []
+    r = rng.random
+    if spec == "complex_home_care":
+        comps = ["medication_administration"] if r() < 0.85 else []
+        if r() < 0.5:
+            comps.append("epilepsy_rescue_medication")
+        if r() < 0.45:
+            comps.append("peg_feeding")
+        if r() < 0.10:
+            comps.append("tracheostomy_care")
+        hoist = age >= 6 and r() < 0.45
+        if hoist:
+            comps.append("hoist_moving_handling")
+        comps = sorted(comps)
+        carers = 2 if hoist and r() < 0.6 else 1
+        if age < 5 or age >= 19:  # at home in the day: daytime respite
+            for d in _days(rng, WEEKDAYS, int(rng.integers(1, 3))):
+                rows.append(_row(child_id, d, int(_pick(rng, (570, 600, 780))), int(_pick(rng, (120, 180))), 30, carers, comps=comps, bank=bank))
+        else:
+            for d in _days(rng, WEEKDAYS, int(rng.integers(2, 5))):
+                rows.append(_row(child_id, d, int(_pick(rng, (930, 945, 960))), int(_pick(rng, (90, 120, 150))), 15, carers, comps=comps, bank=bank))
+        if r() < 0.55:  # waking nights, so the parents sleep
+            for d in _days(rng, DAY_NAMES, int(rng.integers(1, 4))):
+                rows.append(_row(child_id, d, 22 * 60, 540, 0, 1, comps=comps, bank=bank))
+        if r() < 0.4:
+            d = _pick(rng, ("Sat", "Sun"))
+            rows.append(_row(child_id, d, int(_pick(rng, (600, 780))), 180, 30, carers, comps=comps, bank=bank))
+        return rows
+    if spec == "community_support":
+        comps = []
+        if r() < 0.55:
+            comps.append("autism_awareness")
+        pbs = r() < 0.35
+        if pbs:
+            comps.append("positive_behaviour_support")
+        comps = sorted(comps)
+        pair = 2 if pbs and r() < 0.4 else 1
+        for d in _days(rng, ("Sat", "Sun"), int(_pick(rng, (1, 1, 2)))):
+            drive = r() < 0.7
+            trip = round(float(rng.uniform(3, 12)), 1) if drive else 0.0
+            rows.append(_row(child_id, d, int(_pick(rng, (600, 630, 780))), int(_pick(rng, (180, 240))), 30, pair, "community", drive, trip, comps, bank))
+        for d in _days(rng, WEEKDAYS, int(_pick(rng, (0, 1, 1, 2)))):
+            drive = r() < 0.5
+            trip = round(float(rng.uniform(2, 8)), 1) if drive else 0.0
+            start = 960 if age < 18 else int(_pick(rng, (600, 780)))
+            rows.append(_row(child_id, d, start, int(_pick(rng, (120, 150))), 15, pair, "community", drive, trip, comps, bank))
+        return rows
+    # generic home care
+    comps = []
+    if r() < 0.4:
+        comps.append("autism_awareness")
+    if r() < 0.3:
+        comps.append("medication_administration")
+    if r() < 0.12:
+        comps.append("epilepsy_rescue_medication")
+    hoist = age >= 8 and r() < 0.12
+    if hoist:
+        comps.append("hoist_moving_handling")
+    comps = sorted(comps)
+    pair = 2 if hoist else 1
+    if age >= 19:
+        for d in _days(rng, WEEKDAYS, int(rng.integers(2, 4))):
+            rows.append(_row(child_id, d, int(_pick(rng, (600, 660))), 180, 30, pair, comps=comps, bank=bank))
+        return rows
+    k = int(_pick(rng, (2, 2, 3, 3, 4, 5)))
+    for d in _days(rng, WEEKDAYS, k):
+        rows.append(_row(child_id, d, int(_pick(rng, (930, 945, 960, 990))), int(_pick(rng, (90, 120, 120, 150))), 15, pair, comps=comps, bank=bank))
+    if r() < 0.3:
+        for d in _days(rng, WEEKDAYS, int(rng.integers(3, 6))):
+            rows.append(_row(child_id, d, int(_pick(rng, (420, 435, 450))), int(_pick(rng, (60, 75, 90))), 15, 1, comps=comps, bank=bank))
+    if r() < 0.2:
+        for d in _days(rng, DAY_NAMES, int(rng.integers(2, 5))):
+            rows.append(_row(child_id, d, int(_pick(rng, (1140, 1170))), int(_pick(rng, (60, 90))), 15, pair, comps=comps, bank=bank))
+    if r() < 0.3:
+        d = _pick(rng, ("Sat", "Sun"))
+        rows.append(_row(child_id, d, int(_pick(rng, (600, 780))), int(_pick(rng, (150, 180))), 30, pair, comps=comps, bank=bank))
+    return rows
+
+
+def _make_children(
+    rng: np.random.Generator, n: int, towns: Sequence[Town], week: date
+) -> tuple[list[Child], list[list[PackageRow]]]:
+    width = max(4, len(str(n)))
+    town_idx, lat, lon = _places(rng, towns, n)
+    specs = rng.choice(
+        np.array(["generic_home_care", "complex_home_care", "community_support"]),
+        size=n,
+        p=[0.45, 0.25, 0.30],
+    )
+    children: list[Child] = []
+    packages: list[list[PackageRow]] = []
+    lang_names = [x[0] for x in _LANGUAGES if x[0] != "Makaton"]
+    lang_w = [x[1] for x in _LANGUAGES if x[0] != "Makaton"]
+    for i in range(n):
+        cid = f"C{i + 1:0{width}d}"
+        town = towns[int(town_idx[i])]
+        spec = str(specs[i])
+        dorset = town.council == "Dorset Council"
+        if spec == "community_support":
+            age = int(rng.integers(8, 18 if dorset else 26))
+        elif spec == "complex_home_care":
+            age = int(rng.integers(0, 18 if dorset else 26))
+        else:
+            age = int(rng.integers(4, 18)) if dorset or rng.random() < 0.9 else int(rng.integers(18, 26))
+        gender = "M" if rng.random() < 0.62 else "F"
+        commissioner = town.health if (spec == "complex_home_care" and age < 18 and rng.random() < 0.7) else town.council
+        gender_required = ""
+        if gender == "F" and age >= 10 and rng.random() < 0.35:
+            gender_required = "F"
+        elif gender == "M" and age >= 14 and rng.random() < 0.04:
+            gender_required = "M"
+        gender_preferred = ""
+        if not gender_required and rng.random() < 0.15:
+            gender_preferred = "F" if rng.random() < 0.75 else "M"
+        language = ""
+        if rng.random() < 0.07:
+            language = _pick(rng, lang_names, lang_w)
+        culture = ""
+        if rng.random() < 0.06:
+            culture = _pick(rng, [x[0] for x in _CULTURES], [x[1] for x in _CULTURES])
+        cap: float | None = None
+        if rng.random() < 0.03:
+            cap = float(_pick(rng, (25, 30)))
+        max_carers: int | None = None
+        r = rng.random()
+        if r < 0.25:
+            max_carers = int(_pick(rng, (2, 3)))
+        elif r < 0.35:
+            max_carers = 4
+        first = _pick(rng, _CHILD_F if gender == "F" else _CHILD_M)
+        children.append(
+            Child(
+                child_id=cid,
+                name=f"{first} {_pick(rng, _SURNAMES)}",
+                date_of_birth=_birth_date(rng, week, age),
+                lat=float(lat[i]),
+                lon=float(lon[i]),
+                commissioner=commissioner,
+                spec=spec,
+                gender_required=gender_required,
+                gender_preferred=gender_preferred,
+                language=language,
+                culture=culture,
+                excluded_carers=(),
+                mileage_cap_miles=cap,
+                max_carers_week=max_carers,
+            )
+        )
+        bank = commissioner == "Peterborough City Council" and rng.random() < 0.15
+        rows = _child_package(rng, cid, spec, age, bank)
+        if not rows:  # every child on the caseload has at least one session
+            rows = [_row(cid, "Sat", 600, 180, 30)]
+        packages.append(rows)
+    return children, packages
+
+
+# ---- history and refusals ----------------------------------------------------------------
+
+
+def _nearest(
+    child_lat: np.ndarray, child_lon: np.ndarray, carer_lat: np.ndarray, carer_lon: np.ndarray, k: int
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """For each child (in chunks): the indices of the k nearest carers and their miles, nearest first."""
+    k = min(k, len(carer_lat))
+    chunk = max(1, 2_000_000 // max(1, len(carer_lat)))
+    for lo in range(0, len(child_lat), chunk):
+        hi = min(lo + chunk, len(child_lat))
+        d = great_circle_miles_matrix(child_lat[lo:hi], child_lon[lo:hi], carer_lat, carer_lon)
+        part = np.argpartition(d, k - 1, axis=1)[:, :k]
+        pd = np.take_along_axis(d, part, axis=1)
+        order = np.argsort(pd, axis=1, kind="stable")
+        idx = np.take_along_axis(part, order, axis=1)
+        miles = np.take_along_axis(pd, order, axis=1)
+        for j in range(hi - lo):
+            yield lo + j, idx[j], miles[j]
+
+
+def _history_and_refusals(
+    rng: np.random.Generator,
+    carers: Sequence[Carer],
+    training: Sequence[Training],
+    children: list[Child],
+    packages: list[list[PackageRow]],
+) -> tuple[list[History], list[Child]]:
+    """Who served each child over the last four weeks, and a refused carer now and then."""
+    comp_bit = {c: 1 << i for i, c in enumerate(COMPETENCIES)}
+    held = np.zeros(len(carers), dtype=np.int64)
+    index = {c.carer_id: i for i, c in enumerate(carers)}
+    for t in training:
+        held[index[t.carer_id]] |= comp_bit.get(t.competency, 0)
+    vetted = np.array([c.dbs_check == "enhanced_barred_children" for c in carers])
+    gender = np.array([c.gender for c in carers])
+    lat = np.array([c.lat for c in carers])
+    lon = np.array([c.lon for c in carers])
+    clat = np.array([c.lat for c in children])
+    clon = np.array([c.lon for c in children])
+    history: list[History] = []
+    out = list(children)
+    for i, cand, miles in _nearest(clat, clon, lat, lon, 40):
+        child = children[i]
+        rows = packages[i]
+        need = 0
+        for row in rows:
+            for comp in row.competencies:
+                need |= comp_bit.get(comp, 0)
+        ok = vetted[cand] & ((held[cand] & need) == need) & (miles < 14)
+        if child.gender_required:
+            ok &= gender[cand] == child.gender_required
+        pool = cand[ok]
+        weekly_hours = sum(r.duration_min * r.carers for r in rows) / 60.0
+        served: list[int] = []
+        if len(pool) and rng.random() < 0.85:  # not a new referral: someone served them lately
+            k = min(len(pool), int(rng.integers(1, 4)) + (1 if weekly_hours > 12 else 0))
+            # the nearest few are likeliest to have served the child
+            p = 1.0 / (1.0 + np.arange(min(len(pool), 12)))
+            p /= p.sum()
+            served = rng.choice(pool[: len(p)], size=min(k, len(p)), replace=False, p=p).tolist()
+            shares = rng.dirichlet(np.ones(len(served)))
+            total = 4 * weekly_hours * float(rng.uniform(0.6, 1.0))
+            for j, s in zip(served, shares, strict=True):
+                history.append(History(child.child_id, carers[j].carer_id, round(float(total * s), 1)))
+        if rng.random() < 0.06:  # the family asked not to have a particular carer again
+            others = [int(j) for j in cand[:10] if int(j) not in served]
+            if others:
+                refused = carers[_pick(rng, others)].carer_id
+                out[i] = replace(child, excluded_carers=(refused,))
+    return history, out
+
+
+# ---- the public entry points ------------------------------------------------------------
+
+
+def generate_caseload(
+    carers: int,
+    children: int,
+    seed: int = 0,
+    week_start: date = date(2026, 11, 23),
+    county: str = "Dorset",
+    progress: Callable[[str], None] | None = None,
+) -> GeneratedCaseload:
+    """Generate an instance and the packages its visits come from. See ``generate``."""
+    if carers < 1 or children < 1:
+        raise ValueError(
+            f"carers is {carers} and children is {children}; both must be at least 1."
+        )
+    if week_start.weekday() != 0:
+        raise ValueError(
+            f"week_start is {week_start.isoformat()}, a {DAY_NAMES[week_start.weekday()]}; "
+            "it must be a Monday."
+        )
+    towns = county_towns(county)
+    step = progress or (lambda _stage: None)
+    rng = np.random.default_rng(seed)
+    carer_rng, child_rng, link_rng = (np.random.default_rng(s) for s in rng.spawn(3))
+    step("carers")
+    drafts, training, availability, absences = _make_carers(carer_rng, carers, towns, week_start)
+    carer_list = [d.carer for d in drafts]
+    step("children")
+    child_list, packages = _make_children(child_rng, children, towns, week_start)
+    step("history")
+    history, child_list = _history_and_refusals(link_rng, carer_list, training, child_list, packages)
+    step("visits")
+    holidays = bank_holidays_in_week(week_start)
+    rows = tuple(r for rs in packages for r in rs)
+    visits = expand(rows, child_list, week_start, holidays)
+    county_name = county_towns(county)[0].council.replace(" Council", "").replace(" City", "")
+    settings = Settings(
+        week_start=week_start,
+        name=f"Synthetic caseload, {county_name}: {carers} carers, {children} children (seed {seed})",
+        bank_holidays=holidays,
+        extra={"generator": {"county": county, "seed": seed, "carers": carers, "children": children}},
+    )
+    instance = Instance(
+        settings=settings,
+        carers=tuple(carer_list),
+        children=tuple(child_list),
+        visits=visits,
+        training=tuple(training),
+        availability=tuple(availability),
+        absences=tuple(absences),
+        history=tuple(history),
+    )
+    step("done")
+    return GeneratedCaseload(instance, rows)
+
+
+def generate(
+    carers: int,
+    children: int,
+    seed: int = 0,
+    week_start: date = date(2026, 11, 23),
+    county: str = "Dorset",
+    progress: Callable[[str], None] | None = None,
+) -> Instance:
+    """A realistic synthetic week for ``county``: ``carers`` carers and ``children`` children.
+
+    Deterministic: the same arguments give an identical instance. ``week_start`` must be a
+    Monday; its bank holidays are written into the settings and honoured by the packages.
+    ``county`` is ``Dorset``, ``Cambridgeshire`` (with Peterborough) or ``Milton Keynes``.
+    ``progress`` (optional) is called with the name of each stage as it starts.
+    """
+    return generate_caseload(carers, children, seed, week_start, county, progress).instance
+
+
+def size(name: str) -> tuple[int, int]:
+    """(carers, children) of a named size ``S``, ``M``, ``L`` or ``XL``."""
+    key = name.strip().upper()
+    if key not in SIZES:
+        raise ValueError(f"size is {name!r}; it must be one of {', '.join(SIZES)}.")
+    return SIZES[key]
+
+
+def generate_instance_folder(
+    out: str | Path,
+    carers: int,
+    children: int,
+    seed: int = 0,
+    week_start: date = date(2026, 11, 23),
+    county: str = "Dorset",
+    progress: bool = False,
+) -> Instance:
+    """Generate and write a contract folder at ``out`` (plus its ``packages.csv``)."""
+    from roster.io import write_instance
+    from roster.packages import PACKAGES_FILE, write_packages
+
+    bar = None
+    callback = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=5, desc="generate", unit="stage")
+
+        def callback(stage: str) -> None:
+            assert bar is not None
+            bar.set_postfix_str(stage)
+            if stage != "carers":
+                bar.update(1)
+
+    caseload = generate_caseload(carers, children, seed, week_start, county, callback)
+    if bar is not None:
+        bar.set_postfix_str("writing")
+    write_instance(caseload.instance, out)
+    write_packages(caseload.packages, Path(out) / PACKAGES_FILE)
+    if bar is not None:
+        bar.update(1)
+        bar.close()
+    return caseload.instance
+
+
+# ---- CLI ---------------------------------------------------------------------------------
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", help="folder to write the instance to")
+    parser.add_argument("--size", choices=list(SIZES), help="a named size (S, M, L, XL)")
+    parser.add_argument("--carers", type=int, help="number of carers")
+    parser.add_argument("--children", type=int, help="number of children")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--week", type=date.fromisoformat, default=date(2026, 11, 23),
+                        help="the Monday the week starts (default 2026-11-23)")
+    parser.add_argument("--county", default="Dorset",
+                        help="Dorset, Cambridgeshire (with Peterborough) or Milton Keynes")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    import sys
+
+    carers, children = (None, None)
+    if args.size:
+        carers, children = SIZES[args.size]
+    if args.carers is not None:
+        carers = args.carers
+    if args.children is not None:
+        children = args.children
+    if carers is None:
+        print("roster generate: give --size or --carers (and --children).", file=sys.stderr)
+        return 2
+    if children is None:
+        children = max(1, math.ceil(carers * SIZES["L"][1] / SIZES["L"][0]))
+    try:
+        instance = generate_instance_folder(
+            args.out, carers, children, args.seed, args.week, args.county,
+            progress=carers >= 500 and sys.stderr.isatty(),
+        )
+    except ValueError as exc:
+        print(f"roster generate: {exc}", file=sys.stderr)
+        return 2
+    slots = sum(v.carers for v in instance.visits)
+    print(
+        f"{len(instance.carers)} carers, {len(instance.children)} children, "
+        f"{len(instance.visits)} visits ({slots} carer slots) written to {args.out}"
+    )
+    return 0
