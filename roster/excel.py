@@ -1,0 +1,459 @@
+"""The instance (and the rota) as one Excel workbook, since coordinators live in Excel.
+
+A workbook holds a sheet per contract file: ``instance`` (key/value rows; lists ``;``-separated,
+``travel.road_factor`` and ``travel.speed_mph`` flattened), then ``carers``, ``training``,
+``availability``, ``absences``, ``children``, ``visits``, ``history`` and, when there is a supplied
+matrix, ``travel``. Each sheet's first row is the contract's header. Reading goes through the
+very same checks as the CSV folder (``roster.io.build_instance``), so a problem reads
+``visits sheet row 4 (V0003): duration_min is '-30'; ...``. In a workbook the row number is
+the sheet's own row number, as Excel shows it (the header is row 1), so a coordinator can go
+straight to it.
+
+Typed cells are welcome: Excel dates, times, numbers and TRUE/FALSE are turned back into the
+contract's text before parsing. ``write_rota_xlsx`` writes a rota the app can offer for
+download, and ``load_rota_xlsx`` reads it back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import zipfile
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from roster.atomic import atomic_write_bytes
+from roster.errors import Problem, raise_if_any
+from roster.io import (
+    INSTANCE_TABLES,
+    OPTIONAL_FILES,
+    ROTA_COLUMNS,
+    TRAVEL_COLUMNS,
+    UNASSIGNED_COLUMNS,
+    Sink,
+    Table,
+    _column_name,
+    _fmt_num,
+    instance_rows,
+    parse_rota_tables,
+    parse_travel,
+    rota_rows,
+    settings_to_json,
+    summary_of,
+)
+from roster.model import Instance, Rota
+
+SETTINGS_SHEET = "instance"
+LIST_KEYS = frozenset({"core_hours", "bank_holidays", "mandatory_training"})
+NUMBER_KEYS = frozenset(
+    {
+        "mileage_cap_miles", "return_home_gap_min", "dbs_max_age_years", "max_week_hours",
+        "daily_rest_hours", "weekly_rest_hours", "break_after_hours", "break_min",
+        "travel.road_factor", "travel.speed_mph",
+    }
+)  # fmt: skip
+KNOWN_KEYS = frozenset({"name", "week_start", "timezone", "travel"}) | LIST_KEYS | NUMBER_KEYS
+# Cells that hold a wall-clock date *and* time: a midnight must stay a time, not become a date.
+DATETIME_COLUMNS = frozenset({("absences", "start"), ("absences", "end")})
+DATE_COLUMNS = frozenset(
+    {
+        ("carers", "date_of_birth"), ("carers", "dbs_issued"), ("training", "expires"),
+        ("children", "date_of_birth"), ("visits", "date"),
+    }
+)  # fmt: skip
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any, sheet: str, column: str) -> str:
+    """An openpyxl cell value as the contract's text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _fmt_num(value) if math.isfinite(value) else str(value)
+    if isinstance(value, datetime):
+        if (sheet, column) in DATETIME_COLUMNS:
+            return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M") if value.second == 0 else value.strftime("%H:%M:%S")
+    if isinstance(value, timedelta):  # a time typed past 24:00 or a duration
+        minutes = int(value.total_seconds() // 60)
+        if 0 <= minutes <= 24 * 60:
+            return f"{minutes // 60:02d}:{minutes % 60:02d}"
+        return str(value)
+    return str(value).strip()
+
+
+def _open_workbook(path: Path, sink: Sink) -> Any:
+    from openpyxl import load_workbook
+
+    if not path.exists():
+        raise FileNotFoundError(2, "No such workbook", str(path))
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        sink.add(
+            Problem(
+                path.name, None, None, None, None,
+                f"it cannot be read as an Excel .xlsx workbook ({type(exc).__name__}).",
+            )
+        )  # fmt: skip
+        return None
+
+
+def _sheet_names(book: Any) -> dict[str, str]:
+    return {name.strip().lower(): name for name in book.sheetnames}
+
+
+def _sheet_table(book: Any, name: str, real_name: str) -> Table:
+    """A sheet as a ``Table``; the row numbers are the sheet's own (header = row 1)."""
+    sheet = book[real_name]
+    label = f"{name} sheet"
+    rows_iter = sheet.iter_rows(values_only=True)
+    header_cells = next(rows_iter, None) or ()
+    columns = tuple(_column_name(_cell_text(h, name, "")) for h in header_cells)
+    rows: list[dict[str, str]] = []
+    numbers: list[int] = []
+    for number, cells in enumerate(rows_iter, start=2):
+        texts = [_cell_text(c, name, col) for c, col in zip(cells, columns, strict=False)]
+        if not any(texts):
+            continue
+        row: dict[str, str] = {}
+        for col, text in zip(columns, texts, strict=False):
+            if col and col not in row:
+                row[col] = text
+        rows.append(row)
+        numbers.append(number)
+    return Table(label, tuple(c for c in columns if c), rows, numbers)
+
+
+def _settings_from_sheet(book: Any, real_name: str, sink: Sink) -> dict[str, Any] | None:
+    raw: dict[str, Any] = {}
+    travel: dict[str, Any] = {}
+    sheet = book[real_name]
+    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if not cells or cells[0] is None:
+            continue
+        key = str(cells[0]).strip()
+        value = cells[1] if len(cells) > 1 else None
+        if number == 1 and key.lower() == "key":
+            continue
+        if not key:
+            continue
+        parsed = _settings_value(key, value)
+        if key.startswith("travel."):
+            travel[key.split(".", 1)[1]] = parsed
+        else:
+            raw[key] = parsed
+    if travel:
+        raw["travel"] = travel
+    return raw
+
+
+def _settings_value(key: str, value: Any) -> Any:
+    if value is None:
+        return [] if key in LIST_KEYS else ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0, 0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, bool | int | float):
+        return value
+    text = str(value).strip()
+    if key in NUMBER_KEYS:
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() else number
+    if key in KNOWN_KEYS:
+        return text
+    # An extra key: its value was written as JSON; plain text typed by hand stays text.
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+
+
+def read_workbook_tables(
+    path: Path, sink: Sink
+) -> tuple[dict[str, Any] | None, str, dict[str, Table | None]]:
+    """A workbook -> (raw settings, settings label, tables), as ``roster.io`` reads a folder."""
+    tables: dict[str, Table | None] = {}
+    label = f"{SETTINGS_SHEET} sheet"
+    book = _open_workbook(path, sink)
+    if book is None:
+        return None, label, tables
+    try:
+        names = _sheet_names(book)
+        settings_raw: dict[str, Any] | None = None
+        if SETTINGS_SHEET in names:
+            settings_raw = _settings_from_sheet(book, names[SETTINGS_SHEET], sink)
+        else:
+            sink.add(
+                Problem(
+                    label,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "the sheet is missing from the workbook; it needs at least week_start.",
+                )
+            )
+        for name in (*INSTANCE_TABLES, "travel"):
+            if name in names:
+                tables[name] = _sheet_table(book, name, names[name])
+            else:
+                tables[name] = None
+                if name not in OPTIONAL_FILES:
+                    sink.add(
+                        Problem(
+                            f"{name} sheet",
+                            None,
+                            None,
+                            None,
+                            None,
+                            "the sheet is missing from the workbook.",
+                        )
+                    )
+    finally:
+        book.close()
+    return settings_raw, label, tables
+
+
+def read_travel_xlsx(
+    path: Path, instance: Instance | None
+) -> dict[tuple[str, str], tuple[float, int]]:
+    """The ``travel`` sheet of a workbook as a matrix (empty when there is none)."""
+    sink = Sink()
+    book = _open_workbook(path, sink)
+    matrix: dict[tuple[str, str], tuple[float, int]] = {}
+    if book is not None:
+        try:
+            names = _sheet_names(book)
+            if "travel" in names:
+                table = _sheet_table(book, "travel", names["travel"])
+                from roster.io import _check_required_columns, _place_ids
+
+                _check_required_columns(table, sink)
+                matrix = parse_travel(table, _place_ids(instance) if instance else (), sink)
+        finally:
+            book.close()
+    raise_if_any(sink.problems)
+    return matrix
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def _excel_value(value: Any) -> Any:
+    """A typed model value as a cell: dates stay dates, lists and datetimes become text."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def _add_sheet(book: Any, name: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(name)
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    date_cols = [i for i, c in enumerate(columns) if (name, c) in DATE_COLUMNS]
+    for row in rows:
+        sheet.append([_excel_value(v) for v in row])
+    for i in date_cols:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=i + 1, max_col=i + 1):
+            cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    for i, column in enumerate(columns):
+        width = max([len(column)] + [len(str(r[i])) for r in rows[:200] if r[i] is not None])
+        sheet.column_dimensions[_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(index))
+
+
+def _settings_rows(instance: Instance) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for key, value in settings_to_json(instance.settings).items():
+        if key == "travel":
+            rows.append(["travel.road_factor", instance.settings.travel.road_factor])
+            rows.append(["travel.speed_mph", instance.settings.travel.speed_mph])
+        elif key == "week_start":
+            rows.append([key, instance.settings.week_start])
+        elif key in LIST_KEYS:
+            rows.append([key, ";".join(str(v) for v in value)])
+        elif key in KNOWN_KEYS:
+            rows.append([key, value])
+        else:
+            rows.append([key, json.dumps(value, ensure_ascii=False)])
+    return rows
+
+
+def _save(book: Any, path: Path) -> None:
+    import io as _stdio
+
+    buffer = _stdio.BytesIO()
+    book.save(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def write_instance_xlsx(
+    instance: Instance,
+    path: str | os.PathLike[str],
+    travel: Mapping[tuple[str, str], tuple[float, int]] | None = None,
+) -> None:
+    """Write the instance as one workbook (a sheet per contract file), atomically."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    settings = book.active
+    settings.title = SETTINGS_SHEET
+    settings.append(["key", "value"])
+    for cell in settings[1]:
+        cell.font = Font(bold=True)
+    for row in _settings_rows(instance):
+        settings.append(row)
+    settings["B3"].number_format = "yyyy-mm-dd"
+    settings.column_dimensions["A"].width = 22
+    settings.column_dimensions["B"].width = 40
+    for name, (columns, rows) in instance_rows(instance).items():
+        _add_sheet(book, name, columns, rows)
+    if travel:
+        _add_sheet(
+            book, "travel", TRAVEL_COLUMNS, [[a, b, m, t] for (a, b), (m, t) in travel.items()]
+        )
+    _save(book, Path(path))
+
+
+def write_rota_xlsx(instance: Instance, rota: Rota, path: str | os.PathLike[str]) -> None:
+    """The rota as a workbook: ``rota`` (contract columns, then readable local date and times),
+    ``unassigned`` and ``summary``. Written atomically. Children appear by id only."""
+    from openpyxl import Workbook
+
+    clock = instance.clock
+    book = Workbook()
+    book.remove(book.active)
+    visits = instance.visit_index
+    extra_cols = ("child_id", "date", "day", "local_start", "local_end")
+    rows: list[list[Any]] = []
+    for a, base in zip(rota.assignments, rota_rows(instance, rota), strict=True):
+        child_id = instance.visits[visits[a.visit_id]].child_id if a.visit_id in visits else ""
+        start, end = clock.datetime_of(a.start), clock.datetime_of(a.end)
+        rows.append(
+            [
+                *base,
+                child_id,
+                start.date(),
+                start.strftime("%a"),
+                start.strftime("%H:%M"),
+                end.strftime("%H:%M"),
+            ]
+        )
+    _add_sheet(book, "rota", (*ROTA_COLUMNS, *extra_cols), rows)
+    _add_sheet(
+        book,
+        "unassigned",
+        UNASSIGNED_COLUMNS,
+        [[u.visit_id, u.missing, u.reasons] for u in rota.unassigned],
+    )
+    summary = summary_of(instance, rota)
+    _add_sheet(
+        book, "summary", ("key", "value"),
+        [[k, v if isinstance(v, str | int | float | bool) or v is None else json.dumps(v, default=str)] for k, v in summary.items()],
+    )  # fmt: skip
+    _save(book, Path(path))
+
+
+def load_rota_xlsx(instance: Instance, path: str | os.PathLike[str]) -> Rota:
+    """Read a rota workbook written by ``write_rota_xlsx`` (or by hand, same columns)."""
+    sink = Sink()
+    book = _open_workbook(Path(path), sink)
+    rota_t = unassigned_t = None
+    summary: dict[str, Any] = {}
+    if book is not None:
+        try:
+            names = _sheet_names(book)
+            if "rota" in names:
+                rota_t = _sheet_table(book, "rota", names["rota"])
+            else:
+                sink.add(
+                    Problem(
+                        "rota sheet",
+                        None,
+                        None,
+                        None,
+                        None,
+                        "the sheet is missing from the workbook.",
+                    )
+                )
+            if "unassigned" in names:
+                unassigned_t = _sheet_table(book, "unassigned", names["unassigned"])
+            if "summary" in names:
+                for cells in book[names["summary"]].iter_rows(min_row=2, values_only=True):
+                    if cells and cells[0] is not None:
+                        summary[str(cells[0])] = cells[1] if len(cells) > 1 else None
+        finally:
+            book.close()
+    rota = parse_rota_tables(instance, rota_t, unassigned_t, summary, sink)
+    raise_if_any(sink.problems)
+    assert rota is not None
+    return rota
+
+
+# ---- CLI: roster convert ------------------------------------------------------------------
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("src", help="an instance folder or .xlsx workbook")
+    parser.add_argument("dst", help="the folder or .xlsx workbook to write (replaced atomically)")
+    parser.add_argument(
+        "--geocode", choices=("offline", "online", "off"), default="offline",
+        help="how to resolve postcodes with blank lat/lon (see roster validate --help)",
+    )  # fmt: skip
+
+
+def run_command(args: argparse.Namespace) -> int:
+    import sys
+
+    from roster.io import check_instance, load_travel, write_instance
+
+    src, dst = Path(args.src), Path(args.dst)
+    if src.resolve() == dst.resolve():
+        print("roster convert: SRC and DST are the same; nothing to do", file=sys.stderr)
+        return 2
+    instance, found = check_instance(src, geocode=args.geocode)
+    for problem in found:
+        print(f"warning: {problem.sentence()}", file=sys.stderr)
+    travel = load_travel(src, instance).matrix
+    write_instance(instance, dst, travel=travel or None)
+    kind = "workbook" if dst.suffix.lower() == ".xlsx" else "folder"
+    print(
+        f"wrote {dst} ({kind}): {len(instance.carers)} carers, {len(instance.children)} children, "
+        f"{len(instance.visits)} visits"
+    )
+    return 0

@@ -1,0 +1,165 @@
+"""Postcodes instead of lat/lon: offline by outward-code centroid, online only when asked.
+
+``carers.csv``, ``children.csv`` and ``visits.csv`` may carry a ``postcode`` column and leave
+``lat``/``lon`` blank. ``roster.io`` resolves such a row here:
+
+* ``offline`` (the default): the centroid of the postcode's *outward code* (``DT1`` of
+  ``DT1 1AA``) from a table of outward-code centroids. The table is a CSV
+  ``outward,lat,lon`` found at ``$ROSTER_POSTCODE_TABLE`` or shipped as package data at
+  ``roster/data/outward_codes.csv``. Without such a table, offline geocoding is unavailable
+  and a row that needs it is reported as a problem naming file, row and field.
+* ``online``: OpenStreetMap's Nominatim through geopy, one request a second (its usage
+  policy), results cached for the run. Only when the user opts in (``--geocode online``),
+  since it sends postcodes over the internet.
+
+An outward-code centroid is within a mile or two of any address in it: good enough for the
+default travel model (great-circle x road factor), not for door-to-door routing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+# Outward code: area letters, district digit(s), optional letter; inward: digit + two letters.
+_OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
+_INWARD = r"[0-9][A-Z]{2}"
+_FULL_RE = re.compile(rf"^({_OUTWARD}) ?({_INWARD})$")
+_OUTWARD_RE = re.compile(rf"^({_OUTWARD})$")
+
+PACKAGED_TABLE = Path(__file__).with_name("data") / "outward_codes.csv"
+TABLE_ENV = "ROSTER_POSTCODE_TABLE"
+
+
+class GeocodeError(ValueError):
+    """A postcode that cannot be resolved; the message completes a ``Problem`` sentence."""
+
+
+def outward_code(postcode: str) -> str:
+    """The outward code of a full UK postcode or of an outward code alone (``dt1 1aa`` -> ``DT1``)."""
+    text = re.sub(r"\s+", " ", postcode.strip().upper())
+    match = _FULL_RE.match(text) or _FULL_RE.match(text.replace(" ", ""))
+    if match:
+        return match.group(1)
+    match = _OUTWARD_RE.match(text)
+    if match:
+        return match.group(1)
+    raise GeocodeError("it is not a UK postcode (like DT1 1AA, or an outward code like DT1).")
+
+
+def normalise_postcode(postcode: str) -> str:
+    """``dt11aa`` -> ``DT1 1AA``; an outward code alone stays as it is."""
+    text = postcode.strip().upper().replace(" ", "")
+    outward = outward_code(text)
+    inward = text[len(outward) :]
+    return f"{outward} {inward}" if inward else outward
+
+
+@dataclass(frozen=True)
+class CentroidTable:
+    """Outward code -> (lat, lon)."""
+
+    centroids: Mapping[str, tuple[float, float]]
+    source: str
+
+    def lookup(self, postcode: str) -> tuple[float, float]:
+        outward = outward_code(postcode)
+        if outward not in self.centroids:
+            raise GeocodeError(
+                f"its outward code {outward} is not in the offline postcode table ({self.source}); "
+                "give lat and lon, or use --geocode online."
+            )
+        return self.centroids[outward]
+
+
+def read_centroid_table(path: Path) -> CentroidTable:
+    """Read an ``outward,lat,lon`` CSV (extra columns ignored, ``#`` lines are comments)."""
+    centroids: dict[str, tuple[float, float]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        lines = (line for line in handle if line.strip() and not line.lstrip().startswith("#"))
+        for row in csv.DictReader(lines):
+            try:
+                code = row["outward"].strip().upper()
+                lat, lon = float(row["lat"]), float(row["lon"])
+            except (KeyError, ValueError, AttributeError, TypeError):
+                continue
+            if code and math.isfinite(lat) and math.isfinite(lon):
+                centroids[code] = (lat, lon)
+    return CentroidTable(centroids, path.name)
+
+
+@lru_cache(maxsize=4)
+def _cached_table(path: str, mtime: float) -> CentroidTable:
+    return read_centroid_table(Path(path))
+
+
+def offline_table() -> CentroidTable | None:
+    """The installed outward-code table (``$ROSTER_POSTCODE_TABLE`` first), or ``None``."""
+    for candidate in (os.environ.get(TABLE_ENV), PACKAGED_TABLE):
+        if candidate and Path(candidate).is_file():
+            path = Path(candidate)
+            return _cached_table(str(path.resolve()), path.stat().st_mtime)
+    return None
+
+
+@dataclass
+class OnlineGeocoder:
+    """geopy Nominatim, rate-limited to one request a second and cached per instance of this class."""
+
+    user_agent: str = "roster-rostering (home care for disabled children)"
+    timeout: float = 10.0
+    cache: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _geocode: Callable[..., Any] | None = None
+
+    def __call__(self, postcode: str) -> tuple[float, float]:
+        key = normalise_postcode(postcode)
+        if key in self.cache:
+            return self.cache[key]
+        if self._geocode is None:
+            from geopy.extra.rate_limiter import RateLimiter
+            from geopy.geocoders import Nominatim
+
+            locator = Nominatim(user_agent=self.user_agent, timeout=self.timeout)
+            self._geocode = RateLimiter(locator.geocode, min_delay_seconds=1.0, max_retries=1)
+        try:
+            location = self._geocode({"postalcode": key, "country": "United Kingdom"})
+        except Exception as exc:  # geopy raises GeocoderServiceError, timeouts, network errors
+            raise GeocodeError(
+                f"the online geocoder failed ({type(exc).__name__}: {exc})."
+            ) from exc
+        if location is None:
+            raise GeocodeError("the online geocoder does not know it.")
+        point = (float(location.latitude), float(location.longitude))
+        self.cache[key] = point
+        return point
+
+
+def make_geocoder(mode: str) -> Callable[[str], tuple[float, float]] | None:
+    """A postcode -> (lat, lon) function for ``mode`` (``offline``/``online``), or ``None``.
+
+    ``offline`` without an installed table returns a function that explains the table is
+    missing, so the row is reported with that reason.
+    """
+    if mode == "online":
+        return OnlineGeocoder()
+    if mode == "offline":
+        table = offline_table()
+        if table is None:
+
+            def unavailable(postcode: str) -> tuple[float, float]:
+                outward_code(postcode)  # a malformed postcode says so first
+                raise GeocodeError(
+                    "lat and lon are blank and no offline postcode table is installed; "
+                    "give lat and lon, or use --geocode online."
+                )
+
+            return unavailable
+        return table.lookup
+    return None
