@@ -36,8 +36,8 @@ from roster.rules import (
     YOUNG_AGE,
     YOUNG_DAY_MAX_MIN,
     YOUNG_NIGHT,
-    _hours,
-    _span,
+    format_hours,
+    format_span,
     limits,
     r1_vetting,
     r2_training,
@@ -45,6 +45,7 @@ from roster.rules import (
     r8_driving,
     travel_model,
 )
+from roster.travel import TravelModel
 
 BIG = 10**9
 NEVER = 10**8
@@ -107,7 +108,7 @@ class Eligibility:
         visit = inst.visits[visit_index]
         out: list[str] = []
         lo, hi = int(self.start_lo[visit_index]), int(self.start_hi[visit_index])
-        window = _span(inst, lo, hi + visit.duration_min)
+        window = format_span(inst, lo, hi + visit.duration_min)
         for code in self.codes(carer_index, visit_index):
             why: str | None = None
             if code == "R1":
@@ -146,13 +147,13 @@ class Eligibility:
                 lim = limits(inst, carer)
                 why = (
                     f"the visit alone ({visit.duration_min} min) exceeds the weekly limit of "
-                    f"{_hours(lim.max_week_min)}"
+                    f"{format_hours(lim.max_week_min)}"
                 )
             elif code == "R11":
                 lim = limits(inst, carer)
                 why = (
                     f"the visit alone ({visit.duration_min} min) leaves less than "
-                    f"{_hours(lim.daily_rest_min)} of rest in the 24 h from its start"
+                    f"{format_hours(lim.daily_rest_min)} of rest in the 24 h from its start"
                 )
             elif code == "R12":
                 if visit.duration_min > YOUNG_DAY_MAX_MIN:
@@ -247,9 +248,11 @@ def free_pieces(windows: tuple[Window, ...], absences: tuple[Window, ...]) -> np
     return arr
 
 
-def _home_journeys(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
+def _home_journeys(
+    instance: Instance, travel: TravelModel | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(miles, minutes) from each carer's home to each visit's place, (n_carers, n_visits)."""
-    model = travel_model(instance)
+    model = travel_model(instance, travel)
     n_c, n_v = len(instance.carers), len(instance.visits)
     c_lat = np.array([c.lat for c in instance.carers], dtype=float)
     c_lon = np.array([c.lon for c in instance.carers], dtype=float)
@@ -289,8 +292,12 @@ def _birthday(dob: date, years: int) -> date:
         return dob.replace(year=dob.year + years, month=3, day=1)
 
 
-def compute_eligibility(instance: Instance) -> Eligibility:
-    """Every carer against every visit for the rules that do not depend on the rest of the rota."""
+def compute_eligibility(instance: Instance, travel: TravelModel | None = None) -> Eligibility:
+    """Every carer against every visit for the rules that do not depend on the rest of the rota.
+
+    ``travel`` is the travel model (a supplied travel.csv via ``roster.io.load_travel``); without
+    it, the instance's default model.
+    """
     inst = instance
     s = inst.settings
     carers, visits = inst.carers, inst.visits
@@ -372,7 +379,7 @@ def compute_eligibility(instance: Instance) -> Eligibility:
     codes[np.ix_(np.flatnonzero(~drives), np.flatnonzero(needs_car))] |= _bit("R8")
 
     # ---- R9 mileage cap (from home) ------------------------------------------------------------
-    home_miles, home_minutes = _home_journeys(inst)
+    home_miles, home_minutes = _home_journeys(inst, travel)
     home_within_cap = np.round(home_miles + trip[None, :], 2) <= cap[None, :] + 1e-9
     codes[~home_within_cap] |= _bit("R9")
     trip_over = trip > cap + 1e-9

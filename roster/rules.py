@@ -2,10 +2,13 @@
 
 Each function says, in plain English, why the rule is broken, or returns ``None`` when it holds.
 Per-row rules (R1-R9) look at one rota row: ``fn(instance, carer, visit, assignment, *,
-previous=None, partners=())`` where ``previous`` is the carer's immediately previous assignment
-(R6) and ``partners`` the other rows of the same visit (R4, 2:1). Per-carer rules (R10-R15) look at
-the carer's week: ``fn(instance, carer, rows)`` with ``rows`` that carer's assignments; their
-``locate_*`` twins list every breach with the visit it is found at (the checker uses those).
+previous=None, partners=(), travel=None)`` where ``previous`` is the carer's immediately previous
+assignment (R6) and ``partners`` the other rows of the same visit (R4, 2:1); with no assignment
+(``None``) they judge what does not depend on the start. Per-carer rules (R10-R15) look at the
+carer's week: ``fn(instance, carer, rows, *, travel=None)`` with ``rows`` that carer's assignments;
+their ``locate_*`` twins list every breach with the visit it is found at (the checker uses those).
+``travel`` is the travel model (``roster.io.load_travel`` for a supplied travel.csv); without it,
+the instance's default model.
 
 Times are epoch minutes (real minutes since the week's first local midnight, ``roster.calendar``).
 Working time of a visit is its duration plus its ``travel_min`` and occupies
@@ -114,13 +117,16 @@ def limits(instance: Instance, carer: Carer) -> Limits:
     )
 
 
-def travel_model(instance: Instance) -> TravelModel:
+def travel_model(instance: Instance, travel: TravelModel | None = None) -> TravelModel:
     """The instance's travel model: a supplied matrix (travel.csv) if any, else the default.
 
-    The matrix is read from ``instance.travel_matrix`` when the instance carries one (a mapping
+    ``travel`` (e.g. ``roster.io.load_travel(folder, instance)``) wins when given. Otherwise the
+    matrix is read from ``instance.travel_matrix`` when the instance carries one (a mapping
     (from place id, to place id) -> (miles, minutes)); place ids are a carer id for a home and a
     visit id (or, for a visit at the child's home, the child id) for a visit.
     """
+    if travel is not None:
+        return travel
     matrix = getattr(instance, "travel_matrix", None) or {}
     return TravelModel(instance.settings.travel, matrix)
 
@@ -149,10 +155,10 @@ def _journey(
 
 
 def journey_from_home(
-    instance: Instance, carer: Carer, visit: Visit, model: TravelModel | None = None
+    instance: Instance, carer: Carer, visit: Visit, travel: TravelModel | None = None
 ) -> tuple[float, int]:
     """(miles, minutes) from the carer's home to the visit's place."""
-    model = model or travel_model(instance)
+    model = travel_model(instance, travel)
     return _journey(
         instance,
         model,
@@ -164,10 +170,10 @@ def journey_from_home(
 
 
 def journey_between(
-    instance: Instance, a: Visit, b: Visit, model: TravelModel | None = None
+    instance: Instance, a: Visit, b: Visit, travel: TravelModel | None = None
 ) -> tuple[float, int]:
     """(miles, minutes) from visit a's place to visit b's place."""
-    model = model or travel_model(instance)
+    model = travel_model(instance, travel)
     if a.visit_id == b.visit_id:
         return 0.0, 0
     return _journey(
@@ -186,14 +192,14 @@ def journey_into(
     previous: Assignment | None,
     visit_index: int,
     start: int,
-    model: TravelModel | None = None,
+    travel: TravelModel | None = None,
 ) -> tuple[str, float, int]:
     """R13: ``(travel_from, miles, minutes)`` of the journey into visit ``visit_index`` at ``start``.
 
     The carer comes from ``previous`` (their immediately previous assignment) when it ended less
     than ``return_home_gap_min`` before ``start``, else from home.
     """
-    model = model or travel_model(instance)
+    model = travel_model(instance, travel)
     visit = instance.visits[visit_index]
     if previous is not None and start - previous.end < instance.settings.return_home_gap_min:
         miles, minutes = journey_between(instance, instance.visit(previous.visit_id), visit, model)
@@ -226,13 +232,13 @@ def _sorted_rows(rows: Sequence[Assignment]) -> list[Assignment]:
     return sorted(rows, key=lambda a: (a.start, a.visit_id))
 
 
-def _when(instance: Instance, minute: int) -> str:
+def format_when(instance: Instance, minute: int) -> str:
     moment = instance.clock.datetime_of(minute)
     return moment.strftime("%a %d %b %H:%M")
 
 
-def _span(instance: Instance, start: int, end: int) -> str:
-    return f"{_when(instance, start)}-{format_hhmm(instance.clock.local_minute_of_day(end))}"
+def format_span(instance: Instance, start: int, end: int) -> str:
+    return f"{format_when(instance, start)}-{format_hhmm(instance.clock.local_minute_of_day(end))}"
 
 
 def _add_years(day: date, years: int) -> date:
@@ -242,7 +248,7 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _hours(minutes: float) -> str:
+def format_hours(minutes: float) -> str:
     return f"{minutes / 60:.2f}".rstrip("0").rstrip(".") + " h"
 
 
@@ -257,6 +263,7 @@ def r1_vetting(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R1 vetting: an enhanced DBS with the children's barred list, current on the visit date.
 
@@ -289,6 +296,7 @@ def r2_training(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R2 training: every mandatory competency and every visit competency valid on the visit date.
 
@@ -317,6 +325,7 @@ def r3_family_wishes(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R3 family wishes: the required gender, and no carer the family has refused.
 
@@ -338,6 +347,7 @@ def r4_timing(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R4 timing: start within the flex window, end = start + duration, a 2:1 starts together
     with two different carers.
@@ -349,8 +359,8 @@ def r4_timing(
     planned = instance.planned_start[instance.visit_index[visit.visit_id]]
     if not planned - visit.flex_min <= a.start <= planned + visit.flex_min:
         return (
-            f"starts {_when(instance, a.start)}, outside the window "
-            f"{_when(instance, planned - visit.flex_min)} to {_when(instance, planned + visit.flex_min)}"
+            f"starts {format_when(instance, a.start)}, outside the window "
+            f"{format_when(instance, planned - visit.flex_min)} to {format_when(instance, planned + visit.flex_min)}"
         )
     if a.end != a.start + visit.duration_min:
         return f"lasts {a.end - a.start} min but the visit is {visit.duration_min} min"
@@ -359,8 +369,8 @@ def r4_timing(
             return "the same carer is booked twice on this 2:1 visit"
         if other.start != a.start:
             return (
-                f"2:1 partner {other.carer_id} starts {_when(instance, other.start)}, "
-                f"not together at {_when(instance, a.start)}"
+                f"2:1 partner {other.carer_id} starts {format_when(instance, other.start)}, "
+                f"not together at {format_when(instance, a.start)}"
             )
     return None
 
@@ -373,6 +383,7 @@ def r5_availability(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R5 availability: the visit lies inside one availability window and touches no absence.
 
@@ -380,13 +391,13 @@ def r5_availability(
     """
     if a is None:
         return None
-    span = _span(instance, a.start, a.end)
+    span = format_span(instance, a.start, a.end)
     windows = instance.windows_by_carer.get(carer.carer_id, ())
     if not any(w.start <= a.start and a.end <= w.end for w in windows):
         return f"not available for the whole of {span}"
     for absence in instance.absences_by_carer.get(carer.carer_id, ()):
         if absence.start <= a.end and a.start <= absence.end:
-            return f"absent {_span(instance, absence.start, absence.end)}, touching {span}"
+            return f"absent {format_span(instance, absence.start, absence.end)}, touching {span}"
     return None
 
 
@@ -398,6 +409,7 @@ def r6_no_double_booking(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R6 no double booking: no overlap with the carer's previous visit, and time to travel from it.
 
@@ -409,9 +421,9 @@ def r6_no_double_booking(
         return None
     if previous.end > a.start:
         return (
-            f"overlaps {previous.visit_id} ({_span(instance, previous.start, previous.end)})"
+            f"overlaps {previous.visit_id} ({format_span(instance, previous.start, previous.end)})"
         )
-    _, minutes = journey_between(instance, instance.visit(previous.visit_id), visit)
+    _, minutes = journey_between(instance, instance.visit(previous.visit_id), visit, travel)
     if a.start < previous.end + minutes:
         return (
             f"starts {a.start - previous.end} min after {previous.visit_id} ends "
@@ -428,6 +440,7 @@ def r7_overnight(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R7 overnight: a visit with any minute outside ``core_hours`` needs ``overnight_ok``.
 
@@ -439,7 +452,7 @@ def r7_overnight(
     outside = instance.clock.minutes_outside_band(a.start, a.end, lo, hi)
     if outside:
         return (
-            f"{outside} min of {_span(instance, a.start, a.end)} fall outside core hours "
+            f"{outside} min of {format_span(instance, a.start, a.end)} fall outside core hours "
             f"{instance.settings.core_hours[0]}-{instance.settings.core_hours[1]} and the carer "
             "does not do overnight work"
         )
@@ -454,6 +467,7 @@ def r8_driving(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R8 driving: a visit that needs a driver or plans trip miles needs a carer who drives.
 
@@ -476,18 +490,19 @@ def r9_mileage_cap(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> str | None:
     """R9 mileage cap: travel miles into the session + trip miles <= the child's cap, else the
     instance's.
 
     Source: 002 §5.8. Miles are compared as written (2 dp).
     """
-    travel = a.travel_miles if a is not None else journey_from_home(instance, carer, visit)[0]
+    miles = a.travel_miles if a is not None else journey_from_home(instance, carer, visit, travel)[0]
     cap = instance.child_cap(instance.child(visit.child_id))
-    total = round(travel + visit.trip_miles, 2)
+    total = round(miles + visit.trip_miles, 2)
     if total > cap + 1e-9:
         return (
-            f"{travel:.2f} travel miles + {visit.trip_miles:g} trip miles = {total:.2f} "
+            f"{miles:.2f} travel miles + {visit.trip_miles:g} trip miles = {total:.2f} "
             f"exceeds the cap of {cap:g} miles"
         )
     return None
@@ -496,7 +511,13 @@ def r9_mileage_cap(
 # ---- per-carer week rules R10-R15 -------------------------------------------------------
 
 
-def locate_r10(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> list[tuple[str, str]]:
+def locate_r10(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> list[tuple[str, str]]:
     rows = _sorted_rows(rows)
     if not rows:
         return []
@@ -507,14 +528,20 @@ def locate_r10(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
         return [
             (
                 rows[-1].visit_id,
-                f"works {_hours(total)} this week (visits + travel), over the limit of "
-                f"{_hours(lim.max_week_min)}{young}",
+                f"works {format_hours(total)} this week (visits + travel), over the limit of "
+                f"{format_hours(lim.max_week_min)}{young}",
             )
         ]
     return []
 
 
-def locate_r11(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> list[tuple[str, str]]:
+def locate_r11(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> list[tuple[str, str]]:
     rows = _sorted_rows(rows)
     if not rows:
         return []
@@ -535,14 +562,20 @@ def locate_r11(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
             found.append(
                 (
                     a.visit_id,
-                    f"the 24 h from {_when(instance, t)} hold at most {_hours(best)} of unbroken rest; "
-                    f"{_hours(lim.daily_rest_min)} are owed" + (" (under 18)" if lim.young else ""),
+                    f"the 24 h from {format_when(instance, t)} hold at most {format_hours(best)} of unbroken rest; "
+                    f"{format_hours(lim.daily_rest_min)} are owed" + (" (under 18)" if lim.young else ""),
                 )
             )
     return found
 
 
-def locate_r12(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> list[tuple[str, str]]:
+def locate_r12(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> list[tuple[str, str]]:
     rows = _sorted_rows(rows)
     found: list[tuple[str, str]] = []
     clock = instance.clock
@@ -559,7 +592,7 @@ def locate_r12(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
                     (
                         a.visit_id,
                         f"under 18 and works {night} min between 22:00 and 06:00 "
-                        f"({_span(instance, ws, we)}, travel included)",
+                        f"({format_span(instance, ws, we)}, travel included)",
                     )
                 )
         # split working time over local days
@@ -579,16 +612,22 @@ def locate_r12(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
             found.append(
                 (
                     first_row[day],
-                    f"under 18 and works {_hours(minutes)} on {day:%a %d %b} (visits + travel), "
+                    f"under 18 and works {format_hours(minutes)} on {day:%a %d %b} (visits + travel), "
                     f"over the 8 h a day limit",
                 )
             )
     return found
 
 
-def locate_r13(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> list[tuple[str, str]]:
+def locate_r13(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> list[tuple[str, str]]:
     rows = _sorted_rows(rows)
-    model = travel_model(instance)
+    model = travel_model(instance, travel)
     found: list[tuple[str, str]] = []
     previous: Assignment | None = None
     for a in rows:
@@ -610,7 +649,13 @@ def locate_r13(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
     return found
 
 
-def locate_r14(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> list[tuple[str, str]]:
+def locate_r14(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> list[tuple[str, str]]:
     rows = _sorted_rows(rows)
     if not rows:
         return []
@@ -626,8 +671,8 @@ def locate_r14(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
         return [
             (
                 rows[0].visit_id,
-                f"the longest unbroken rest in the week is {_hours(best)}; "
-                f"{_hours(lim.weekly_rest_min)} are owed" + (" (under 18)" if lim.young else ""),
+                f"the longest unbroken rest in the week is {format_hours(best)}; "
+                f"{format_hours(lim.weekly_rest_min)} are owed" + (" (under 18)" if lim.young else ""),
             )
         ]
     return []
@@ -648,7 +693,13 @@ def duties(rows: Sequence[Assignment], daily_rest_min: int) -> list[list[Assignm
     return out
 
 
-def locate_r15(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> list[tuple[str, str]]:
+def locate_r15(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> list[tuple[str, str]]:
     lim = limits(instance, carer)
     found: list[tuple[str, str]] = []
     for duty in duties(rows, lim.daily_rest_min):
@@ -665,8 +716,8 @@ def locate_r15(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
             found.append(
                 (
                     first.visit_id,
-                    f"a duty of {len(duty)} visits and {_hours(total)} working time "
-                    f"({_span(instance, first.start - first.travel_min, last.end)}) has no break of "
+                    f"a duty of {len(duty)} visits and {format_hours(total)} working time "
+                    f"({format_span(instance, first.start - first.travel_min, last.end)}) has no break of "
                     f"{lim.break_min} min (longest gap {longest} min)"
                     + (" (under 18)" if lim.young else ""),
                 )
@@ -674,66 +725,98 @@ def locate_r15(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> 
     return found
 
 
-def _first(locate: Callable[[Instance, Carer, Sequence[Assignment]], list[tuple[str, str]]]):
-    def first(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> str | None:
-        found = locate(instance, carer, rows)
-        return f"{found[0][0]}: {found[0][1]}" if found else None
-
-    return first
+def _first(found: list[tuple[str, str]]) -> str | None:
+    return f"{found[0][0]}: {found[0][1]}" if found else None
 
 
-def r10_weekly_hours(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> str | None:
+def r10_weekly_hours(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> str | None:
     """R10 weekly hours: visit + travel minutes <= min(carer, instance) ``max_week_hours``, 40 h
     under 18.
 
     Source: Working Time Regulations 1998 (reg. 4, 5A).
     """
-    return _first(locate_r10)(instance, carer, rows)
+    return _first(locate_r10(instance, carer, rows, travel=travel))
 
 
-def r11_daily_rest(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> str | None:
+def r11_daily_rest(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> str | None:
     """R11 daily rest: from each start of work the next 24 h hold an unbroken rest of
     ``daily_rest_hours`` (12 h under 18).
 
     Source: WTR 1998 reg. 10. See the module docstring for the window and the week's edges.
     """
-    return _first(locate_r11)(instance, carer, rows)
+    return _first(locate_r11(instance, carer, rows, travel=travel))
 
 
-def r12_young_workers(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> str | None:
+def r12_young_workers(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> str | None:
     """R12 young workers: under 18 on the visit date, no working time 22:00-06:00 and at most 8 h
     of working time per local day.
 
     Source: WTR 1998 reg. 5A, 6A.
     """
-    return _first(locate_r12)(instance, carer, rows)
+    return _first(locate_r12(instance, carer, rows, travel=travel))
 
 
-def r13_travel_origin(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> str | None:
+def r13_travel_origin(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> str | None:
     """R13 travel origin: ``travel_from`` is the previous visit when it ended less than
     ``return_home_gap_min`` before, else home; miles (to 0.01) and minutes follow the travel model.
 
     Source: contract §3 (no seed clause).
     """
-    return _first(locate_r13)(instance, carer, rows)
+    return _first(locate_r13(instance, carer, rows, travel=travel))
 
 
-def r14_weekly_rest(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> str | None:
+def r14_weekly_rest(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> str | None:
     """R14 weekly rest: an unbroken rest of ``weekly_rest_hours`` (48 h under 18) between the
     week's first midnight and its last, free of any working time.
 
     Source: WTR 1998 reg. 11.
     """
-    return _first(locate_r14)(instance, carer, rows)
+    return _first(locate_r14(instance, carer, rows, travel=travel))
 
 
-def r15_rest_break(instance: Instance, carer: Carer, rows: Sequence[Assignment]) -> str | None:
+def r15_rest_break(
+    instance: Instance,
+    carer: Carer,
+    rows: Sequence[Assignment],
+    *,
+    travel: TravelModel | None = None,
+) -> str | None:
     """R15 rest break: a duty of two or more visits with more than ``break_after_hours`` of working
     time (4.5 h under 18) holds a gap of ``break_min`` (30 min under 18) free of visits and travel.
 
     Source: WTR 1998 reg. 12, 12A. A one-visit duty takes its break inside the session.
     """
-    return _first(locate_r15)(instance, carer, rows)
+    return _first(locate_r15(instance, carer, rows, travel=travel))
 
 
 # ---- the rule table -----------------------------------------------------------------------
@@ -749,11 +832,11 @@ class RowRule(Protocol):
         *,
         previous: Assignment | None = None,
         partners: Sequence[Assignment] = (),
+        travel: TravelModel | None = None,
     ) -> str | None: ...
 
 
-WeekRule = Callable[[Instance, Carer, Sequence[Assignment]], str | None]
-Locator = Callable[[Instance, Carer, Sequence[Assignment]], list[tuple[str, str]]]
+Locator = Callable[..., list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -806,10 +889,13 @@ def iter_row_reasons(
     *,
     previous: Assignment | None = None,
     partners: Sequence[Assignment] = (),
+    travel: TravelModel | None = None,
 ) -> Iterator[tuple[Rule, str]]:
     """Every per-row rule this row breaks, with why."""
     for rule in RULES:
         if rule.scope == "row":
-            reason = rule.function(instance, carer, visit, a, previous=previous, partners=partners)
+            reason = rule.function(
+                instance, carer, visit, a, previous=previous, partners=partners, travel=travel
+            )
             if reason:
                 yield rule, reason
