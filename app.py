@@ -1,0 +1,1495 @@
+"""The rota planner: a Streamlit front end over ``roster`` and ``solver``. Start it with ``make app``.
+
+Thin by design (STYLE.md): it loads an instance, hands it to the solver, and shows what came
+back. No rule lives here; eligibility, checking, KPIs, repair and referrals are the domain's and
+the solver's. Each feature appears when the module behind it is installed.
+
+Several people can use it at once: each browser session keeps its own data in
+``st.session_state`` and solves in its own background thread, so one long solve never blocks
+another session. Nothing personal is logged (no child, carer or user names).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import inspect
+import io
+import logging
+import os
+import tempfile
+import threading
+import time
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from roster import exports
+from roster.auth import ROLES, User, add_user, authenticate, has_users, list_users, remove_user
+from roster.errors import InstanceError, Problem
+from roster.model import Absence, Assignment, Availability, Carer, Instance, Rota, Training
+
+LOG = logging.getLogger("roster.app")
+HERE = Path(__file__).resolve().parent
+SAMPLE = Path(os.environ.get("ROSTER_SAMPLE") or HERE / "data" / "sample")
+MAX_UPLOAD_FILES = 200  # a zipped contract folder holds a handful of CSV files
+PAGES = ("Data", "Rota", "What-if", "Downloads")
+
+
+# ---- optional capabilities -------------------------------------------------------------------
+
+
+def optional(module_name: str) -> Any | None:
+    """The module if it is installed in this build, else ``None`` (its feature is hidden)."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None
+        raise
+
+
+def has(module_name: str, attribute: str) -> bool:
+    module = optional(module_name)
+    return module is not None and hasattr(module, attribute)
+
+
+# ---- problems shown as sentences, never tracebacks ------------------------------------------
+
+
+def show_problems(title: str, problems: Sequence[Problem | str], limit: int = 50) -> None:
+    """A readable list: one sentence per problem (file, row, field, value)."""
+    lines = [p.sentence() if isinstance(p, Problem) else str(p) for p in problems]
+    shown = "\n".join(f"- {line}" for line in lines[:limit])
+    more = f"\n- ... and {len(lines) - limit} more" if len(lines) > limit else ""
+    st.error(f"**{title}**\n\n{shown}{more}")
+
+
+def plain_error(exc: BaseException) -> list[str]:
+    """What went wrong, in sentences, for any error the data or the solver can raise."""
+    if isinstance(exc, InstanceError):
+        return [p.sentence() for p in exc.problems]
+    if isinstance(exc, zipfile.BadZipFile):
+        return ["The file is not a valid zip archive; zip the instance folder and try again."]
+    if isinstance(exc, FileNotFoundError):
+        return [f"{exc.strerror or 'Not found'}: {Path(str(exc.filename)).name}"]
+    return [str(exc) or type(exc).__name__]
+
+
+# ---- loading data ------------------------------------------------------------------------
+
+
+def _check(path: Path) -> tuple[Instance, list[str]]:
+    """Load and validate an instance folder or workbook; returns it with its warnings."""
+    io_mod = optional("roster.io")
+    if io_mod is None:
+        raise InstanceError(
+            [Problem(path.name, None, None, None, None, "reading instances is not installed yet.")]
+        )
+    if hasattr(io_mod, "check_instance"):
+        instance, found = io_mod.check_instance(path)
+        return instance, [p.sentence() for p in found]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        instance = io_mod.load_instance(path)
+    return instance, [str(w.message) for w in caught]
+
+
+@st.cache_resource(show_spinner=False)
+def _load_sample(path: str, stamp: float) -> tuple[Instance, list[str]]:
+    """The bundled sample, read once per process (instances are frozen, so sessions share it)."""
+    del stamp  # part of the cache key: a regenerated sample is read again
+    return _check(Path(path))
+
+
+def load_sample() -> tuple[Instance, list[str]]:
+    stamp = max((p.stat().st_mtime for p in SAMPLE.glob("*")), default=0.0)
+    return _load_sample(str(SAMPLE), stamp)
+
+
+def _safe_extract(data: bytes, target: Path) -> Path:
+    """Unzip an uploaded contract folder into ``target``; return the folder holding instance.json."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        if len(names) > MAX_UPLOAD_FILES:
+            raise ValueError(
+                f"The zip holds {len(names)} files; an instance folder holds a few CSV files."
+            )
+        for name in names:
+            dest = (target / name).resolve()
+            if target.resolve() not in dest.parents:
+                raise ValueError(
+                    f"The zip entry {name!r} points outside its folder; it was not opened."
+                )
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(archive.read(name))
+    found = sorted(p.parent for p in target.rglob("instance.json") if "__MACOSX" not in p.parts)
+    if not found:
+        raise ValueError("The zip holds no instance.json; zip the whole instance folder.")
+    return min(found, key=lambda p: len(p.parts))
+
+
+def load_upload(file_name: str, data: bytes) -> tuple[Instance, list[str]]:
+    """An uploaded ``.xlsx`` workbook or zipped contract folder -> instance and warnings."""
+    suffix = Path(file_name).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="roster-upload-") as tmp:
+        if suffix in (".xlsx", ".xlsm"):
+            path = Path(tmp) / f"upload{suffix}"
+            path.write_bytes(data)
+            return _check(path)
+        if suffix == ".zip":
+            return _check(_safe_extract(data, Path(tmp) / "folder"))
+    raise ValueError(
+        f"{file_name}: upload an Excel workbook (.xlsx) or a zipped instance folder (.zip)."
+    )
+
+
+def open_store() -> Any | None:
+    store_mod = optional("roster.store")
+    if store_mod is None or not hasattr(store_mod, "Store"):
+        return None
+    return store_mod.Store.open()
+
+
+# ---- solving in the background -------------------------------------------------------------
+
+
+class SolveJob:
+    """One solve running in its own thread; the page polls it. Never touches Streamlit."""
+
+    def __init__(self, label: str, instance: Instance, work: Callable[..., Any], time_limit: float):
+        self.label = label
+        self.instance = instance
+        self.time_limit = time_limit
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.started = time.monotonic()
+        self.finished: float | None = None
+        self.progress: dict[str, Any] = {}
+        self.result: Any = None
+        self.error: list[str] | None = None
+        self._work = work
+        self.thread = threading.Thread(target=self._main, name="roster-solve", daemon=True)
+
+    def start(self) -> SolveJob:
+        self.thread.start()
+        return self
+
+    def on_progress(self, *args: Any, **kwargs: Any) -> bool:
+        """Progress callback for the solver: records the latest news; True asks it to stop."""
+        info: dict[str, Any] = dict(kwargs)
+        for arg in args:
+            if isinstance(arg, Mapping):
+                info.update(arg)
+            elif dataclasses.is_dataclass(arg) and not isinstance(arg, type):
+                info.update(dataclasses.asdict(arg))
+            elif isinstance(arg, int | float):
+                info.setdefault("objective", arg)
+        self.progress = {**self.progress, **info, "updates": self.progress.get("updates", 0) + 1}
+        return self.stop.is_set()
+
+    def _main(self) -> None:
+        try:
+            self.result = self._work(self.on_progress, self.stop)
+        except Exception as exc:  # shown to the user as sentences; logged without personal data
+            LOG.warning("solve %s failed: %s", self.label, type(exc).__name__)
+            self.error = plain_error(exc)
+        finally:
+            self.finished = time.monotonic()
+            self.done.set()
+
+    @property
+    def running(self) -> bool:
+        return not self.done.is_set()
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+
+def solver_api() -> tuple[Any, Any, Any] | None:
+    """``(solve, SolveParams, Weights)`` from ``solver`` when it is installed."""
+    mod = optional("solver")
+    if mod is None or not hasattr(mod, "solve"):
+        with contextlib.suppress(ModuleNotFoundError):
+            mod = optional("solver.solve")
+        if mod is None or not hasattr(mod, "solve"):
+            return None
+    params = getattr(mod, "SolveParams", None) or getattr(
+        optional("solver.params"), "SolveParams", None
+    )
+    weights = getattr(mod, "Weights", None) or getattr(optional("solver.params"), "Weights", None)
+    return mod.solve, params, weights
+
+
+def make_params(options: Mapping[str, Any], **extra: Any) -> Any:
+    """A ``SolveParams`` from the settings form, passing only fields the solver knows."""
+    api = solver_api()
+    if api is None or api[1] is None:
+        return None
+    _solve, params_cls, weights_cls = api
+    known = {f.name for f in dataclasses.fields(params_cls)}
+    kw: dict[str, Any] = {}
+    for key, value in {**options, **extra}.items():
+        if key == "weights" and weights_cls is not None and isinstance(value, Mapping):
+            base = weights_cls()
+            wf = {f.name for f in dataclasses.fields(weights_cls)}
+            value = dataclasses.replace(base, **{k: v for k, v in value.items() if k in wf})
+        if key in known and value is not None:
+            kw[key] = value
+    return params_cls(**kw)
+
+
+def solve_work(
+    instance: Instance, options: Mapping[str, Any], locks: Sequence[Assignment] = (), **extra: Any
+) -> Callable[..., Any]:
+    """The background work of a plain solve (with optional locks and a reference rota)."""
+
+    def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
+        api = solver_api()
+        assert api is not None
+        solve = api[0]
+        params = make_params(options, **extra)
+        accepted = inspect.signature(solve).parameters
+        kwargs: dict[str, Any] = {}
+        if "progress" in accepted:
+            kwargs["progress"] = progress
+        if "stop" in accepted:
+            kwargs["stop"] = stop
+        if locks and "locks" in accepted:
+            kwargs["locks"] = tuple(locks)
+        return solve(instance, params, **kwargs)
+
+    return work
+
+
+def start_job(
+    key: str, label: str, instance: Instance, work: Callable[..., Any], time_limit: float
+) -> SolveJob:
+    jobs: dict[str, SolveJob] = st.session_state.setdefault("jobs", {})
+    old = jobs.get(key)
+    if old is not None and old.running:
+        old.stop.set()
+    LOG.info(
+        "solve %s started: %d carers, %d children, %d visits, limit %.0fs",
+        label, len(instance.carers), len(instance.children), len(instance.visits), time_limit,
+    )  # fmt: skip
+    job = SolveJob(label, instance, work, time_limit).start()
+    jobs[key] = job
+    return job
+
+
+def job(key: str) -> SolveJob | None:
+    return st.session_state.get("jobs", {}).get(key)
+
+
+def rota_of(result: Any) -> Rota | None:
+    if result is None:
+        return None
+    if isinstance(result, Rota):
+        return result
+    rota = getattr(result, "rota", None)
+    return rota if isinstance(rota, Rota) else None
+
+
+def kpis_of(instance: Instance, result: Any) -> dict[str, Any]:
+    kpis = getattr(result, "kpis", None)
+    if isinstance(kpis, Mapping) and kpis:
+        return dict(kpis)
+    rota = rota_of(result)
+    mod = optional("roster.kpis")
+    if rota is not None and mod is not None and hasattr(mod, "compute_kpis"):
+        return dict(mod.compute_kpis(instance, rota))
+    if rota is not None:
+        return dict(rota.summary)
+    return {}
+
+
+# ---- presentation helpers --------------------------------------------------------------------
+
+# (label, keys tried in order, format, manager only)
+KPI_TILES: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
+    ("Visits covered", ("visit_coverage", "coverage", "visits_covered_share"), "pct", False),
+    ("Carer slots covered", ("slot_coverage", "carer_slot_coverage"), "pct", False),
+    ("Carers per child", ("mean_carers_per_child", "carers_per_child"), "1dp", False),
+    (
+        "Known-carer share",
+        ("known_carer_share", "known_carer_hours_share", "continuity_known_share"),
+        "pct",
+        False,
+    ),
+    ("Travel miles", ("travel_miles", "miles"), "0dp", False),
+    ("Agency hours", ("agency_hours",), "1dp", False),
+    ("Cost", ("cost", "total_cost", "carer_cost"), "gbp", True),
+    ("Margin", ("margin", "gross_margin"), "gbp", True),
+)
+
+
+def fmt(value: Any, how: str) -> str:
+    if value is None:
+        return "-"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if how == "pct":
+        return f"{number * 100:.1f}%" if number <= 1.0 else f"{number:.1f}%"
+    if how == "gbp":
+        return f"£{number:,.0f}"
+    if how == "0dp":
+        return f"{number:,.0f}"
+    return f"{number:,.1f}"
+
+
+def pick(kpis: Mapping[str, Any], keys: Sequence[str]) -> tuple[str | None, Any]:
+    for key in keys:
+        if key in kpis:
+            return key, kpis[key]
+    return None, None
+
+
+def user() -> User | None:
+    return st.session_state.get("user")
+
+
+def is_manager() -> bool:
+    u = user()
+    return u is not None and u.is_manager
+
+
+def kpi_tiles(kpis: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> None:
+    tiles = [t for t in KPI_TILES if not t[3] or is_manager()]
+    shown = [(label, *pick(kpis, keys), how) for label, keys, how, _m in tiles]
+    shown = [s for s in shown if s[1] is not None]
+    if not shown:
+        st.info("No KPIs to show yet.")
+        return
+    cols = st.columns(min(4, len(shown)))
+    for i, (label, key, value, how) in enumerate(shown):
+        delta = None
+        if base is not None and key in base:
+            with contextlib.suppress(TypeError, ValueError):
+                delta = fmt(float(value) - float(base[key]), how)
+        cols[i % len(cols)].metric(label, fmt(value, how), delta=delta, border=True)
+
+
+def kpi_table(kpis: Mapping[str, Any]) -> pd.DataFrame:
+    hidden = {"cost", "total_cost", "carer_cost", "margin", "gross_margin", "income", "revenue"}
+    rows = [
+        {"measure": k.replace("_", " "), "value": v}
+        for k, v in kpis.items()
+        if is_manager() or k not in hidden
+        if isinstance(v, int | float | str) or v is None
+    ]
+    return pd.DataFrame(rows)
+
+
+def visit_label(instance: Instance, visit_id: str) -> str:
+    v = instance.visit(visit_id)
+    return (
+        f"{visit_id} · {v.date.strftime('%a %d %b')} {v.start} · {instance.child(v.child_id).name}"
+    )
+
+
+def unassigned_table(instance: Instance, rota: Rota) -> pd.DataFrame:
+    rows = []
+    for u in rota.unassigned:
+        v = instance.visit(u.visit_id)
+        rows.append(
+            {
+                "visit": u.visit_id,
+                "child": instance.child(v.child_id).name,
+                "day": v.date.strftime("%a %d %b"),
+                "time": f"{v.start} for {v.duration_min} min",
+                "carers missing": f"{u.missing} of {v.carers}",
+                "why": u.reasons,
+            }
+        )
+    return pd.DataFrame(rows, columns=["visit", "child", "day", "time", "carers missing", "why"])
+
+
+def gantt(instance: Instance, rota: Rota, carer_ids: Sequence[str]) -> Any:
+    """A plotly timeline: one row per carer, a bar per visit and a grey bar for travel in."""
+    import plotly.express as px
+
+    table = exports.rota_table(instance, rota)
+    table = table[table["carer_id"].isin(carer_ids)]
+    bars = []
+    for row in table.itertuples(index=False):
+        kind = "2:1 visit" if row.carers_needed == 2 else "visit"
+        if row.overnight:
+            kind = "overnight " + kind
+        who = f"{row.carer} ({row.carer_id})"
+        bars.append(
+            {
+                "carer": who, "start": row.start, "end": row.end, "type": kind,
+                "child": row.child, "visit": row.visit_id,
+                "time": f"{row.start:%a %H:%M}-{row.end:%H:%M}",
+                "travel": f"{row.travel_miles:.1f} mi, {row.travel_min} min from {row.travel_from}",
+            }
+        )  # fmt: skip
+        if row.travel_min:
+            bars.append(
+                {
+                    "carer": who, "start": row.start - timedelta(minutes=int(row.travel_min)),
+                    "end": row.start, "type": "travel", "child": row.child, "visit": row.visit_id,
+                    "time": f"{row.travel_min} min", "travel": f"{row.travel_miles:.1f} mi",
+                }
+            )  # fmt: skip
+    frame = pd.DataFrame(
+        bars, columns=["carer", "start", "end", "type", "child", "visit", "time", "travel"]
+    )
+    colours = {
+        "visit": "#1f77b4", "2:1 visit": "#9467bd", "overnight visit": "#17324d",
+        "overnight 2:1 visit": "#4b2a6b", "travel": "#c7c7c7",
+    }  # fmt: skip
+    fig = px.timeline(
+        frame, x_start="start", x_end="end", y="carer", color="type",
+        color_discrete_map=colours, hover_data={"child": True, "visit": True, "time": True, "travel": True, "start": False, "end": False, "carer": False},
+    )  # fmt: skip
+    ws = instance.clock.datetime_of(0)
+    fig.update_xaxes(
+        range=[ws, ws + timedelta(days=7)], dtick=86400000, tickformat="%a %d %b", showgrid=True
+    )
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_layout(
+        height=max(260, 28 * len(set(frame["carer"])) + 120), margin=dict(l=10, r=10, t=30, b=10),
+        legend_title_text="", legend=dict(orientation="h", y=1.02, yanchor="bottom"),
+    )  # fmt: skip
+    return fig
+
+
+def journey_map(instance: Instance, rota: Rota) -> Any:
+    """Carers' homes, children's homes and each journey in, on a plain background (no tiles)."""
+    import pydeck as pdk
+
+    carers = pd.DataFrame(
+        [{"lat": c.lat, "lon": c.lon, "label": f"Carer {c.name}"} for c in instance.carers]
+    )
+    children = pd.DataFrame(
+        [{"lat": c.lat, "lon": c.lon, "label": f"Child {c.name}"} for c in instance.children]
+    )
+    lines = []
+    for a in rota.assignments:
+        visit = instance.visit(a.visit_id)
+        to = instance.visit_location(visit)
+        if a.travel_from == "home":
+            carer = instance.carer(a.carer_id)
+            frm = (carer.lat, carer.lon)
+        else:
+            frm = instance.visit_location(instance.visit(a.travel_from))
+        lines.append(
+            {"from_lon": frm[1], "from_lat": frm[0], "to_lon": to[1], "to_lat": to[0],
+             "label": f"{a.visit_id}: {a.travel_miles:.1f} mi"}
+        )  # fmt: skip
+    journeys = pd.DataFrame(lines, columns=["from_lon", "from_lat", "to_lon", "to_lat", "label"])
+    view = pdk.ViewState(
+        latitude=float(pd.concat([carers.lat, children.lat]).mean()),
+        longitude=float(pd.concat([carers.lon, children.lon]).mean()),
+        zoom=9,
+    )
+    layers = [
+        pdk.Layer(
+            "LineLayer", journeys, get_source_position="[from_lon, from_lat]",
+            get_target_position="[to_lon, to_lat]", get_color=[120, 120, 120, 120], get_width=1,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer", children, get_position="[lon, lat]", get_fill_color=[230, 120, 20, 220],
+            get_radius=250, radius_min_pixels=3, pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer", carers, get_position="[lon, lat]", get_fill_color=[30, 100, 200, 220],
+            get_radius=200, radius_min_pixels=3, pickable=True,
+        ),
+    ]  # fmt: skip
+    return pdk.Deck(
+        layers=layers, initial_view_state=view, map_style=None, tooltip={"text": "{label}"}
+    )
+
+
+def rota_diff(instance: Instance, before: Rota, after: Rota) -> pd.DataFrame:
+    """Visits whose carers differ between two rotas (what a scenario changes)."""
+    a, b = before.by_visit(), after.by_visit()
+    rows = []
+    for visit in instance.visits:
+        old = sorted(x.carer_id for x in a.get(visit.visit_id, []))
+        new = sorted(x.carer_id for x in b.get(visit.visit_id, []))
+        if old != new:
+            if not new:
+                change = "no longer covered"
+            elif not old:
+                change = "now covered"
+            else:
+                change = "different carer"
+            rows.append(
+                {
+                    "visit": visit.visit_id,
+                    "child": instance.child(visit.child_id).name,
+                    "when": f"{visit.date:%a %d %b} {visit.start}",
+                    "before": ", ".join(old) or "-",
+                    "after": ", ".join(new) or "-",
+                    "change": change,
+                }
+            )
+    return pd.DataFrame(rows, columns=["visit", "child", "when", "before", "after", "change"])
+
+
+# ---- pages ------------------------------------------------------------------------------------
+
+
+def login_page() -> None:
+    """Nothing is shown before a login: the app holds children's personal data."""
+    st.title("Rota planner")
+    try:
+        first_run = not has_users()
+    except ValueError as exc:
+        st.error(f"The users file cannot be read: {exc}")
+        return
+    if first_run:
+        st.info(
+            "No one can sign in yet. Create the first manager account; managers can then add "
+            "coordinators and other managers from the Users page."
+        )
+        with st.form("first-user"):
+            name = st.text_input("Your login name")
+            password = st.text_input("Password (at least 8 characters)", type="password")
+            again = st.text_input("Password again", type="password")
+            if st.form_submit_button("Create manager account", type="primary"):
+                if password != again:
+                    st.error("The two passwords differ.")
+                else:
+                    try:
+                        st.session_state["user"] = add_user(None, name, password, "manager")
+                        LOG.info("first manager account created")
+                        st.rerun()
+                    except ValueError as exc:
+                        st.error(str(exc))
+        return
+    with st.form("login"):
+        name = st.text_input("Login name")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        failures = st.session_state.get("login_failures", 0)
+        time.sleep(min(failures, 5) * 0.5)  # slow down guessing
+        found = authenticate(None, name, password)
+        if found is None:
+            st.session_state["login_failures"] = failures + 1
+            LOG.info("sign-in refused")
+            st.error("Wrong login name or password.")
+        else:
+            st.session_state["user"] = found
+            st.session_state["login_failures"] = 0
+            LOG.info("sign-in accepted (role %s)", found.role)
+            st.rerun()
+
+
+def set_instance(
+    instance: Instance, source: str, warnings_: Sequence[str], rota: Rota | None = None
+) -> None:
+    """Make ``instance`` the one the session works on; forget rotas made for another."""
+    for old in st.session_state.get("jobs", {}).values():
+        old.stop.set()
+    st.session_state["instance"] = instance
+    st.session_state["source"] = source
+    st.session_state["warnings"] = list(warnings_)
+    st.session_state["jobs"] = {}
+    st.session_state["scenarios"] = []
+    st.session_state["loaded_rota"] = rota
+    LOG.info(
+        "instance loaded from %s: %d carers, %d children, %d visits",
+        source.split(":")[0], len(instance.carers), len(instance.children), len(instance.visits),
+    )  # fmt: skip
+
+
+def data_page() -> None:
+    st.header("Data in")
+    sources = ["The bundled sample", "Upload an Excel workbook or a zipped folder"]
+    store_mod = optional("roster.store")
+    if store_mod is not None and hasattr(store_mod, "Store"):
+        sources.append("A saved scenario")
+    source = st.radio("Where is this week's data?", sources, key="source_choice")
+    if source == sources[0]:
+        st.caption(f"A synthetic caseload shipped with the app ({SAMPLE.name}).")
+        if st.button("Load the sample", type="primary"):
+            try:
+                instance, found = load_sample()
+                set_instance(instance, "sample", found)
+            except Exception as exc:
+                show_problems("The sample could not be read.", plain_error(exc))
+    elif source == sources[1]:
+        upload = st.file_uploader(
+            "Excel workbook (.xlsx) or zipped contract folder (.zip)", type=["xlsx", "zip"],
+            accept_multiple_files=False,
+        )  # fmt: skip
+        if upload is not None and st.button("Check and load this file", type="primary"):
+            try:
+                instance, found = load_upload(upload.name, upload.getvalue())
+                set_instance(instance, f"upload:{upload.name}", found)
+            except Exception as exc:
+                show_problems(f"{upload.name} has problems; nothing was loaded.", plain_error(exc))
+    else:
+        saved_scenario_picker()
+    instance: Instance | None = st.session_state.get("instance")
+    if instance is None:
+        st.info("Load some data to begin.")
+        return
+    st.success(
+        f"Loaded: {instance.settings.name or 'this week'} (week starting {instance.settings.week_start:%A %d %B %Y})."
+    )
+    slots = sum(v.carers for v in instance.visits)
+    lo, hi = instance.core_band
+    overnight = sum(
+        1
+        for v, s in zip(instance.visits, instance.planned_start, strict=True)
+        if instance.clock.outside_daily_band(s, s + v.duration_min, lo, hi)
+    )
+    cols = st.columns(6)
+    cols[0].metric("Carers", len(instance.carers))
+    cols[1].metric("Children", len(instance.children))
+    cols[2].metric("Visits", len(instance.visits))
+    cols[3].metric("Carer slots", slots)
+    cols[4].metric("2:1 visits", sum(1 for v in instance.visits if v.carers == 2))
+    cols[5].metric("Overnight visits", overnight)
+    found = st.session_state.get("warnings") or []
+    if found:
+        with st.expander(f"{len(found)} thing(s) to check in the data (it can still be solved)"):
+            st.markdown("\n".join(f"- {w}" for w in found[:200]))
+    with st.expander("Carers"):
+        st.dataframe(
+            pd.DataFrame(
+                [{"carer": c.carer_id, "name": c.name, "drives": c.drives, "overnight": c.overnight_ok,
+                  "contracted hours": c.contracted_hours, "agency": c.agency} for c in instance.carers]
+            ), hide_index=True,
+        )  # fmt: skip
+    with st.expander("Children"):
+        st.dataframe(
+            pd.DataFrame(
+                [{"child": c.child_id, "name": c.name, "commissioner": c.commissioner, "spec": c.spec,
+                  "continuity target": c.continuity_target} for c in instance.children]
+            ), hide_index=True,
+        )  # fmt: skip
+
+
+def saved_scenario_picker() -> None:
+    try:
+        store = open_store()
+        scenarios = store.scenarios() if store is not None else ()
+    except Exception as exc:
+        show_problems("The store could not be opened.", plain_error(exc))
+        return
+    if not scenarios:
+        st.info("No scenarios saved yet. Solve a week and save a scenario from the What-if page.")
+        return
+    labels = {f"{s.name} (saved {s.created_at:%d %b %H:%M})": s for s in reversed(scenarios)}
+    chosen = st.selectbox("Saved scenario", list(labels))
+    if st.button("Load this scenario", type="primary"):
+        s = labels[chosen]
+        try:
+            instance = store.load_instance(s.instance_id)
+            rota = store.load_rota(s.rota_version_id) if s.rota_version_id is not None else None
+            set_instance(instance, f"store:{s.id}", [], rota)
+        except Exception as exc:
+            show_problems("The scenario could not be loaded.", plain_error(exc))
+
+
+def solver_settings(instance: Instance, key: str) -> tuple[Instance, dict[str, Any]]:
+    """The settings form: returns the instance with the chosen mileage cap and core hours, and
+    the solver options."""
+    api = solver_api()
+    cols = st.columns(4)
+    limit = cols[0].number_input(
+        "Time limit (seconds)",
+        2,
+        3600,
+        int(os.environ.get("ROSTER_APP_TIME_LIMIT", 30)),
+        key=f"{key}-limit",
+    )
+    cap = cols[1].number_input(
+        "Mileage cap per visit (miles)", 1.0, 200.0, float(instance.settings.mileage_cap_miles), step=1.0, key=f"{key}-cap"
+    )  # fmt: skip
+    core_from = cols[2].text_input(
+        "Core hours from", instance.settings.core_hours[0], key=f"{key}-core0"
+    )
+    core_to = cols[3].text_input(
+        "Core hours to", instance.settings.core_hours[1], key=f"{key}-core1"
+    )
+    options: dict[str, Any] = {"time_limit": float(limit)}
+    if api is not None and api[2] is not None:
+        with st.expander("What matters most (weights)"):
+            st.caption(
+                "Higher means the solver tries harder to avoid it. Covering visits always comes first."
+            )
+            defaults = api[2]()
+            weights = {}
+            wcols = st.columns(3)
+            for i, f in enumerate(dataclasses.fields(api[2])):
+                weights[f.name] = wcols[i % 3].number_input(
+                    f.name.replace("_", " ").capitalize(), 0.0, 1e6, float(getattr(defaults, f.name)), key=f"{key}-w-{f.name}"
+                )  # fmt: skip
+            options["weights"] = weights
+    options["workers"] = int(os.environ.get("ROSTER_APP_WORKERS", 2))
+    from roster.calendar import parse_hhmm
+
+    try:
+        parse_hhmm(core_from)
+        parse_hhmm(core_to)
+    except ValueError as exc:
+        st.error(f"Core hours: {exc}; use HH:MM, for example 06:30.")
+        return instance, options
+    changed = dataclasses.replace(
+        instance.settings,
+        mileage_cap_miles=float(cap),
+        core_hours=(core_from.strip(), core_to.strip()),
+    )
+    if changed != instance.settings:
+        instance = dataclasses.replace(instance, settings=changed)
+    return instance, options
+
+
+def progress_text(j: SolveJob) -> str:
+    p = j.progress
+    bits = [f"{j.elapsed:.0f} s of up to {j.time_limit:.0f} s"]
+    if "objective" in p:
+        bits.append(f"best cost so far {float(p['objective']):,.0f}")
+    if p.get("bound") is not None:
+        bits.append(f"bound {float(p['bound']):,.0f}")
+    if j.stop.is_set():
+        bits.append("stopping…")
+    return "; ".join(bits)
+
+
+@st.fragment(run_every=1.0)
+def progress_panel(key: str) -> None:
+    """Refreshes every second while a solve runs; reruns the page once when it ends."""
+    j = job(key)
+    if j is None:
+        return
+    seen: dict[str, int] = st.session_state.setdefault("seen_done", {})
+    if j.running:
+        frac = min(0.99, j.elapsed / max(j.time_limit, 1.0))
+        st.progress(frac, text=f"Solving {j.label}: {progress_text(j)}")
+        if st.button("Cancel", key=f"cancel-{key}", disabled=j.stop.is_set()):
+            j.stop.set()
+            LOG.info("solve %s cancelled", j.label)
+            st.rerun(scope="fragment")
+    elif seen.get(key) != id(j):
+        seen[key] = id(j)
+        st.rerun()
+
+
+def result_banner(j: SolveJob) -> None:
+    if j.error:
+        show_problems(f"{j.label} did not finish.", j.error)
+        return
+    r = j.result
+    status = getattr(r, "status", "done")
+    rota = rota_of(r)
+    covered = len(rota.assignments) if rota else 0
+    note = " You stopped it early; this is the best rota found by then." if j.stop.is_set() else ""
+    gap = getattr(r, "gap", None)
+    gap_text = f", within {gap * 100:.1f}% of the best possible" if isinstance(gap, float) else ""
+    st.success(
+        f"{j.label}: {status.lower()} in {j.elapsed:.0f} s, {covered} carer-visits{gap_text}.{note}"
+    )
+    checker = optional("roster.checker")
+    if rota is not None and checker is not None and hasattr(checker, "check"):
+        found = checker.check(j.instance, rota)
+        if found:
+            show_problems(
+                "The rota breaks rules; do not publish it.", [str(v.message) for v in found]
+            )
+        else:
+            st.caption("Checked: this rota breaks none of the rules (R1-R15).")
+
+
+def rota_page() -> None:
+    instance: Instance | None = st.session_state.get("instance")
+    st.header("Rota")
+    if instance is None:
+        st.info("Load the week's data first (Data page).")
+        return
+    api = solver_api()
+    loaded: Rota | None = st.session_state.get("loaded_rota")
+    if api is None:
+        st.warning("The solver is not installed in this build, so rotas cannot be made here yet.")
+    else:
+        with st.container(border=True):
+            st.subheader("Make the rota")
+            configured, options = solver_settings(instance, "base")
+            st.session_state["options"] = options
+            if st.button("Solve", type="primary", key="solve"):
+                start_job(
+                    "base",
+                    "the week's rota",
+                    configured,
+                    solve_work(configured, options),
+                    options["time_limit"],
+                )
+            progress_panel("base")
+    j = job("base")
+    if j is not None and j.running:
+        return
+    if j is not None:
+        result_banner(j)
+        rota = rota_of(j.result)
+        shown_instance = j.instance
+        result = j.result
+    elif loaded is not None:
+        st.caption("Showing the rota saved with this scenario.")
+        rota, shown_instance, result = loaded, instance, loaded
+    else:
+        return
+    if rota is None:
+        return
+    show_rota(shown_instance, rota, result, key="base")
+
+
+def show_rota(instance: Instance, rota: Rota, result: Any, key: str) -> None:
+    kpis = kpis_of(instance, result)
+    kpi_tiles(kpis)
+    tabs = st.tabs(
+        [
+            "Carers' week",
+            "Children's week",
+            "Map",
+            "Not covered",
+            "Hours vs contract",
+            "All measures",
+        ]
+    )
+    with tabs[0]:
+        by_carer = rota.by_carer()
+        order = sorted(by_carer, key=lambda c: instance.carer_index[c])
+        default = order[: min(25, len(order))]
+        names = {c: f"{instance.carer(c).name} ({c})" for c in order}
+        chosen = st.multiselect(
+            "Carers shown", order, default=default, format_func=names.get, key=f"{key}-gantt-carers"
+        )
+        if chosen:
+            st.plotly_chart(gantt(instance, rota, chosen), key=f"{key}-gantt")
+        else:
+            st.info("Pick carers to show their week.")
+    with tabs[1]:
+        kids = [c.child_id for c in instance.children]
+        child_id = st.selectbox(
+            "Child", kids, format_func=lambda c: f"{instance.child(c).name} ({c})", key=f"{key}-child"
+        )  # fmt: skip
+        if child_id:
+            week = exports.child_week(instance, rota, child_id)
+            child = instance.child(child_id)
+            distinct = {
+                a.carer_id
+                for a in rota.assignments
+                if instance.visit(a.visit_id).child_id == child_id
+            }
+            st.caption(
+                f"{child.commissioner} · {child.spec.replace('_', ' ')} · {len(distinct)} carer(s) this week "
+                f"(target {child.continuity_target})"
+            )
+            st.dataframe(week.drop(columns=["start_minute"]), hide_index=True)
+    with tabs[2]:
+        st.caption(
+            "Blue: carers' homes. Orange: children's homes. Grey lines: each journey into a visit."
+        )
+        st.pydeck_chart(journey_map(instance, rota), key=f"{key}-map")
+    with tabs[3]:
+        table = unassigned_table(instance, rota)
+        if table.empty:
+            st.success("Every visit is covered.")
+        else:
+            st.warning(f"{len(table)} visit(s) not fully covered.")
+            st.dataframe(table, hide_index=True, key=f"{key}-unassigned")
+    with tabs[4]:
+        hours = exports.hours_vs_contract(instance, rota)
+        st.dataframe(hours, hide_index=True)
+    with tabs[5]:
+        st.dataframe(kpi_table(kpis), hide_index=True)
+        terms = getattr(result, "terms", None)
+        if isinstance(terms, Mapping) and terms:
+            st.caption("What the solver traded off (objective terms)")
+            st.dataframe(
+                pd.DataFrame([{"term": k.replace("_", " "), "value": v} for k, v in terms.items()]),
+                hide_index=True,
+            )
+
+
+# ---- what-if -----------------------------------------------------------------------------------
+
+
+def base_done() -> tuple[Instance, Rota, Any] | None:
+    j = job("base")
+    if j is None or j.running or j.error:
+        return None
+    rota = rota_of(j.result)
+    return (j.instance, rota, j.result) if rota is not None else None
+
+
+def add_scenario(
+    name: str, kind: str, instance: Instance, work: Callable[..., Any], time_limit: float
+) -> None:
+    scenarios: list[dict[str, Any]] = st.session_state.setdefault("scenarios", [])
+    key = f"scenario-{len(scenarios) + 1}"
+    scenarios.append({"key": key, "name": name, "kind": kind})
+    start_job(key, name, instance, work, time_limit)
+
+
+def _days_of_week(instance: Instance) -> list[date]:
+    return [instance.settings.week_start + timedelta(days=d) for d in range(7)]
+
+
+def _near(instance: Instance, label: str) -> tuple[float, float]:
+    """A place near the named child's home (a little offset), or the middle of the area."""
+    for c in instance.children:
+        if f"{c.name} ({c.child_id})" == label:
+            return round(c.lat + 0.004, 5), round(c.lon + 0.004, 5)
+    lat = sum(c.lat for c in instance.children) / len(instance.children)
+    lon = sum(c.lon for c in instance.children) / len(instance.children)
+    return round(lat, 5), round(lon, 5)
+
+
+def _new_id(prefix: str, taken: Sequence[str]) -> str:
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def sickness_form(instance: Instance, rota: Rota, options: Mapping[str, Any], keep: bool) -> None:
+    carers = [c.carer_id for c in instance.carers if c.carer_id in rota.by_carer()] or [
+        c.carer_id for c in instance.carers
+    ]
+    days = _days_of_week(instance)
+    with st.form("sick"):
+        carer_id = st.selectbox(
+            "Carer", carers, format_func=lambda c: f"{instance.carer(c).name} ({c})"
+        )
+        cols = st.columns(2)
+        first = cols[0].selectbox("Off sick from", days, format_func=lambda d: f"{d:%A %d %b}")
+        last = cols[1].selectbox(
+            "Until the end of", days, index=min(2, 6), format_func=lambda d: f"{d:%A %d %b}"
+        )
+        go = st.form_submit_button("Run this scenario", type="primary")
+    if not go:
+        return
+    if last < first:
+        st.error("The last day off is before the first; pick the days again.")
+        return
+    absence = Absence(
+        carer_id,
+        datetime.combine(first, datetime.min.time()),
+        datetime.combine(last + timedelta(days=1), datetime.min.time()),
+    )
+    sick = dataclasses.replace(instance, absences=(*instance.absences, absence))
+    name = f"{instance.carer(carer_id).name} off sick {first:%a}-{last:%a}"
+    repair = optional("solver.repair")
+    if repair is not None and hasattr(repair, "repair"):
+        work = repair_work(repair, instance, rota, carer_id, absence, options)
+    else:
+        work = solve_work(sick, options, reference=rota if keep else None)
+    add_scenario(name, "sickness", sick, work, options["time_limit"])
+
+
+def repair_work(
+    repair: Any,
+    instance: Instance,
+    rota: Rota,
+    carer_id: str,
+    absence: Absence,
+    options: Mapping[str, Any],
+) -> Callable[..., Any]:
+    """The store helper's repair: re-roster only what the absence breaks."""
+
+    def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
+        fn = repair.repair
+        accepted = inspect.signature(fn).parameters
+        kwargs: dict[str, Any] = {}
+        if "params" in accepted:
+            kwargs["params"] = make_params(options)
+        if "progress" in accepted:
+            kwargs["progress"] = progress
+        if "absences" in accepted:
+            kwargs["absences"] = (absence,)
+            return fn(instance, rota, **kwargs)
+        return fn(instance, rota, absence, **kwargs)
+
+    return work
+
+
+def recruit_form(instance: Instance, rota: Rota, options: Mapping[str, Any], keep: bool) -> None:
+    competencies = sorted(
+        {c for v in instance.visits for c in v.competencies}
+        | {t.competency for t in instance.training}
+    )
+    places = ["the middle of the area"] + [f"{c.name} ({c.child_id})" for c in instance.children]
+    with st.form("recruit"):
+        cols = st.columns(3)
+        name = cols[0].text_input("Name", "New recruit")
+        gender = cols[1].selectbox("Gender", ["F", "M", "X"])
+        age = cols[2].number_input("Age", 16, 80, 30)
+        near = st.selectbox("Lives near", places)
+        cols = st.columns(4)
+        drives = cols[0].checkbox("Drives (business insurance)", True)
+        overnight = cols[1].checkbox("Will do overnights", False)
+        hours = cols[2].number_input("Contracted hours", 0.0, 48.0, 30.0)
+        cost = cols[3].number_input("Hourly cost (£)", 0.0, 100.0, 13.0)
+        held = st.multiselect("Competencies (beyond mandatory training)", competencies)
+        cols = st.columns(3)
+        days = cols[0].multiselect(
+            "Available on",
+            ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            default=["Mon", "Tue", "Wed", "Thu", "Fri"],
+        )
+        start = cols[1].text_input("From", "07:00")
+        end = cols[2].text_input("To", "22:00")
+        go = st.form_submit_button("Run this scenario", type="primary")
+    if not go:
+        return
+    ws = instance.settings.week_start
+    carer_id = _new_id("NEW", [c.carer_id for c in instance.carers])
+    lat, lon = _near(instance, near)
+    recruit = Carer(
+        carer_id=carer_id, name=name.strip() or "New recruit", gender=gender,
+        date_of_birth=date(ws.year - int(age), ws.month, 1), lat=lat, lon=lon, drives=drives,
+        dbs_check="enhanced_barred_children", dbs_issued=ws - timedelta(days=30), dbs_update_service=True,
+        overnight_ok=overnight, contracted_hours=float(hours), hourly_cost=float(cost),
+    )  # fmt: skip
+    training = tuple(
+        Training(carer_id, c) for c in dict.fromkeys((*instance.settings.mandatory_training, *held))
+    )
+    availability = tuple(Availability(carer_id, d, start.strip(), end.strip()) for d in days)
+    bigger = dataclasses.replace(
+        instance,
+        carers=(*instance.carers, recruit),
+        training=(*instance.training, *training),
+        availability=(*instance.availability, *availability),
+    )
+    add_scenario(
+        f"Recruit {recruit.name}",
+        "recruit",
+        bigger,
+        solve_work(bigger, options, reference=rota if keep else None),
+        options["time_limit"],
+    )
+
+
+def referral_form(instance: Instance, rota: Rota, options: Mapping[str, Any], keep: bool) -> None:
+    commissioners = sorted({c.commissioner for c in instance.children})
+    places = ["the middle of the area"] + [f"{c.name} ({c.child_id})" for c in instance.children]
+    default_sessions = pd.DataFrame(
+        [
+            {
+                "day": d,
+                "start": "15:30",
+                "minutes": 180,
+                "carers": 1,
+                "kind": "home",
+                "needs driver": False,
+                "competencies": "",
+            }
+            for d in ("Mon", "Wed", "Fri")
+        ]
+    )
+    with st.form("referral"):
+        cols = st.columns(3)
+        name = cols[0].text_input("Child's name", "New referral")
+        age = cols[1].number_input("Age", 0, 25, 10)
+        commissioner = cols[2].selectbox("Commissioner", commissioners)
+        cols = st.columns(3)
+        spec = cols[0].selectbox(
+            "Specification",
+            ["generic_home_care", "complex_home_care", "community_support"],
+            format_func=lambda s: s.replace("_", " "),
+        )
+        gender_required = cols[1].selectbox(
+            "Carer gender required", ["", "F", "M"], format_func=lambda g: g or "no requirement"
+        )
+        near = cols[2].selectbox("Lives near", places)
+        st.caption("Sessions each week (one row per session; 2 carers = a 2:1 visit).")
+        sessions = st.data_editor(
+            default_sessions, num_rows="dynamic", hide_index=True, key="referral-sessions"
+        )
+        go = st.form_submit_button("Run this scenario", type="primary")
+    if not go:
+        return
+    from roster.calendar import DAY_NAMES
+    from roster.model import Child, Visit
+
+    ws = instance.settings.week_start
+    child_id = _new_id("REF", [c.child_id for c in instance.children])
+    lat, lon = _near(instance, near)
+    child = Child(
+        child_id=child_id, name=name.strip() or "New referral", date_of_birth=date(ws.year - int(age), ws.month, 1),
+        lat=lat, lon=lon, commissioner=commissioner, spec=spec, gender_required=gender_required,
+    )  # fmt: skip
+    visits = []
+    problems = []
+    for i, row in enumerate(sessions.to_dict("records"), start=1):
+        day = str(row.get("day") or "").strip()[:3].title()
+        if day not in DAY_NAMES:
+            problems.append(f"Session {i}: day is {row.get('day')!r}; use Mon, Tue, ... Sun.")
+            continue
+        try:
+            from roster.calendar import parse_hhmm
+
+            parse_hhmm(str(row.get("start")))
+            minutes = int(row.get("minutes") or 0)
+            carers = int(row.get("carers") or 1)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"Session {i}: {exc}.")
+            continue
+        if minutes <= 0 or carers not in (1, 2):
+            problems.append(f"Session {i}: minutes must be positive and carers 1 or 2.")
+            continue
+        comps = tuple(c.strip() for c in str(row.get("competencies") or "").split(";") if c.strip())
+        visits.append(
+            Visit(
+                visit_id=f"{child_id}-V{i}", child_id=child_id, date=ws + timedelta(days=DAY_NAMES.index(day)),
+                start=str(row.get("start")).strip(), duration_min=minutes, carers=carers,
+                kind=str(row.get("kind") or "home"), needs_driver=bool(row.get("needs driver")), competencies=comps,
+            )
+        )  # fmt: skip
+    if problems or not visits:
+        show_problems(
+            "The referral's sessions need fixing.", problems or ["Add at least one session."]
+        )
+        return
+    bigger = dataclasses.replace(
+        instance, children=(*instance.children, child), visits=(*instance.visits, *visits)
+    )
+    add_scenario(
+        f"Referral {child.name}",
+        "referral",
+        bigger,
+        referral_work(bigger, rota, child_id, options, keep),
+        options["time_limit"],
+    )
+
+
+def referral_work(
+    bigger: Instance, rota: Rota, child_id: str, options: Mapping[str, Any], keep: bool
+) -> Callable[..., Any]:
+    """The referral helper's assessment when installed, else a solve keeping the current rota."""
+    referral = optional("solver.referral")
+    fn = getattr(referral, "assess", None) if referral is not None else None
+    if fn is None:
+        return solve_work(bigger, options, reference=rota if keep else None)
+
+    def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
+        return fn(bigger, rota, child_id, params=make_params(options))
+
+    return work
+
+
+def lock_form(instance: Instance, rota: Rota, options: Mapping[str, Any]) -> None:
+    by_visit = rota.by_visit()
+    staffed = [v.visit_id for v in instance.visits if v.visit_id in by_visit]
+    with st.form("locks"):
+        chosen = st.multiselect(
+            "Visits to keep exactly as they are", staffed,
+            format_func=lambda v: f"{visit_label(instance, v)} → {', '.join(instance.carer(a.carer_id).name for a in by_visit[v])}",
+        )  # fmt: skip
+        go = st.form_submit_button("Re-solve with these locked", type="primary")
+    if go:
+        if not chosen:
+            st.error("Pick at least one visit to lock.")
+            return
+        locks = [a for v in chosen for a in by_visit[v]]
+        add_scenario(
+            f"{len(chosen)} visit(s) locked",
+            "locks",
+            instance,
+            solve_work(instance, options, locks=locks, reference=rota),
+            options["time_limit"],
+        )
+
+
+def whatif_page() -> None:
+    st.header("What-if")
+    base = base_done()
+    if base is None:
+        st.info("Solve the week's rota first (Rota page); scenarios are compared with it.")
+        return
+    instance, rota, result = base
+    options = dict(st.session_state.get("options") or {"time_limit": 30.0})
+    with st.container(border=True):
+        st.subheader("New scenario")
+        kinds = [
+            "A carer is off sick",
+            "Change the mileage cap",
+            "A new referral",
+            "A new recruit",
+            "Lock visits and re-solve",
+        ]
+        kind = st.radio("What changes?", kinds, horizontal=True, key="whatif-kind")
+        keep = st.checkbox("Keep the current rota as far as possible", True, key="whatif-keep")
+        options["time_limit"] = float(
+            st.number_input(
+                "Time limit (seconds)", 2, 3600, int(options["time_limit"]), key="whatif-limit"
+            )
+        )
+        if kind == kinds[0]:
+            sickness_form(instance, rota, options, keep)
+        elif kind == kinds[1]:
+            with st.form("cap"):
+                cap = st.number_input(
+                    "New mileage cap per visit (miles)",
+                    1.0,
+                    200.0,
+                    float(instance.settings.mileage_cap_miles) + 5,
+                    step=1.0,
+                )
+                go = st.form_submit_button("Run this scenario", type="primary")
+            if go:
+                capped = dataclasses.replace(
+                    instance,
+                    settings=dataclasses.replace(instance.settings, mileage_cap_miles=float(cap)),
+                )
+                add_scenario(
+                    f"Mileage cap {cap:g} miles",
+                    "mileage",
+                    capped,
+                    solve_work(capped, options, reference=rota if keep else None),
+                    options["time_limit"],
+                )
+        elif kind == kinds[2]:
+            referral_form(instance, rota, options, keep)
+        elif kind == kinds[3]:
+            recruit_form(instance, rota, options, keep)
+        else:
+            lock_form(instance, rota, options)
+    scenarios = st.session_state.get("scenarios", [])
+    for s in scenarios:
+        progress_panel(s["key"])
+    finished = [(s, job(s["key"])) for s in scenarios]
+    finished = [(s, j) for s, j in finished if j is not None and not j.running]
+    if not finished:
+        return
+    base_kpis = kpis_of(instance, result)
+    st.subheader("Side by side")
+    compare = {"Current rota": base_kpis}
+    for s, j in finished:
+        if not j.error:
+            compare[s["name"]] = kpis_of(j.instance, j.result)
+    st.dataframe(comparison_table(compare), hide_index=True, key="whatif-compare")
+    names = [s["name"] for s, _j in finished]
+    chosen = st.selectbox("Look at", names, index=len(names) - 1, key="whatif-look")
+    s, j = next((s, j) for s, j in finished if s["name"] == chosen)
+    result_banner(j)
+    scenario_rota = rota_of(j.result)
+    if scenario_rota is None:
+        return
+    kpi_tiles(kpis_of(j.instance, j.result), base=base_kpis)
+    diff = rota_diff(j.instance, rota, scenario_rota)
+    st.markdown(f"**{len(diff)} visit(s) change** compared with the current rota.")
+    st.dataframe(diff, hide_index=True, key="whatif-diff")
+    table = unassigned_table(j.instance, scenario_rota)
+    if not table.empty:
+        st.markdown(f"**Not covered in this scenario: {len(table)}**")
+        st.dataframe(table, hide_index=True, key="whatif-unassigned")
+    rationale = getattr(j.result, "rationale", None) or getattr(j.result, "decision", None)
+    if rationale:
+        st.info(str(rationale))
+    if optional("roster.store") is not None and st.button("Save this scenario", key="whatif-save"):
+        try:
+            store = open_store()
+            assert store is not None
+            sid = store.save_scenario(
+                s["name"], j.instance, user=user().name if user() else "app", rota=scenario_rota,
+                params={"time_limit": options["time_limit"], "kind": s["kind"]},
+                result=kpis_of(j.instance, j.result),
+            )  # fmt: skip
+            st.success(f"Saved as scenario {sid}.")
+        except Exception as exc:
+            show_problems("The scenario could not be saved.", plain_error(exc))
+
+
+def comparison_table(columns: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """KPIs in rows, one column per scenario and its change from the current rota."""
+    base = next(iter(columns.values()))
+    hidden = {
+        "cost",
+        "total_cost",
+        "carer_cost",
+        "margin",
+        "gross_margin",
+        "income",
+        "revenue",
+        "charge",
+    }
+    keys = [
+        k
+        for k, v in base.items()
+        if isinstance(v, int | float) and (is_manager() or k not in hidden)
+    ]
+    rows = []
+    for k in keys:
+        row: dict[str, Any] = {"measure": k.replace("_", " ")}
+        for name, kpis in columns.items():
+            value = kpis.get(k)
+            row[name] = value
+            if name != "Current rota" and isinstance(value, int | float):
+                row[f"{name}: change"] = round(float(value) - float(base[k]), 4)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---- downloads and users ------------------------------------------------------------------------
+
+
+def downloads_page() -> None:
+    st.header("Downloads")
+    options: dict[str, tuple[Instance, Rota]] = {}
+    base = base_done()
+    if base is not None:
+        options["Current rota"] = (base[0], base[1])
+    loaded: Rota | None = st.session_state.get("loaded_rota")
+    if loaded is not None and st.session_state.get("instance") is not None:
+        options.setdefault("Saved rota", (st.session_state["instance"], loaded))
+    for s in st.session_state.get("scenarios", []):
+        j = job(s["key"])
+        if j is not None and not j.running and rota_of(j.result) is not None:
+            options[f"Scenario: {s['name']}"] = (j.instance, rota_of(j.result))  # type: ignore[assignment]
+    if not options:
+        st.info("Solve the week's rota first (Rota page).")
+        return
+    which = st.selectbox("Which rota", list(options), key="dl-which")
+    instance, rota = options[which]
+    week = f"{instance.settings.week_start:%Y-%m-%d}"
+    st.subheader("The rota")
+    cols = st.columns(3)
+    if optional("roster.io") is not None:
+        cols[0].download_button(
+            "Rota (CSV files, zipped)", lambda: exports.rota_csv_zip(instance, rota), f"rota-{week}.zip",
+            "application/zip", key="dl-csv", on_click="ignore",
+        )  # fmt: skip
+    if has("roster.excel", "write_rota_xlsx"):
+        cols[1].download_button(
+            "Rota (Excel)", lambda: exports.rota_xlsx(instance, rota), f"rota-{week}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl-xlsx", on_click="ignore",
+        )  # fmt: skip
+    cols[2].download_button(
+        "Timesheets (CSV)", lambda: exports.timesheets_csv(instance, rota), f"timesheets-{week}.csv", "text/csv",
+        key="dl-timesheets", on_click="ignore",
+    )  # fmt: skip
+    st.subheader("For carers")
+    carers = sorted(rota.by_carer(), key=lambda c: instance.carer_index[c])
+    if carers:
+        carer_id = st.selectbox(
+            "Carer", carers, format_func=lambda c: f"{instance.carer(c).name} ({c})", key="dl-carer"
+        )
+        cols = st.columns(3)
+        cols[0].download_button(
+            "Run sheet (printable)", lambda: exports.run_sheet_html(instance, rota, carer_id),
+            f"run-sheet-{carer_id}-{week}.html", "text/html", key="dl-sheet", on_click="ignore",
+        )  # fmt: skip
+        cols[1].download_button(
+            "Calendar (ICS)", lambda: exports.carer_ics(instance, rota, carer_id),
+            f"visits-{carer_id}-{week}.ics", "text/calendar", key="dl-ics", on_click="ignore",
+        )  # fmt: skip
+        cols[2].download_button(
+            "Every carer's run sheet and calendar (zip)", lambda: exports.carer_bundle_zip(instance, rota),
+            f"carers-{week}.zip", "application/zip", key="dl-bundle", on_click="ignore",
+        )  # fmt: skip
+        with st.expander("Preview the run sheet"):
+            st.html(exports.run_sheet_html(instance, rota, carer_id))
+    st.subheader("For commissioners")
+    if not is_manager():
+        st.caption("Invoices are for managers.")
+        return
+    kids = sorted(
+        {instance.visit(a.visit_id).child_id for a in rota.assignments},
+        key=lambda c: instance.child_index[c],
+    )
+    cols = st.columns(2)
+    cols[0].download_button(
+        "Every invoice (zip, one per child per commissioner)", lambda: exports.invoices_zip(instance, rota),
+        f"invoices-{week}.zip", "application/zip", key="dl-invoices", on_click="ignore",
+    )  # fmt: skip
+    if kids:
+        child_id = cols[1].selectbox(
+            "Child", kids, format_func=lambda c: f"{instance.child(c).name} ({c})", key="dl-child"
+        )
+        cols[1].download_button(
+            "This child's invoice (CSV)", lambda: exports.invoice_csv(instance, rota, child_id),
+            f"invoice-{child_id}-{week}.csv", "text/csv", key="dl-invoice", on_click="ignore",
+        )  # fmt: skip
+
+
+def users_page() -> None:
+    st.header("Users")
+    if not is_manager():
+        st.error("Only managers can manage users.")
+        return
+    st.dataframe(
+        pd.DataFrame([{"login name": u.name, "role": u.role} for u in list_users()]),
+        hide_index=True,
+    )
+    with st.form("add-user", clear_on_submit=True):
+        cols = st.columns(3)
+        name = cols[0].text_input("Login name")
+        password = cols[1].text_input("Password (at least 8 characters)", type="password")
+        role = cols[2].selectbox("Role", ROLES)
+        if st.form_submit_button("Add or update user"):
+            try:
+                add_user(None, name, password, role)
+                LOG.info("user added or updated (role %s)", role)
+                st.success("Saved.")
+            except ValueError as exc:
+                st.error(str(exc))
+    others = [u.name for u in list_users() if user() is None or u.name != user().name]  # type: ignore[union-attr]
+    if others:
+        with st.form("remove-user"):
+            name = st.selectbox("Remove", others)
+            if st.form_submit_button("Remove user"):
+                remove_user(None, name)
+                LOG.info("user removed")
+                st.rerun()
+
+
+# ---- the app ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    st.set_page_config(page_title="Rota planner", page_icon="🗓️", layout="wide")
+    current = user()
+    if current is None:
+        login_page()
+        return
+    with st.sidebar:
+        st.markdown(f"Signed in as **{current.name}** ({current.role})")
+        if st.button("Sign out"):
+            for old in st.session_state.get("jobs", {}).values():
+                old.stop.set()
+            st.session_state.clear()
+            st.rerun()
+        pages = list(PAGES) + (["Users"] if current.is_manager else [])
+        page = st.radio("Go to", pages, key="page")
+        instance = st.session_state.get("instance")
+        if instance is not None:
+            st.caption(
+                f"Week starting {instance.settings.week_start:%d %b %Y}: {len(instance.carers)} carers, "
+                f"{len(instance.children)} children, {len(instance.visits)} visits."
+            )
+    try:
+        {
+            "Data": data_page,
+            "Rota": rota_page,
+            "What-if": whatif_page,
+            "Downloads": downloads_page,
+            "Users": users_page,
+        }[page]()
+    except Exception as exc:  # never a traceback on screen; the log holds no personal data
+        LOG.warning("page %s failed: %s", page, type(exc).__name__)
+        show_problems("Something went wrong on this page.", plain_error(exc))
+
+
+main()
