@@ -1096,8 +1096,9 @@ def retravel(
     instance: Instance, rows: Sequence[Assignment], carer_ids: Iterable[str]
 ) -> list[Assignment]:
     """Recompute ``travel_from``/miles/minutes (R13) of every assignment of ``carer_ids``."""
-    from roster.rules import journey_into
+    from roster.rules import journey_into, travel_model
 
+    model = travel_model(instance)
     targets = set(carer_ids)
     keep = [a for a in rows if a.carer_id not in targets]
     redone: list[Assignment] = []
@@ -1109,7 +1110,7 @@ def retravel(
         previous: Assignment | None = None
         for a in mine:
             travel_from, miles, minutes = journey_into(
-                instance, carer, previous, instance.visit_index[a.visit_id], a.start
+                instance, carer, previous, instance.visit_index[a.visit_id], a.start, model
             )
             fixed = replace(a, travel_from=travel_from, travel_miles=miles, travel_min=minutes)
             redone.append(fixed)
