@@ -60,10 +60,10 @@ from roster.towns import Town, county_towns
 from roster.travel import great_circle_miles_matrix
 
 SIZES: dict[str, tuple[int, int]] = {
-    "S": (30, 52),
-    "M": (150, 260),
-    "L": (1000, 1730),
-    "XL": (5000, 8650),
+    "S": (30, 66),
+    "M": (150, 330),
+    "L": (1000, 2200),
+    "XL": (5000, 11000),
 }
 """Named sizes: (carers, children). About ten visits per carer-week."""
 
@@ -141,17 +141,20 @@ _PATTERNS = (
     ("flexible", 0.12, (20.0, 30.0)),
 )
 
-# Probability a (non-young) carer holds each optional competency, by availability pattern.
-_SKILL_P = {
-    "medication_administration": 0.65,
-    "epilepsy_rescue_medication": 0.45,
-    "peg_feeding": 0.32,
-    "tracheostomy_care": 0.10,
-    "hoist_moving_handling": 0.55,
-    "positive_behaviour_support": 0.38,
-    "autism_awareness": 0.60,
+# Probability a carer holds each optional competency: (ordinary carer, clinically trained carer).
+# Providers train a core of "complex care" carers (often the waking-night team) in the clinical
+# tasks of continuing care; most carers hold medication and moving-and-handling training.
+_SKILL_P: dict[str, tuple[float, float]] = {
+    "medication_administration": (0.70, 0.97),
+    "epilepsy_rescue_medication": (0.40, 0.90),
+    "peg_feeding": (0.10, 0.85),
+    "tracheostomy_care": (0.01, 0.45),
+    "hoist_moving_handling": (0.50, 0.85),
+    "positive_behaviour_support": (0.50, 0.35),
+    "autism_awareness": (0.70, 0.55),
 }
-_NIGHT_BOOST = {"peg_feeding": 0.3, "tracheostomy_care": 0.2, "epilepsy_rescue_medication": 0.3}
+_CLINICAL_P = {"waking_nights": 0.8, "full_time_days": 0.35, "flexible": 0.3}
+"""Share of each availability pattern that is clinically trained (default 0.2)."""
 
 
 @dataclass(frozen=True)
@@ -178,10 +181,11 @@ def _pick(rng: np.random.Generator, items: Sequence[T], weights: Sequence[float]
 
 
 def _places(
-    rng: np.random.Generator, towns: Sequence[Town], n: int
+    rng: np.random.Generator, towns: Sequence[Town], n: int, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n homes around the towns, by population: (town index, lat, lon)."""
-    weights = np.array([t.weight for t in towns], dtype=float)
+    """n homes around the towns, by population (or ``weights``): (town index, lat, lon)."""
+    if weights is None:
+        weights = np.array([t.weight for t in towns], dtype=float)
     idx = rng.choice(len(towns), size=n, p=weights / weights.sum())
     rural = rng.random(n) < 0.22
     sigma = np.where(rural, 3.5, 0.9)  # miles
@@ -222,21 +226,21 @@ def _carer_availability(
     shift = int(rng.integers(-2, 3)) * 15
     if pattern == "full_time_days":
         days = list(WEEKDAYS)
-        if rng.random() < 0.3:  # works one weekend day instead of a weekday
+        if rng.random() < 0.5:  # works one weekend day instead of a weekday
             days.remove(_pick(rng, WEEKDAYS))
             days.append(_pick(rng, ("Sat", "Sun")))
         for d in DAY_NAMES:
             if d in days:
-                add(d, 7 * 60 + shift, 19 * 60 + shift)
+                add(d, 7 * 60 + shift, 19 * 60 + 30 + shift)
     elif pattern == "after_school":
         for d in WEEKDAYS:
-            add(d, 14 * 60 + 30 + shift, 21 * 60 + shift)
-        if rng.random() < 0.35:
-            add(_pick(rng, ("Sat", "Sun")), 9 * 60, 17 * 60)
+            add(d, 14 * 60 + 30 + shift, 21 * 60 + 30)
+        if rng.random() < 0.5:
+            add(_pick(rng, ("Sat", "Sun")), 9 * 60, 18 * 60)
     elif pattern == "split_shift":
         for d in WEEKDAYS:
             add(d, 6 * 60 + 30, 9 * 60 + 30)
-            add(d, 15 * 60 + shift, 20 * 60 + 30)
+            add(d, 15 * 60 + shift, 21 * 60)
         if rng.random() < 0.4:
             add("Sat", 8 * 60, 16 * 60)
     elif pattern == "weekends":
@@ -359,11 +363,11 @@ def _make_carers(
         else:
             expiry = week + timedelta(days=int(rng.integers(20, 3 * 365)))
         training.append(Training(cid, "safeguarding_children", expiry))
-        scale = 0.5 if young[i] else 1.0
-        for comp, p in _SKILL_P.items():
+        clinical = not young[i] and rng.random() < _CLINICAL_P.get(pattern, 0.2)
+        for comp, (p_plain, p_clinical) in _SKILL_P.items():
             if young[i] and comp in ("tracheostomy_care", "peg_feeding"):
                 continue
-            p_held = p * scale + (_NIGHT_BOOST.get(comp, 0.0) if pattern == "waking_nights" else 0.0)
+            p_held = p_clinical if clinical else p_plain * (0.6 if young[i] else 1.0)
             if rng.random() < p_held:
                 r = rng.random()
                 if r < 0.02:
@@ -430,37 +434,81 @@ def _days(rng: np.random.Generator, pool: Sequence[str], k: int) -> list[str]:
     return [pool[i] for i in sorted(chosen.tolist())]
 
 
+# Weekday and weekend sessions as families book them: (starts, durations, flex) per band.
+# The bands are spread so that one carer can do, say, an after-school call and a teatime call
+# on the same afternoon (seed 003 §1.6: most visits are one to two hours).
+_BANDS: dict[str, tuple[tuple[int, ...], tuple[int, ...], int]] = {
+    "morning": ((420, 435, 450), (60, 75, 90), 15),  # 07:00-08:30, getting ready for school
+    "day": ((570, 600, 780), (120, 150, 180), 30),  # 09:30 / 13:00: under-5s, 18+, out of school
+    "after_school": ((915, 930, 945), (75, 90, 105, 120), 15),  # 15:15-17:45
+    "teatime": ((1065, 1080, 1095), (75, 90), 15),  # 17:45-19:45: tea, bath
+    "bedtime": ((1170, 1185), (60, 75), 15),  # 19:30-21:00
+    "weekend_am": ((570, 600, 630), (150, 180, 240), 30),
+    "weekend_pm": ((780, 810, 840), (150, 180, 240), 30),
+    "night": ((1320,), (540,), 0),  # 22:00-07:00 waking night (complex care)
+}
+_EVENING = ("after_school", "teatime", "bedtime")
+_EVENING_W = (0.5, 0.35, 0.15)
+
+
+def _session(
+    rng: np.random.Generator,
+    child_id: str,
+    day: str,
+    band: str,
+    carers: int = 1,
+    comps: Sequence[str] = (),
+    bank: bool = False,
+    kind: str = "home",
+    trip: float = 0.0,
+    needs_driver: bool = False,
+) -> PackageRow:
+    starts, durations, flex = _BANDS[band]
+    return _row(
+        child_id, day, int(_pick(rng, starts)), int(_pick(rng, durations)), flex, carers,
+        kind, needs_driver, trip, comps, bank,
+    )
+
+
 def _child_package(
     rng: np.random.Generator, child_id: str, spec: str, age: int, bank: bool
 ) -> list[PackageRow]:
-    """A child's weekly sessions, by specification and age."""
+    """A child's weekly sessions, by specification and age.
+
+    A family books its regular time: one evening band for all its weekday sessions.
+    """
     rows: list[PackageRow] = []
     r = rng.random
+    at_home_in_day = age < 5 or age >= 19 or r() < 0.06  # pre-school, adult, out of school
+    evening = _pick(rng, _EVENING, _EVENING_W)
+
+    def weekdays(k: int, band: str, carers: int, comps: Sequence[str]) -> None:
+        for d in _days(rng, WEEKDAYS, k):
+            rows.append(_session(rng, child_id, d, band, carers, comps, bank))
+
     if spec == "complex_home_care":
         comps = ["medication_administration"] if r() < 0.85 else []
         if r() < 0.5:
             comps.append("epilepsy_rescue_medication")
-        if r() < 0.45:
+        if r() < 0.4:
             comps.append("peg_feeding")
-        if r() < 0.10:
+        if r() < 0.05:
             comps.append("tracheostomy_care")
-        hoist = age >= 6 and r() < 0.45
+        hoist = age >= 6 and r() < 0.4
         if hoist:
             comps.append("hoist_moving_handling")
         comps = sorted(comps)
-        carers = 2 if hoist and r() < 0.6 else 1
-        if age < 5 or age >= 19:  # at home in the day: daytime respite
-            for d in _days(rng, WEEKDAYS, int(rng.integers(1, 3))):
-                rows.append(_row(child_id, d, int(_pick(rng, (570, 600, 780))), int(_pick(rng, (120, 180))), 30, carers, comps=comps, bank=bank))
+        pair = 2 if hoist and r() < 0.5 else 1
+        if at_home_in_day:
+            weekdays(int(rng.integers(1, 4)), "day", pair, comps)
         else:
-            for d in _days(rng, WEEKDAYS, int(rng.integers(2, 5))):
-                rows.append(_row(child_id, d, int(_pick(rng, (930, 945, 960))), int(_pick(rng, (90, 120, 150))), 15, carers, comps=comps, bank=bank))
-        if r() < 0.55:  # waking nights, so the parents sleep
-            for d in _days(rng, DAY_NAMES, int(rng.integers(1, 4))):
-                rows.append(_row(child_id, d, 22 * 60, 540, 0, 1, comps=comps, bank=bank))
-        if r() < 0.4:
+            weekdays(int(rng.integers(2, 6)), evening, pair, comps)
+        if r() < 0.3:  # waking nights, so the parents sleep
+            for d in _days(rng, DAY_NAMES, int(_pick(rng, (1, 1, 2)))):
+                rows.append(_session(rng, child_id, d, "night", 1, comps, bank))
+        if r() < 0.35:
             d = _pick(rng, ("Sat", "Sun"))
-            rows.append(_row(child_id, d, int(_pick(rng, (600, 780))), 180, 30, carers, comps=comps, bank=bank))
+            rows.append(_session(rng, child_id, d, _pick(rng, ("weekend_am", "weekend_pm")), pair, comps, bank))
         return rows
     if spec == "community_support":
         comps = []
@@ -470,16 +518,17 @@ def _child_package(
         if pbs:
             comps.append("positive_behaviour_support")
         comps = sorted(comps)
-        pair = 2 if pbs and r() < 0.4 else 1
+        pair = 2 if pbs and r() < 0.35 else 1
         for d in _days(rng, ("Sat", "Sun"), int(_pick(rng, (1, 1, 2)))):
             drive = r() < 0.7
             trip = round(float(rng.uniform(3, 12)), 1) if drive else 0.0
-            rows.append(_row(child_id, d, int(_pick(rng, (600, 630, 780))), int(_pick(rng, (180, 240))), 30, pair, "community", drive, trip, comps, bank))
+            band = _pick(rng, ("weekend_am", "weekend_pm"))
+            rows.append(_session(rng, child_id, d, band, pair, comps, bank, "community", trip, drive))
         for d in _days(rng, WEEKDAYS, int(_pick(rng, (0, 1, 1, 2)))):
             drive = r() < 0.5
             trip = round(float(rng.uniform(2, 8)), 1) if drive else 0.0
-            start = 960 if age < 18 else int(_pick(rng, (600, 780)))
-            rows.append(_row(child_id, d, start, int(_pick(rng, (120, 150))), 15, pair, "community", drive, trip, comps, bank))
+            band = "day" if at_home_in_day else _pick(rng, ("after_school", "teatime"))
+            rows.append(_session(rng, child_id, d, band, pair, comps, bank, "community", trip, drive))
         return rows
     # generic home care
     comps = []
@@ -489,35 +538,30 @@ def _child_package(
         comps.append("medication_administration")
     if r() < 0.12:
         comps.append("epilepsy_rescue_medication")
-    hoist = age >= 8 and r() < 0.12
+    hoist = age >= 8 and r() < 0.1
     if hoist:
         comps.append("hoist_moving_handling")
     comps = sorted(comps)
     pair = 2 if hoist else 1
-    if age >= 19:
-        for d in _days(rng, WEEKDAYS, int(rng.integers(2, 4))):
-            rows.append(_row(child_id, d, int(_pick(rng, (600, 660))), 180, 30, pair, comps=comps, bank=bank))
-        return rows
-    k = int(_pick(rng, (2, 2, 3, 3, 4, 5)))
-    for d in _days(rng, WEEKDAYS, k):
-        rows.append(_row(child_id, d, int(_pick(rng, (930, 945, 960, 990))), int(_pick(rng, (90, 120, 120, 150))), 15, pair, comps=comps, bank=bank))
-    if r() < 0.3:
-        for d in _days(rng, WEEKDAYS, int(rng.integers(3, 6))):
-            rows.append(_row(child_id, d, int(_pick(rng, (420, 435, 450))), int(_pick(rng, (60, 75, 90))), 15, 1, comps=comps, bank=bank))
-    if r() < 0.2:
-        for d in _days(rng, DAY_NAMES, int(rng.integers(2, 5))):
-            rows.append(_row(child_id, d, int(_pick(rng, (1140, 1170))), int(_pick(rng, (60, 90))), 15, pair, comps=comps, bank=bank))
+    if at_home_in_day:
+        weekdays(int(rng.integers(2, 4)), "day", pair, comps)
+    else:
+        weekdays(int(_pick(rng, (2, 3, 3, 4, 5, 5))), evening, pair, comps)
+        if r() < 0.4:
+            weekdays(int(rng.integers(3, 6)), "morning", 1, comps)
     if r() < 0.3:
         d = _pick(rng, ("Sat", "Sun"))
-        rows.append(_row(child_id, d, int(_pick(rng, (600, 780))), int(_pick(rng, (150, 180))), 30, pair, comps=comps, bank=bank))
+        rows.append(_session(rng, child_id, d, _pick(rng, ("weekend_am", "weekend_pm")), pair, comps, bank))
     return rows
 
 
 def _make_children(
-    rng: np.random.Generator, n: int, towns: Sequence[Town], week: date
+    rng: np.random.Generator, n: int, towns: Sequence[Town], week: date, staff: np.ndarray
 ) -> tuple[list[Child], list[list[PackageRow]]]:
+    """Children and their packages. ``staff`` counts the carers living in each town: a provider
+    takes referrals where it has carers (seed 002 §13.1: allocate staff locally)."""
     width = max(4, len(str(n)))
-    town_idx, lat, lon = _places(rng, towns, n)
+    town_idx, lat, lon = _places(rng, towns, n, staff.astype(float) + 0.25)
     specs = rng.choice(
         np.array(["generic_home_care", "complex_home_care", "community_support"]),
         size=n,
@@ -639,9 +683,27 @@ def _history_and_refusals(
         for row in rows:
             for comp in row.competencies:
                 need |= comp_bit.get(comp, 0)
-        ok = vetted[cand] & ((held[cand] & need) == need) & (miles < 14)
+        base = vetted[cand] & (miles < 12)
         if child.gender_required:
-            ok &= gender[cand] == child.gender_required
+            base &= gender[cand] == child.gender_required
+        # The provider accepted this referral because it can staff it: when too few carers
+        # nearby hold every competency the package asks for, the package is one the provider
+        # could staff (the rarest competency is left to the commissioner's nurse).
+        wanted = 3 * max(r.carers for r in rows)
+        ok = base & ((held[cand] & need) == need)
+        while need and int(ok.sum()) < wanted:
+            rarest = min(
+                (b for b in comp_bit.values() if need & b),
+                key=lambda b: (int((base & ((held[cand] & b) == b)).sum()), b),
+            )
+            need &= ~rarest
+            ok = base & ((held[cand] & need) == need)
+            dropped = next(c for c, b in comp_bit.items() if b == rarest)
+            rows = [
+                replace(r, competencies=tuple(c for c in r.competencies if c != dropped))
+                for r in rows
+            ]
+        packages[i] = rows
         pool = cand[ok]
         weekly_hours = sum(r.duration_min * r.carers for r in rows) / 60.0
         served: list[int] = []
@@ -692,7 +754,8 @@ def generate_caseload(
     drafts, training, availability, absences = _make_carers(carer_rng, carers, towns, week_start)
     carer_list = [d.carer for d in drafts]
     step("children")
-    child_list, packages = _make_children(child_rng, children, towns, week_start)
+    staff = np.bincount([d.town for d in drafts], minlength=len(towns))
+    child_list, packages = _make_children(child_rng, children, towns, week_start, staff)
     step("history")
     history, child_list = _history_and_refusals(link_rng, carer_list, training, child_list, packages)
     step("visits")
