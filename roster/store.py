@@ -1209,6 +1209,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--version", type=int, default=None, dest="audit_version")
     p.add_argument("--csv", default=None, help="write the trail to this CSV file")
     p = sub.add_parser(
+        "changes", help="which families gain or lose which carer between two rota versions"
+    )
+    p.add_argument("old_version_id", type=int)
+    p.add_argument("new_version_id", type=int)
+    p.add_argument("--csv", default=None, help="write the changes to this CSV file")
+    p = sub.add_parser(
         "history", help="hours per child and carer from the four published weeks before WEEK"
     )
     p.add_argument("week", type=date.fromisoformat)
@@ -1313,6 +1319,25 @@ def _run(store: Store, action: str, args: argparse.Namespace, user: str) -> int:
             print(f"{len(rows)} audit rows written to {args.csv}")
         else:
             sys.stdout.write(audit.to_csv(rows))
+    elif action == "changes":
+        from roster.atomic import atomic_write_text
+        from roster.changes import changes_csv, changes_report
+
+        old_head, new_head = store.version(args.old_version_id), store.version(args.new_version_id)
+        if old_head.week_start != new_head.week_start:
+            raise StoreError(
+                f"rota versions {old_head.id} and {new_head.id} are for different weeks "
+                f"({old_head.week_start} and {new_head.week_start})"
+            )
+        instance = store.load_instance(new_head.instance_id)
+        text = changes_csv(
+            changes_report(instance, store.load_rota(old_head.id), store.load_rota(new_head.id))
+        )
+        if args.csv:
+            atomic_write_text(args.csv, text)
+            print(f"changes written to {args.csv}")
+        else:
+            sys.stdout.write(text)
     elif action == "history":
         print("child_id,carer_id,hours")
         for h in store.history_for(args.week):

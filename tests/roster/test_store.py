@@ -552,3 +552,46 @@ def test_a_kill_during_a_save_leaves_the_previous_version_intact(db_url: str, wh
         # and the store still takes writes
         again = s.save_rota(instance_id, rota, user="amy")
         assert s.load_rota(again) == rota
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+
+def test_the_store_command_saves_lists_publishes_exports_and_audits(tmp_path: Path, capsys):
+    from roster.cli import main
+    from roster.io import load_instance, load_rota, write_rota
+
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    instance = week_instance(WEEK)
+    from roster.io import write_instance
+
+    write_instance(instance, tmp_path / "week")
+    write_rota(instance, valid_rota(instance, {"V1": ("K1",), "V2": ("K2",)}), tmp_path / "rota")
+
+    def run(*argv: str) -> str:
+        assert main(["store", "--db", db, "--user", "amy", *argv]) == 0
+        return capsys.readouterr().out
+
+    assert "instance 1 saved" in run("save-instance", str(tmp_path / "week"))
+    assert "rota version 1 saved" in run("save-rota", "1", str(tmp_path / "rota"))
+    assert "rota version 2 saved" in run("assign", "1", "V3", "K2")
+    assert "\tdraft\t" in run("list")
+    assert "published" in run("publish", "2")
+    run("export", "2", str(tmp_path / "out"))
+    assert load_instance(tmp_path / "out" / "instance") == instance
+    exported = load_rota(instance, tmp_path / "out")
+    assert {(a.visit_id, a.carer_id) for a in exported.assignments} == {("V1", "K1"), ("V2", "K2"), ("V3", "K2")}
+    assert "C1,K2,gains,true,V3" in run("changes", "1", "2")
+    trail = run("audit")
+    assert [line.split(",")[3] for line in trail.splitlines()[1:]] == ["create", "assign", "publish"]
+    run("audit", "--csv", str(tmp_path / "audit.csv"))
+    assert (tmp_path / "audit.csv").read_text() == trail
+    assert "C1,K2,1.0" in run("history", (WEEK + timedelta(weeks=1)).isoformat())
+
+
+def test_the_store_command_reports_a_bad_id_in_one_sentence(tmp_path: Path, capsys):
+    from roster.cli import main
+
+    assert main(["store", "--db", str(tmp_path / "x.sqlite"), "publish", "42"]) == 2
+    err = capsys.readouterr().err
+    assert "rota version 42 does not exist" in err and "Traceback" not in err
