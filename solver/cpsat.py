@@ -1,0 +1,868 @@
+"""The CP-SAT model of a week's rota: one builder per constraint, the objective in one place.
+
+Variables live only on eligible (carer, visit) pairs (``roster.eligibility``):
+
+* ``x[c, v]`` the carer works the visit; ``staffed[v]`` the visit is fully staffed; a visit's
+  start ``s[v]`` is shared by its carers (R4: a 2:1 starts together), and ``x[c, v]`` restricts it
+  to ``allowed_starts(c, v)`` (R4 flex window, R5 availability and absences, R7 core hours, R12
+  young-worker hours).
+* Per carer, candidate visits are taken in planned-start order and a carer's visits happen in that
+  order. For two visits that can be close in time an arc literal ``p[c, i, j]`` says "j comes
+  straight after i, less than ``return_home_gap_min`` later" and ``h[c, j]`` says "the carer
+  comes to j from home" (R13). Exactly one of them holds for each assigned visit, so the travel
+  into a visit, its minutes (working time, R10) and miles (R9 cap, travel objective) are exact.
+* Per carer, each visit's working time ``[start - travel, end)`` is an optional interval. A
+  chain of daily-rest blocks (R11) and one weekly-rest block (R14) share a ``NoOverlap`` with
+  those intervals.
+
+Modelling choices (each keeps every rota this model accepts valid under the contract; the
+checker is run on every decoded rota):
+
+* **Order.** A carer's visits follow planned-start order (ties by visit id). Two visits whose
+  windows would let them swap are never done in the swapped order.
+* **R6** is enforced between every ordered pair of a carer's visits that can be close, not only
+  consecutive ones: ``start_j >= end_i + travel(i, j)``.
+* **R11** holds iff every duty (work separated by gaps shorter than the daily rest) spans at most
+  ``24 h - daily rest``: from any start of work in such a duty the window reaches past its end
+  and holds the whole following rest. The rest blocks enforce exactly that.
+* **R15** (conservative): a *run* is a chain of visits whose gaps free of work are shorter than
+  ``break_min``; a run of two or more visits holds at most ``break_after_hours`` of working time.
+  Any duty that breaks R15 contains such a run, so R15 holds; a duty of, e.g., 4 h + 3 h back to
+  back followed by a break and another hour is refused although R15 would allow it.
+* **R9** on the journey from home is a property of the pair (``home_within_cap``): ``h`` is fixed
+  to false where home is over the cap, so such a carer may take the visit only straight after a
+  nearby visit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from roster.eligibility import Eligibility
+from roster.model import Assignment, Instance, Rota
+from roster.rules import YOUNG_DAY_MAX_MIN, Limits, journey_between, limits, travel_model
+from roster.travel import TravelModel
+from solver.params import Lock, SolveParams
+
+SCALE = 600
+"""Objective coefficients are ``round(weight * SCALE * unit / den)``: a weight of 0.5 per hour is
+still 5 per minute, 1 per mile is 6 per hundredth of a mile."""
+
+TERMS_BY_STAGE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("coverage", ("uncovered_slots",)),
+    ("continuity", ("distinct_carers", "carers_over_target", "stranger_carers", "changes")),
+    ("quality", ("preference_mismatches", "travel_miles", "agency_hours", "hours_deviation")),
+)
+TERM_WEIGHT: dict[str, str] = {
+    "uncovered_slots": "coverage",
+    "distinct_carers": "distinct_carers",
+    "carers_over_target": "over_target",
+    "stranger_carers": "stranger",
+    "changes": "change",
+    "preference_mismatches": "preference",
+    "travel_miles": "travel_mile",
+    "agency_hours": "agency_hour",
+    "hours_deviation": "hours_deviation",
+}
+
+
+@dataclass
+class Arc:
+    """Carer c goes straight from visit i to visit j (less than the return-home gap later)."""
+
+    i: int
+    j: int
+    lit: cp_model.IntVar
+    minutes: int
+    miles: float
+    run: Any = None
+    """Literal: j continues i's run (gap free of work shorter than ``break_min``), or None."""
+
+
+@dataclass
+class CarerModel:
+    c: int
+    limits: Limits
+    visits: list[int]
+    """Candidate visit indices in planned-start order."""
+    arcs_into: dict[int, list[Arc]] = field(default_factory=dict)
+    home: dict[int, Any] = field(default_factory=dict)
+    """visit -> literal 'comes from home' (or the constant 0)."""
+    travel: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    """visit -> travel minutes into it (0 when not assigned)."""
+    work_start: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    intervals: dict[int, cp_model.IntervalVar] = field(default_factory=dict)
+    max_travel: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class RotaModel:
+    """The built model and the handles the stages, hints and decoding need."""
+
+    instance: Instance
+    eligibility: Eligibility
+    model: cp_model.CpModel
+    x: dict[tuple[int, int], cp_model.IntVar]
+    start: dict[int, cp_model.IntVar]
+    staffed: dict[int, Any]
+    carers: dict[int, CarerModel]
+    terms: dict[str, Term]
+    variables: list[cp_model.IntVar]
+
+
+class _Vars:
+    """Creates variables and remembers them, so a stage can hint the previous stage's values."""
+
+    def __init__(self, model: cp_model.CpModel):
+        self.model = model
+        self.all: list[cp_model.IntVar] = []
+
+    def bool(self, name: str) -> cp_model.IntVar:
+        v = self.model.NewBoolVar(name)
+        self.all.append(v)
+        return v
+
+    def int(self, lo: int, hi: int, name: str) -> cp_model.IntVar:
+        v = self.model.NewIntVar(int(lo), int(hi), name)
+        self.all.append(v)
+        return v
+
+    def domain(self, ranges: Sequence[tuple[int, int]], name: str) -> cp_model.IntVar:
+        v = self.model.NewIntVarFromDomain(
+            cp_model.Domain.FromIntervals([[int(a), int(b)] for a, b in ranges]), name
+        )
+        self.all.append(v)
+        return v
+
+
+# ---- candidates ------------------------------------------------------------------------------
+
+
+def candidate_pairs(
+    instance: Instance, elig: Eligibility, params: SolveParams
+) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """(carer, visit) -> allowed start ranges, for every pair the model may use.
+
+    ``params.max_candidates`` keeps, per visit, the carers the child knows first, then the
+    nearest; locked and reference pairs are always kept.
+    """
+    keep_always: set[tuple[int, int]] = set()
+    for lock in params.locks:
+        vid, cid = _lock_ids(lock)
+        if vid in instance.visit_index and cid in instance.carer_index:
+            keep_always.add((instance.carer_index[cid], instance.visit_index[vid]))
+    if params.reference is not None:
+        for a in params.reference.assignments:
+            if a.visit_id in instance.visit_index and a.carer_id in instance.carer_index:
+                keep_always.add((instance.carer_index[a.carer_id], instance.visit_index[a.visit_id]))
+    history = instance.history_hours
+    pairs: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for v, visit in enumerate(instance.visits):
+        eligible = [int(c) for c in elig.eligible_carers(v)]
+        if params.max_candidates is not None and len(eligible) > params.max_candidates:
+            def rank(c: int, v: int = v, child: str = visit.child_id) -> tuple[float, float, int]:
+                known = history.get((child, instance.carers[c].carer_id), 0.0)
+                return (-known, float(elig.home_miles[c, v]), c)
+
+            eligible.sort(key=rank)
+            chosen = set(eligible[: params.max_candidates])
+            eligible = [c for c in sorted(eligible) if c in chosen or (c, v) in keep_always]
+        for c in eligible:
+            ranges = elig.allowed_starts(c, v)
+            if ranges:
+                pairs[(c, v)] = ranges
+    return pairs
+
+
+def _lock_ids(lock: Lock) -> tuple[str, str]:
+    if isinstance(lock, Assignment):
+        return lock.visit_id, lock.carer_id
+    return lock[0], lock[1]
+
+
+class _Travel:
+    """Journeys between visits: vectorised default model, exact lookups with a travel matrix."""
+
+    def __init__(self, instance: Instance, model: TravelModel | None = None):
+        self.instance = instance
+        self.model = travel_model(instance, model)
+        self.cache: dict[tuple[int, int], tuple[float, int]] = {}
+        places = [instance.visit_location(v) for v in instance.visits]
+        self.lat = np.array([p[0] for p in places], dtype=float)
+        self.lon = np.array([p[1] for p in places], dtype=float)
+
+    def block(self, rows: Sequence[int], cols: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        if not self.model.matrix:
+            r, c = np.asarray(rows), np.asarray(cols)
+            return self.model.journey_matrix(self.lat[r], self.lon[r], self.lat[c], self.lon[c])
+        miles = np.zeros((len(rows), len(cols)))
+        minutes = np.zeros((len(rows), len(cols)), dtype=np.int64)
+        for a, i in enumerate(rows):
+            for b, j in enumerate(cols):
+                miles[a, b], minutes[a, b] = self.pair(i, j)
+        return miles, minutes
+
+    def pair(self, i: int, j: int) -> tuple[float, int]:
+        key = (i, j)
+        if key not in self.cache:
+            v = self.instance.visits
+            self.cache[key] = journey_between(self.instance, v[i], v[j], self.model)
+        return self.cache[key]
+
+
+# ---- the builders ------------------------------------------------------------------------------
+
+
+def add_staffing(
+    m: cp_model.CpModel,
+    new: _Vars,
+    instance: Instance,
+    pairs: dict[tuple[int, int], list[tuple[int, int]]],
+) -> tuple[dict[tuple[int, int], cp_model.IntVar], dict[int, cp_model.IntVar], dict[int, Any]]:
+    """R4: a visit is staffed by exactly ``carers`` different carers or not at all, all starting
+    together at a start inside the flex window that each carer's ``allowed_starts`` permits.
+
+    A 2:1 visit is never half staffed: one carer alone cannot do a session the care plan sets
+    for two, so its two carer slots are covered or missed together.
+    """
+    by_visit: dict[int, list[int]] = {}
+    for c, v in pairs:
+        by_visit.setdefault(v, []).append(c)
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    start: dict[int, cp_model.IntVar] = {}
+    staffed: dict[int, Any] = {}
+    for v, visit in enumerate(instance.visits):
+        carers = sorted(by_visit.get(v, []))
+        if len(carers) < visit.carers:
+            staffed[v] = 0
+            continue
+        union = sorted(r for c in carers for r in pairs[(c, v)])
+        start[v] = new.domain(_merge_ranges(union), f"s{v}")
+        staffed[v] = new.bool(f"staffed{v}")
+        for c in carers:
+            lit = new.bool(f"x{c}_{v}")
+            x[(c, v)] = lit
+            ranges = pairs[(c, v)]
+            if _merge_ranges(union) != ranges:
+                m.AddLinearExpressionInDomain(
+                    start[v], cp_model.Domain.FromIntervals([[a, b] for a, b in ranges])
+                ).OnlyEnforceIf(lit)
+        m.Add(sum(x[(c, v)] for c in carers) == visit.carers * staffed[v])
+    return x, start, staffed
+
+
+def _merge_ranges(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def add_sequencing(
+    m: cp_model.CpModel,
+    new: _Vars,
+    instance: Instance,
+    elig: Eligibility,
+    travel: _Travel,
+    c: int,
+    visits: list[int],
+    x: dict[tuple[int, int], cp_model.IntVar],
+    start: dict[int, cp_model.IntVar],
+    bounds: dict[int, tuple[int, int]],
+) -> CarerModel:
+    """R6 no double booking with travel, R13 travel origin and R9 on the real journey, R15 runs.
+
+    ``bounds[v]`` is the carer's (earliest, latest) start of v. Returns the carer's model with the
+    exact travel minutes into each visit (a variable, 0 when the visit is not the carer's).
+    """
+    carer = instance.carers[c]
+    lim = limits(instance, carer)
+    gap = instance.settings.return_home_gap_min
+    vs = instance.visits
+    cm = CarerModel(c=c, limits=lim, visits=visits)
+    n = len(visits)
+    dur = [vs[v].duration_min for v in visits]
+    lo = [bounds[v][0] for v in visits]
+    hi = [bounds[v][1] for v in visits]
+    caps = [instance.child_cap(instance.child(vs[v].child_id)) for v in visits]
+    miles_m, minutes_m = travel.block(visits, visits) if n else (np.zeros((0, 0)), np.zeros((0, 0)))
+    runs_into: dict[int, list[Arc]] = {}
+    prefix_max_end: list[int] = []
+    best = -(10**9)
+    for k in range(n):
+        best = max(best, hi[k] + dur[k])
+        prefix_max_end.append(best)
+    for jj in range(n):
+        j = visits[jj]
+        xj = x[(c, j)]
+        home_ok = bool(elig.home_within_cap[c, j])
+        home_min = int(elig.home_minutes[c, j])
+        # Coming from home, an earlier visit must have ended the return-home gap before, and
+        # long enough before that the journey from home leaves a break (R15 runs, conservative).
+        far = max(gap, home_min + lim.break_min)
+        reach = max(far, int(minutes_m[:jj, jj].max()) if jj else 0)
+        h: Any = new.bool(f"h{c}_{j}") if home_ok else 0
+        arcs: list[Arc] = []
+        between: list[int] = []  # visits strictly between i and j in order, nearest first
+        for ii in range(jj - 1, -1, -1):
+            if prefix_max_end[ii] <= lo[jj] - reach:
+                break  # every earlier visit ends long enough before j: nothing to say
+            i = visits[ii]
+            xi = x[(c, i)]
+            t = int(minutes_m[ii, jj])
+            mi = float(miles_m[ii, jj])
+            min_gap = lo[jj] - (hi[ii] + dur[ii])  # smallest possible start_j - end_i
+            max_gap = hi[jj] - (lo[ii] + dur[ii])
+            if max_gap < t:
+                # never fits in order (R6 with the fixed order): not both
+                m.AddBoolOr([xi.Not(), xj.Not()])
+                between.append(i)
+                continue
+            if min_gap < t:
+                m.Add(start[j] >= start[i] + dur[ii] + t).OnlyEnforceIf([xi, xj])
+            if min_gap < far and not isinstance(h, int):
+                # coming from home means every earlier visit ended at least the gap before (R13)
+                if max_gap < far:
+                    m.AddBoolOr([h.Not(), xi.Not()])
+                else:
+                    m.Add(start[j] >= start[i] + dur[ii] + far).OnlyEnforceIf([h, xi])
+            if min_gap < gap and round(mi + vs[j].trip_miles, 2) <= caps[jj] + 1e-9:
+                lit = new.bool(f"p{c}_{i}_{j}")
+                m.AddImplication(lit, xi)
+                m.AddImplication(lit, xj)
+                if max_gap >= gap:
+                    m.Add(start[j] <= start[i] + dur[ii] + gap - 1).OnlyEnforceIf(lit)
+                for k in between:
+                    m.AddBoolOr([lit.Not(), x[(c, k)].Not()])
+                arc = Arc(i=i, j=j, lit=lit, minutes=t, miles=mi)
+                free_min = min_gap - t
+                free_max = max_gap - t
+                if free_min < lim.break_min:
+                    if free_max < lim.break_min:
+                        arc.run = lit
+                    else:
+                        run = new.bool(f"r{c}_{i}_{j}")
+                        m.AddImplication(run, lit)
+                        m.Add(start[j] >= start[i] + dur[ii] + t + lim.break_min).OnlyEnforceIf(
+                            [lit, run.Not()]
+                        )
+                        arc.run = run
+                    runs_into.setdefault(j, []).append(arc)
+                arcs.append(arc)
+            # Without an arc (R9 from i over the cap) i cannot be j's close predecessor: the
+            # exactly-one constraint below then needs h or a later arc.
+            between.append(i)
+        if not isinstance(h, int):
+            m.AddImplication(h, xj)
+        m.Add(sum(a.lit for a in arcs) + h == xj)
+        cm.arcs_into[j] = arcs
+        cm.home[j] = h
+        t_max = max([home_min if home_ok else 0] + [a.minutes for a in arcs])
+        tt = new.int(0, t_max, f"tt{c}_{j}")
+        m.Add(tt == sum(a.lit * a.minutes for a in arcs) + h * home_min)
+        cm.travel[j] = tt
+        cm.max_travel[j] = t_max
+        ws = new.int(lo[jj] - t_max, hi[jj], f"ws{c}_{j}")
+        m.Add(ws == start[j] - tt)
+        size = vs[j].duration_min
+        cm.work_start[j] = ws
+        cm.intervals[j] = m.NewOptionalIntervalVar(
+            ws, tt + size, start[j] + size, xj, f"work{c}_{j}"
+        )
+    _add_runs(m, new, cm, runs_into)
+    return cm
+
+
+def _add_runs(
+    m: cp_model.CpModel, new: _Vars, cm: CarerModel, runs_into: dict[int, list[Arc]]
+) -> None:
+    """R15 (conservative, see module docstring): a run of two or more visits holds at most
+    ``break_after`` minutes of working time. ``W[j]`` is the working time of j's run up to j."""
+    if not runs_into:
+        return
+    involved = set(runs_into)
+    for arcs in runs_into.values():
+        involved.update(a.i for a in arcs)
+    limit = cm.limits.break_after_min
+    work: dict[int, cp_model.IntVar] = {}
+    for v in involved:
+        w = new.int(0, 10 * 24 * 60, f"W{cm.c}_{v}")
+        m.Add(w >= cm.intervals[v].SizeExpr())
+        work[v] = w
+    for j, arcs in runs_into.items():
+        for a in arcs:
+            m.Add(work[j] >= work[a.i] + cm.intervals[j].SizeExpr()).OnlyEnforceIf(a.run)
+            m.Add(work[j] <= limit).OnlyEnforceIf(a.run)
+
+
+def add_daily_rest(
+    m: cp_model.CpModel, new: _Vars, instance: Instance, cm: CarerModel, bounds: dict[int, tuple[int, int]]
+) -> None:
+    """R11 daily rest: rest blocks of at least ``daily_rest`` minutes, free of work, with at most
+    ``24 h - daily_rest`` between one block's end and the next's start; the first block ends
+    before any work and the last starts after it, so every duty lies between two blocks."""
+    if not cm.visits:
+        return
+    rest = cm.limits.daily_rest_min
+    span = 24 * 60 - rest
+    vs = instance.visits
+    first = min(bounds[v][0] - cm.max_travel[v] for v in cm.visits)
+    last = max(bounds[v][1] + vs[v].duration_min for v in cm.visits)
+    h_lo, h_hi = first - rest, last + rest
+    # m duties need m + 1 blocks, and m + 1 rests fit the horizon: k blocks always suffice
+    k = min(len(cm.visits) + 1, (h_hi - h_lo) // rest)
+    blocks = []
+    prev_end = None
+    for b in range(k):
+        s = new.int(h_lo, h_hi, f"rest{cm.c}_{b}_s")
+        e = new.int(h_lo, h_hi, f"rest{cm.c}_{b}_e")
+        size = new.int(rest, h_hi - h_lo, f"rest{cm.c}_{b}_z")
+        blocks.append(m.NewIntervalVar(s, size, e, f"rest{cm.c}_{b}"))
+        if b == 0:
+            m.Add(s == h_lo)
+        if prev_end is not None:
+            m.Add(s >= prev_end)
+            m.Add(s <= prev_end + span)
+        prev_end = e
+    assert prev_end is not None
+    m.Add(prev_end == h_hi)
+    m.AddNoOverlap(list(cm.intervals.values()) + blocks)
+
+
+def add_weekly_rest(
+    m: cp_model.CpModel, new: _Vars, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], Any]
+) -> None:
+    """R14 weekly rest: one block of ``weekly_rest`` minutes inside the week, free of work."""
+    if not cm.visits:
+        return
+    week = instance.clock.week_minutes
+    rest = cm.limits.weekly_rest_min
+    if rest > week:  # no rest of that length fits the week: the carer cannot work at all
+        m.Add(sum(x[(cm.c, v)] for v in cm.visits) == 0)
+        return
+    s = new.int(0, week - rest, f"wrest{cm.c}")
+    block = m.NewFixedSizeIntervalVar(s, rest, f"wrest{cm.c}")
+    m.AddNoOverlap(list(cm.intervals.values()) + [block])
+
+
+def add_weekly_hours(
+    m: cp_model.CpModel, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], cp_model.IntVar]
+) -> cp_model.LinearExpr:
+    """R10 weekly hours: visit + travel minutes within the carer's weekly limit. Returns the
+    carer's working minutes."""
+    vs = instance.visits
+    total = sum(x[(cm.c, v)] * vs[v].duration_min + cm.travel[v] for v in cm.visits)
+    m.Add(total <= cm.limits.max_week_min)
+    return total
+
+
+def add_young_worker_days(
+    m: cp_model.CpModel, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], cp_model.IntVar]
+) -> None:
+    """R12 young workers: at most 8 h of working time per local day under 18.
+
+    Eligibility keeps a young worker's visits and their journey from home inside 06:00-22:00 (a
+    journey from an earlier visit starts after it), so each visit's working time lies in its day.
+    """
+    carer = instance.carers[cm.c]
+    by_day: dict[Any, list[int]] = {}
+    for v in cm.visits:
+        visit = instance.visits[v]
+        if carer.age_on(visit.date) < 18:
+            by_day.setdefault(visit.date, []).append(v)
+    for _day, vs in by_day.items():
+        m.Add(
+            sum(x[(cm.c, v)] * instance.visits[v].duration_min + cm.travel[v] for v in vs)
+            <= YOUNG_DAY_MAX_MIN
+        )
+
+
+def add_locks(
+    m: cp_model.CpModel,
+    instance: Instance,
+    locks: Sequence[Lock],
+    x: dict[tuple[int, int], cp_model.IntVar],
+    start: dict[int, cp_model.IntVar],
+) -> None:
+    """Assignments fixed by hand stay as they are (and their start, when given)."""
+    for lock in locks:
+        vid, cid = _lock_ids(lock)
+        if vid not in instance.visit_index:
+            raise ValueError(f"lock: visit_id {vid!r} is not a visit of this instance.")
+        if cid not in instance.carer_index:
+            raise ValueError(f"lock: carer_id {cid!r} is not a carer of this instance.")
+        c, v = instance.carer_index[cid], instance.visit_index[vid]
+        if (c, v) not in x:
+            raise ValueError(
+                f"lock: carer {cid} cannot take visit {vid}: the pair breaks a hard rule "
+                "(see `roster check` or the eligibility reasons)."
+            )
+        m.Add(x[(c, v)] == 1)
+        when: int | None = None
+        if isinstance(lock, Assignment):
+            when = lock.start
+        elif len(lock) == 3:
+            when = int(lock[2])  # type: ignore[misc]
+        if when is not None:
+            m.Add(start[v] == when)
+
+
+# ---- objective terms ------------------------------------------------------------------------
+
+
+def add_continuity(
+    m: cp_model.CpModel,
+    new: _Vars,
+    instance: Instance,
+    x: dict[tuple[int, int], cp_model.IntVar],
+) -> dict[str, Term]:
+    """Continuity (contract §4.2): distinct carers per child (carers), carers beyond the child's
+    ``max_carers_week`` (carers), and carers with no history with the child (carers)."""
+    by_pair: dict[tuple[int, int], list[cp_model.IntVar]] = {}
+    for (c, v), lit in x.items():
+        k = instance.child_index[instance.visits[v].child_id]
+        by_pair.setdefault((c, k), []).append(lit)
+    distinct, over, strangers = Term(), Term(), Term()
+    history = instance.history_hours
+    per_child: dict[int, list[cp_model.IntVar]] = {}
+    for (c, k), lits in sorted(by_pair.items()):
+        yk = new.bool(f"y{c}_{k}")
+        for lit in lits:
+            m.AddImplication(lit, yk)
+        m.AddBoolOr(lits).OnlyEnforceIf(yk)
+        per_child.setdefault(k, []).append(yk)
+        distinct.add(yk, 1)
+        if history.get((instance.children[k].child_id, instance.carers[c].carer_id), 0.0) <= 0:
+            strangers.add(yk, 1)
+    for k, ys in per_child.items():
+        target = instance.children[k].continuity_target
+        if len(ys) <= target:
+            continue
+        extra = new.int(0, len(ys) - target, f"over{k}")
+        m.Add(extra >= sum(ys) - target)
+        over.add(extra, 1)
+    return {"distinct_carers": distinct, "carers_over_target": over, "stranger_carers": strangers}
+
+
+def preference_mismatches(instance: Instance, c: int, v: int) -> int:
+    """Unmet family preferences if carer c takes visit v: preferred gender, language, culture."""
+    carer = instance.carers[c]
+    child = instance.child(instance.visits[v].child_id)
+    n = 0
+    if child.gender_preferred and carer.gender != child.gender_preferred:
+        n += 1
+    if child.language and child.language not in carer.languages:
+        n += 1
+    if child.culture and carer.culture != child.culture:
+        n += 1
+    return n
+
+
+# ---- assembly --------------------------------------------------------------------------------
+
+
+def build_model(
+    instance: Instance, elig: Eligibility, params: SolveParams
+) -> RotaModel:
+    """Build the whole model: constraints for every rule, and every objective term."""
+    m = cp_model.CpModel()
+    new = _Vars(m)
+    pairs = candidate_pairs(instance, elig, params)
+    x, start, staffed = add_staffing(m, new, instance, pairs)
+    travel = _Travel(instance, params.travel)
+    planned = instance.planned_start
+    by_carer: dict[int, list[int]] = {}
+    for c, v in x:
+        by_carer.setdefault(c, []).append(v)
+    carers: dict[int, CarerModel] = {}
+    work_total: dict[int, Any] = {}
+    for c in sorted(by_carer):
+        visits = sorted(by_carer[c], key=lambda v: (planned[v], instance.visits[v].visit_id))
+        bounds = {v: (pairs[(c, v)][0][0], pairs[(c, v)][-1][1]) for v in visits}
+        cm = add_sequencing(m, new, instance, elig, travel, c, visits, x, start, bounds)
+        add_daily_rest(m, new, instance, cm, bounds)
+        add_weekly_rest(m, new, instance, cm, x)
+        work_total[c] = add_weekly_hours(m, instance, cm, x)
+        add_young_worker_days(m, instance, cm, x)
+        carers[c] = cm
+    add_locks(m, instance, params.locks, x, start)
+
+    # ---- terms, each in its own unit ----
+    vs = instance.visits
+    raw: dict[str, Term] = {}
+    uncovered = Term(den=1.0)
+    for v, st in staffed.items():
+        uncovered.const += vs[v].carers
+        if not isinstance(st, int):
+            uncovered.add(st, -vs[v].carers)
+    raw["uncovered_slots"] = uncovered
+    raw.update(add_continuity(m, new, instance, x))
+    changes = Term(den=1.0)
+    if params.reference is not None:
+        for a in params.reference.assignments:
+            key = (instance.carer_index.get(a.carer_id, -1), instance.visit_index.get(a.visit_id, -1))
+            changes.const += 1
+            if key in x:
+                changes.add(x[key], -1)
+    raw["changes"] = changes
+    prefs = Term(den=1.0)
+    for (c, v), lit in x.items():
+        prefs.add(lit, preference_mismatches(instance, c, v))
+    raw["preference_mismatches"] = prefs
+    miles = Term(den=100.0)  # hundredths of a mile
+    for c, cm in carers.items():
+        for j in cm.visits:
+            h = cm.home[j]
+            if not isinstance(h, int):
+                miles.add(h, int(round(float(elig.home_miles[c, j]) * 100)))
+            for arc in cm.arcs_into[j]:
+                miles.add(arc.lit, int(round(arc.miles * 100)))
+    raw["travel_miles"] = miles
+    agency = Term(den=60.0)
+    for (c, v), lit in x.items():
+        if instance.carers[c].agency:
+            agency.add(lit, vs[v].duration_min)
+    raw["agency_hours"] = agency
+    deviation = Term(den=60.0)
+    for c, total in work_total.items():
+        carer = instance.carers[c]
+        if carer.agency:
+            continue
+        target = int(round(carer.contracted_hours * 60))
+        dev = new.int(0, max(target, carers[c].limits.max_week_min) + 1, f"dev{c}")
+        m.Add(dev >= total - target)
+        m.Add(dev >= target - total)
+        deviation.add(dev, 1)
+    for c, carer in enumerate(instance.carers):
+        if c not in work_total and not carer.agency:  # no candidate visit: 0 hours, a constant
+            deviation.const += int(round(carer.contracted_hours * 60))
+    raw["hours_deviation"] = deviation
+
+    return RotaModel(
+        instance=instance,
+        eligibility=elig,
+        model=m,
+        x=x,
+        start=start,
+        staffed=staffed,
+        carers=carers,
+        terms=raw,
+        variables=new.all,
+    )
+
+
+@dataclass
+class Term:
+    """One objective term: ``(sum(coef * var) + const) / den`` in the term's own unit."""
+
+    den: float = 1.0
+    coefs: dict[int, int] = field(default_factory=dict)
+    vars: dict[int, Any] = field(default_factory=dict)
+    const: float = 0.0
+
+    def add(self, var: Any, coef: int) -> None:
+        if not coef:
+            return
+        idx = var.Index()
+        self.vars[idx] = var
+        self.coefs[idx] = self.coefs.get(idx, 0) + int(coef)
+
+    def scaled(self, weight: float) -> tuple[Any, int]:
+        """(integer expression, integer constant) of ``SCALE * weight * term``."""
+        factor = weight * SCALE / self.den
+        expr = cp_model.LinearExpr.WeightedSum(
+            [self.vars[i] for i in self.coefs], [int(round(k * factor)) for k in self.coefs.values()]
+        )
+        return expr, int(round(self.const * factor))
+
+    def value(self, solver: cp_model.CpSolver | Any) -> float:
+        total = self.const + sum(k * solver.Value(self.vars[i]) for i, k in self.coefs.items())
+        return total / self.den
+
+
+# ---- solving in stages ------------------------------------------------------------------------
+
+
+@dataclass
+class StagesOutcome:
+    assignments: dict[str, list[tuple[str, int]]] | None
+    """carer_id -> [(visit_id, start)] of the best rota found, or None when CP-SAT found none."""
+    status: str
+    bound: float | None
+    slots_bound: int | None
+    stages: list[dict[str, Any]]
+
+
+class _Snapshot:
+    """Variable values of one solution, readable like a solver (``Value``)."""
+
+    def __init__(self, values: dict[int, int]):
+        self.values = values
+
+    def Value(self, var: Any) -> int:  # noqa: N802 - mirrors CpSolver.Value
+        if isinstance(var, int):
+            return var
+        return self.values[var.Index()]
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, progress: Any, t0: float, offset: float, den: float):
+        super().__init__()
+        self.progress, self.t0, self.offset, self.den = progress, t0, offset, den
+
+    def on_solution_callback(self) -> None:
+        import time
+
+        self.progress(
+            time.perf_counter() - self.t0,
+            self.ObjectiveValue() / self.den + self.offset,
+            self.BestObjectiveBound() / self.den + self.offset,
+        )
+
+
+def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
+    """Values of x, staffed, start, travel origin and travel minutes for a rota (a warm start)."""
+    inst = rm.instance
+    gap = inst.settings.return_home_gap_min
+    values: dict[int, int] = {}
+    for lit in rm.x.values():
+        values[lit.Index()] = 0
+    for st in rm.staffed.values():
+        if not isinstance(st, int):
+            values[st.Index()] = 0
+    by_visit: dict[int, list[Assignment]] = {}
+    for a in rota.assignments:
+        if a.visit_id in inst.visit_index and a.carer_id in inst.carer_index:
+            by_visit.setdefault(inst.visit_index[a.visit_id], []).append(a)
+    for v, rows in by_visit.items():
+        keys = [(inst.carer_index[a.carer_id], v) for a in rows]
+        if not all(k in rm.x for k in keys) or len(rows) != inst.visits[v].carers:
+            continue
+        for k in keys:
+            values[rm.x[k].Index()] = 1
+        values[rm.staffed[v].Index()] = 1
+        values[rm.start[v].Index()] = rows[0].start
+    for c, cm in rm.carers.items():
+        mine = sorted(
+            (values[rm.start[v].Index()], v)
+            for v in cm.visits
+            if values.get(rm.x[(c, v)].Index()) == 1
+        )
+        prev: tuple[int, int] | None = None
+        for s, v in mine:
+            origin_arc = None
+            if prev is not None and s - (prev[0] + inst.visits[prev[1]].duration_min) < gap:
+                origin_arc = next((a for a in cm.arcs_into[v] if a.i == prev[1]), None)
+            for a in cm.arcs_into[v]:
+                values[a.lit.Index()] = int(a is origin_arc)
+            h = cm.home[v]
+            if not isinstance(h, int):
+                values[h.Index()] = int(origin_arc is None)
+            prev = (s, v)
+    return values
+
+
+def run_stages(
+    rm: RotaModel, params: SolveParams, warm: Rota | None, progress: Any, t0: float
+) -> StagesOutcome:
+    """Solve lexicographically (coverage, then continuity + changes, then the rest), each stage
+    keeping the level the previous ones reached, or once with the weighted sum."""
+    import time
+
+    m = rm.model
+    w = params.weights
+    if params.lexicographic:
+        plan = [(name, names) for name, names in TERMS_BY_STAGE]
+        shares = [0.5, 0.5, 1.0]  # of the time left when the stage starts
+    else:
+        plan = [("weighted", tuple(n for _, ns in TERMS_BY_STAGE for n in ns))]
+        shares = [1.0]
+    hint = hint_values(rm, warm) if warm is not None else {}
+    best: dict[int, int] | None = None
+    stages: list[dict[str, Any]] = []
+    bound_total = 0.0
+    all_optimal = True
+    slots_bound: int | None = None
+    deadline = time.perf_counter() + params.time_limit
+    for (name, names), share in zip(plan, shares, strict=True):
+        exprs, const = [], 0
+        for n in names:
+            e, k = rm.terms[n].scaled(getattr(w, TERM_WEIGHT[n]))
+            exprs.append(e)
+            const += k
+        objective = cp_model.LinearExpr.Sum(exprs)
+        m.ClearHints()
+        for var in rm.variables:
+            val = (best or hint).get(var.Index())
+            if val is not None:
+                m.AddHint(var, val)
+        m.Minimize(objective)
+        solver = cp_model.CpSolver()
+        left = max(0.05, deadline - time.perf_counter())
+        budget = left * share
+        sp = solver.parameters
+        if params.deterministic:
+            sp.max_deterministic_time = budget
+            sp.max_time_in_seconds = max(budget * 10, 60.0)
+        else:
+            sp.max_time_in_seconds = budget
+        sp.num_workers = max(1, params.workers)
+        sp.random_seed = params.seed
+        sp.log_search_progress = params.log
+        started = time.perf_counter()
+        if progress is not None:
+            cb = _Callback(progress, t0, const / SCALE, SCALE)
+            code = solver.Solve(m, cb)
+        else:
+            code = solver.Solve(m)
+        status = solver.StatusName(code)
+        info: dict[str, Any] = {"stage": name, "status": status, "seconds": round(time.perf_counter() - started, 3)}
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = int(round(solver.ObjectiveValue()))
+            info["objective"] = (found + const) / SCALE
+            info["bound"] = (solver.BestObjectiveBound() + const) / SCALE
+            bound_total += info["bound"]
+            if code != cp_model.OPTIMAL:
+                all_optimal = False
+            best = {var.Index(): solver.Value(var) for var in rm.variables}
+            if name == "coverage" and w.coverage > 0:
+                slots = sum(v.carers for v in rm.instance.visits)
+                lower = (solver.BestObjectiveBound() + const) / SCALE / w.coverage
+                slots_bound = slots - max(0, math.ceil(lower - 1e-6))
+            # keep this level in the stages that follow
+            m.Add(objective <= found)
+        else:
+            all_optimal = False
+            info["objective"] = None
+            info["bound"] = None
+            stages.append(info)
+            if code == cp_model.INFEASIBLE:
+                raise ValueError(
+                    "no rota satisfies the locks together with the hard rules "
+                    "(a lock clashes with another lock or a rule)"
+                )
+            if best is None:
+                break
+            continue
+        stages.append(info)
+    if best is None:
+        return StagesOutcome(None, "GREEDY", None, None, stages)
+    snap = _Snapshot(best)
+    chosen: dict[str, list[tuple[str, int]]] = {}
+    for (c, v), lit in rm.x.items():
+        if snap.Value(lit):
+            chosen.setdefault(rm.instance.carers[c].carer_id, []).append(
+                (rm.instance.visits[v].visit_id, snap.Value(rm.start[v]))
+            )
+    return StagesOutcome(
+        chosen, "OPTIMAL" if all_optimal else "FEASIBLE", bound_total, slots_bound, stages
+    )

@@ -1,0 +1,101 @@
+"""Parameters and results of a solve: plain dataclasses (STYLE.md), no solver objects inside."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.model import Assignment, Rota
+from roster.travel import TravelModel
+
+Lock = Assignment | tuple[str, str] | tuple[str, str, int]
+"""A fixed assignment: an ``Assignment`` (its start is kept), or ``(visit_id, carer_id)``, or
+``(visit_id, carer_id, start_epoch_minute)``."""
+
+Progress = Callable[[float, float, float], None]
+"""Called as ``progress(seconds, objective, bound)`` each time CP-SAT finds a better rota."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights of the objective terms, in cost units per the unit each term names.
+
+    The objective is a *cost* to minimise: ``sum(weight * term)`` over ``Result.terms``.
+    In lexicographic mode (the default) the stages are solved in the contract's priority order
+    (§4) and the weights only trade off terms inside one stage; in weighted mode they are the
+    whole story, so ``coverage`` must dominate.
+    """
+
+    coverage: float = 10_000.0
+    """Per carer slot left unstaffed (a 2:1 visit has two slots)."""
+    distinct_carers: float = 100.0
+    """Per distinct carer a child sees in the week (continuity)."""
+    over_target: float = 400.0
+    """Per carer beyond the child's ``max_carers_week``, on top of ``distinct_carers``."""
+    stranger: float = 60.0
+    """Per carer a child sees who has no history with the child, on top of ``distinct_carers``."""
+    preference: float = 5.0
+    """Per carer-visit unmet family preference (preferred gender, language, culture), each."""
+    travel_mile: float = 1.0
+    """Per road mile travelled into visits (the R13 journey: from the previous visit or home)."""
+    agency_hour: float = 5.0
+    """Per visit hour given to an agency carer."""
+    hours_deviation: float = 0.5
+    """Per hour a (non-agency) carer's working time is away from their contracted hours."""
+    change: float = 300.0
+    """Per (carer, visit) pair of ``SolveParams.reference`` that the new rota does not keep."""
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How to solve. Defaults suit an interactive S/M week."""
+
+    time_limit: float = 30.0
+    """Wall-clock seconds for the CP-SAT stages together (the greedy and checks are extra)."""
+    workers: int = 2
+    seed: int = 0
+    weights: Weights = field(default_factory=Weights)
+    lexicographic: bool = True
+    """Coverage first, then continuity (+ changes), then preferences, travel and cost."""
+    reference: Rota | None = None
+    """A rota to keep as far as possible: each of its (carer, visit) pairs not kept costs
+    ``weights.change`` (repair, referral)."""
+    locks: tuple[Lock, ...] = ()
+    """Assignments fixed by hand; kept exactly (a lock the rules forbid raises ``ValueError``)."""
+    hint: Rota | None = None
+    """A warm start; when ``None`` the greedy rota is used."""
+    max_candidates: int | None = None
+    """Keep only this many eligible carers per visit (known carers first, then nearest)."""
+    deterministic: bool = False
+    """Stop each stage on CP-SAT's deterministic time instead of wall time, so that a run with
+    one worker and a seed is repeatable even when it hits the limit."""
+    travel: TravelModel | None = None
+    """A supplied travel matrix (``roster.io.load_travel``); default: the instance's model."""
+    log: bool = False
+    use_greedy_only: bool = False
+    """Skip CP-SAT and return the greedy rota (the benchmark baseline)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a solve returns. ``violations`` is always empty: a violation raises instead."""
+
+    status: str
+    """``OPTIMAL`` (every stage proven), ``FEASIBLE``, or ``GREEDY`` (CP-SAT found nothing
+    better than the warm start, or was not asked)."""
+    rota: Rota
+    objective: float
+    """Weighted cost ``sum(weights * terms)``."""
+    bound: float | None
+    """Lower bound on the cost: the sum of each stage's proven bound at the levels fixed by the
+    stages before it (a true bound on the lexicographic optimum)."""
+    gap: float | None
+    terms: dict[str, float]
+    seconds: float
+    kpis: Mapping[str, Any] = field(default_factory=dict)
+    violations: tuple[Any, ...] = ()
+    stages: tuple[Mapping[str, Any], ...] = ()
+    """Per CP-SAT stage: name, status, objective, bound, seconds."""
+    carer_slots_bound: int | None = None
+    """Upper bound on carer slots staffed proven by CP-SAT (coverage stage)."""

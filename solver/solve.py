@@ -1,0 +1,258 @@
+"""``solve(instance, params) -> Result``: eligibility -> greedy warm start -> CP-SAT stages ->
+decode (R13 travel) -> explanations -> checker -> KPIs.
+
+The checker runs on every rota returned; a violation is a bug in the model and raises
+``RotaBugError`` naming each violation, never a rota that breaks a hard rule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from roster.model import Assignment, Instance, Rota, Unassigned
+from roster.rules import journey_into, travel_model
+from roster.travel import TravelModel
+from solver.params import Lock, Progress, Result, SolveParams, Weights
+
+TERM_NAMES: tuple[str, ...] = (
+    "uncovered_slots",
+    "distinct_carers",
+    "carers_over_target",
+    "stranger_carers",
+    "changes",
+    "preference_mismatches",
+    "travel_miles",
+    "agency_hours",
+    "hours_deviation",
+)
+
+
+class RotaBugError(RuntimeError):
+    """The solver produced a rota that breaks a hard rule: a bug, reported loudly."""
+
+
+def solve(
+    instance: Instance,
+    params: SolveParams | None = None,
+    progress: Progress | None = None,
+    locks: Sequence[Lock] = (),
+) -> Result:
+    """Make the week's rota. Deterministic with a fixed seed and one worker (see
+    ``SolveParams.deterministic`` for runs that hit the time limit)."""
+    from dataclasses import replace
+
+    from roster.eligibility import compute_eligibility
+    from solver.greedy import greedy_with
+
+    params = params or SolveParams()
+    if locks:
+        params = replace(params, locks=tuple(params.locks) + tuple(locks))
+    t0 = time.perf_counter()
+    elig = compute_eligibility(instance, params.travel)
+    warm = params.hint
+    greedy_rota = greedy_with(instance, elig, locks=params.locks, travel=params.travel,
+                              max_candidates=params.max_candidates)
+    if warm is None:
+        warm = greedy_rota
+    stages: list[dict[str, Any]] = []
+    status = "GREEDY"
+    bound: float | None = None
+    slots_bound: int | None = None
+    chosen = warm if params.hint is not None and _is_valid(instance, warm, params.travel) else greedy_rota
+    if not params.use_greedy_only:
+        from solver.cpsat import build_model, run_stages
+
+        rm = build_model(instance, elig, params)
+        outcome = run_stages(rm, params, warm, progress, t0)
+        stages = outcome.stages
+        if outcome.assignments is not None:
+            chosen = decode(instance, outcome.assignments, params.travel)
+            status = outcome.status
+            bound = outcome.bound
+            slots_bound = outcome.slots_bound
+    return finish(instance, chosen, params, elig, status, bound, stages, t0, slots_bound)
+
+
+def _is_valid(instance: Instance, rota: Rota, travel: TravelModel | None) -> bool:
+    from roster.checker import check
+
+    return not [v for v in check(instance, rota, travel) if v.rule != "structure"]
+
+
+def decode(
+    instance: Instance,
+    chosen: Mapping[str, Sequence[tuple[str, int]]],
+    travel: TravelModel | None = None,
+) -> Rota:
+    """Rows of the rota from (carer_id -> [(visit_id, start)]): travel per R13 from the carer's
+    previous row. Unassigned rows are filled in by ``finish``."""
+    model = travel_model(instance, travel)
+    rows: list[Assignment] = []
+    for carer_id in sorted(chosen):
+        carer = instance.carer(carer_id)
+        previous: Assignment | None = None
+        for visit_id, start in sorted(chosen[carer_id], key=lambda r: (r[1], r[0])):
+            v = instance.visit_index[visit_id]
+            origin, miles, minutes = journey_into(instance, carer, previous, v, start, model)
+            row = Assignment(
+                visit_id=visit_id,
+                carer_id=carer_id,
+                start=start,
+                end=start + instance.visits[v].duration_min,
+                travel_from=origin,
+                travel_miles=miles,
+                travel_min=minutes,
+            )
+            rows.append(row)
+            previous = row
+    rows.sort(key=lambda a: (instance.visit_index[a.visit_id], a.carer_id))
+    return Rota(assignments=tuple(rows))
+
+
+def finish(
+    instance: Instance,
+    rota: Rota,
+    params: SolveParams,
+    elig: Any,
+    status: str,
+    bound: float | None,
+    stages: list[dict[str, Any]],
+    t0: float,
+    slots_bound: int | None = None,
+) -> Result:
+    """Explain what is unassigned, check, measure, and wrap up a ``Result``."""
+    from roster.checker import check
+    from solver.explain import explain_unassigned
+
+    staffed: dict[str, int] = {}
+    for a in rota.assignments:
+        staffed[a.visit_id] = staffed.get(a.visit_id, 0) + 1
+    rows = tuple(
+        a for a in rota.assignments if staffed[a.visit_id] >= instance.visit(a.visit_id).carers
+    )
+    rota = Rota(assignments=rows)
+    reasons = explain_unassigned(instance, elig, rota)
+    unassigned = tuple(
+        Unassigned(v.visit_id, v.carers, reasons[v.visit_id])
+        for v in instance.visits
+        if v.visit_id in reasons
+    )
+    rota = Rota(assignments=rows, unassigned=unassigned)
+    violations = check(instance, rota, params.travel)
+    if violations:
+        listing = "\n".join(f"  {v}" for v in violations[:50])
+        raise RotaBugError(
+            f"the solver made a rota that breaks {len(violations)} hard rule(s); this is a bug:\n"
+            f"{listing}"
+        )
+    terms = rota_terms(instance, rota, params)
+    objective = objective_of(terms, params.weights)
+    gap = None
+    if bound is not None:
+        gap = max(0.0, objective - bound) / max(abs(objective), 1e-9) if objective else 0.0
+    seconds = time.perf_counter() - t0
+    kpis = _kpis(instance, rota)
+    slots = sum(v.carers for v in instance.visits)
+    covered = sum(1 for _ in rota.assignments)
+    summary = {
+        "visits": len(instance.visits),
+        "visits_covered": len(instance.visits) - len(unassigned),
+        "carer_slots": slots,
+        "carer_slots_covered": covered,
+        "carer_slots_bound": slots_bound,
+        "travel_miles": round(terms["travel_miles"], 2),
+        "mean_carers_per_child": _mean_carers_per_child(instance, rota),
+        "objective": round(objective, 4),
+        "bound": None if bound is None else round(bound, 4),
+        "gap": None if gap is None else round(gap, 6),
+        "solve_seconds": round(seconds, 3),
+        "status": status,
+        "terms": {k: round(v, 4) for k, v in terms.items()},
+    }
+    rota = Rota(assignments=rows, unassigned=unassigned, summary=summary)
+    return Result(
+        status=status,
+        rota=rota,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        terms=terms,
+        seconds=seconds,
+        kpis=kpis,
+        violations=(),
+        stages=tuple(stages),
+        carer_slots_bound=slots_bound,
+    )
+
+
+def _kpis(instance: Instance, rota: Rota) -> dict[str, Any]:
+    try:
+        from roster.kpis import compute_kpis
+    except ImportError:  # the KPI module is optional for the solver
+        return {}
+    return dict(compute_kpis(instance, rota))
+
+
+def _mean_carers_per_child(instance: Instance, rota: Rota) -> float:
+    seen: dict[str, set[str]] = {}
+    for a in rota.assignments:
+        seen.setdefault(instance.visit(a.visit_id).child_id, set()).add(a.carer_id)
+    if not seen:
+        return 0.0
+    return round(sum(len(s) for s in seen.values()) / len(seen), 3)
+
+
+def rota_terms(instance: Instance, rota: Rota, params: SolveParams) -> dict[str, float]:
+    """Every objective term of a rota, in its own unit (see ``Weights``)."""
+    from solver.cpsat import preference_mismatches
+
+    slots = sum(v.carers for v in instance.visits)
+    pairs: dict[str, set[str]] = {}
+    for a in rota.assignments:
+        pairs.setdefault(instance.visit(a.visit_id).child_id, set()).add(a.carer_id)
+    history = instance.history_hours
+    distinct = sum(len(s) for s in pairs.values())
+    over = sum(max(0, len(s) - instance.child(k).continuity_target) for k, s in pairs.items())
+    strangers = sum(1 for k, s in pairs.items() for c in s if history.get((k, c), 0.0) <= 0)
+    changes = 0
+    if params.reference is not None:
+        kept = {(a.visit_id, a.carer_id) for a in rota.assignments}
+        changes = sum(1 for a in params.reference.assignments if (a.visit_id, a.carer_id) not in kept)
+    prefs = sum(
+        preference_mismatches(
+            instance, instance.carer_index[a.carer_id], instance.visit_index[a.visit_id]
+        )
+        for a in rota.assignments
+    )
+    miles = sum(a.travel_miles for a in rota.assignments)
+    agency = sum(
+        (a.end - a.start) for a in rota.assignments if instance.carer(a.carer_id).agency
+    ) / 60.0
+    worked: dict[str, int] = {}
+    for a in rota.assignments:
+        worked[a.carer_id] = worked.get(a.carer_id, 0) + (a.end - a.start) + a.travel_min
+    deviation = sum(
+        abs(worked.get(c.carer_id, 0) - int(round(c.contracted_hours * 60)))
+        for c in instance.carers
+        if not c.agency
+    ) / 60.0
+    return {
+        "uncovered_slots": float(slots - len(rota.assignments)),
+        "distinct_carers": float(distinct),
+        "carers_over_target": float(over),
+        "stranger_carers": float(strangers),
+        "changes": float(changes),
+        "preference_mismatches": float(prefs),
+        "travel_miles": round(miles, 2),
+        "agency_hours": round(agency, 4),
+        "hours_deviation": round(deviation, 4),
+    }
+
+
+def objective_of(terms: Mapping[str, float], weights: Weights) -> float:
+    """The weighted cost ``sum(weight * term)``."""
+    from solver.cpsat import TERM_WEIGHT
+
+    return float(sum(getattr(weights, TERM_WEIGHT[k]) * v for k, v in terms.items()))
