@@ -910,20 +910,33 @@ def _ids(table: Table | None, id_field: str, sink: Sink, what: str) -> list[str 
     return out
 
 
-def _lookup(
-    row: Row,
-    fld: str,
-    value: str | None,
-    known: Iterable[str] | Mapping[str, Any],
-    what: str,
-    where: str,
-) -> bool:
-    if value is None or value == "":
+@dataclass(frozen=True)
+class Known:
+    """The ids of one kind that exist, and where (``carers.csv``); ``ids=None`` when that file
+    could not be read, so lookups against it are skipped rather than cascading."""
+
+    ids: frozenset[str] | None
+    where: str
+    what: str
+
+    @classmethod
+    def of(cls, table: Table | None, id_field: str, where: str, what: str) -> Known:
+        if table is None or id_field not in table.columns:
+            return cls(None, where, what)
+        return cls(frozenset(r.get(id_field, "") for r in table.rows) - {""}, table.label, what)
+
+    @classmethod
+    def from_ids(cls, ids: Iterable[str], where: str, what: str) -> Known:
+        return cls(frozenset(ids), where, what)
+
+
+def _lookup(row: Row, fld: str, value: str | None, known: Known) -> bool:
+    if value is None or value == "" or known.ids is None:
         return False
-    if value in known:
+    if value in known.ids:
         return True
-    hint = _did_you_mean(value, known)
-    row.problem(fld, value, f"no {what} has this id in {where}{hint}.", kind="lookup")
+    hint = _did_you_mean(value, known.ids)
+    row.problem(fld, value, f"no {known.what} has this id in {known.where}{hint}.", kind="lookup")
     return False
 
 
@@ -1013,9 +1026,8 @@ def _age(dob: date, day: date) -> int:
 
 
 def parse_children(
-    table: Table, carer_ids: Iterable[str], ctx: _Context, sink: Sink
+    table: Table, known_carers: Known, ctx: _Context, sink: Sink
 ) -> dict[str, Child]:
-    known_carers = set(carer_ids)
     ids = _ids(table, "child_id", sink, "child")
     out: dict[str, Child] = {}
     week = ctx.settings.week_start if ctx.settings else None
@@ -1032,7 +1044,7 @@ def parse_children(
         culture = row.text("culture")
         excluded = row.items("excluded_carers") or ()
         for carer_id in excluded:
-            _lookup(row, "excluded_carers", carer_id, known_carers, "carer", "carers")
+            _lookup(row, "excluded_carers", carer_id, known_carers)
         cap = row.number(
             "mileage_cap_miles", blank_ok=True, positive=True, what="a number of miles"
         )
@@ -1070,28 +1082,26 @@ def parse_children(
     return out
 
 
-def parse_training(table: Table | None, carer_ids: Iterable[str], sink: Sink) -> list[Training]:
+def parse_training(table: Table | None, known: Known, sink: Sink) -> list[Training]:
     if table is None:
         return []
-    known = set(carer_ids)
     out: list[Training] = []
     for index in range(len(table.rows)):
         row = Row(table, index, "carer_id", sink)
         carer_id = row.text("carer_id", required=True)
         competency = row.text("competency", required=True)
         expires = row.date("expires", blank_ok=True)
-        _lookup(row, "carer_id", carer_id, known, "carer", "carers")
+        _lookup(row, "carer_id", carer_id, known)
         if row.ok and carer_id and competency:
             out.append(Training(carer_id, competency, expires))
     return out
 
 
 def parse_availability(
-    table: Table | None, carer_ids: Iterable[str], ctx: _Context, sink: Sink
+    table: Table | None, known: Known, ctx: _Context, sink: Sink
 ) -> list[Availability]:
     if table is None:
         return []
-    known = set(carer_ids)
     week = ctx.settings.week_start if ctx.settings else None
     out: list[Availability] = []
     for index in range(len(table.rows)):
@@ -1119,18 +1129,15 @@ def parse_availability(
                             day_raw,
                             f"it is outside the week of {week.isoformat()}, so the row has no effect.",
                         )
-        _lookup(row, "carer_id", carer_id, known, "carer", "carers")
+        _lookup(row, "carer_id", carer_id, known)
         if row.ok and carer_id and day and start and end:
             out.append(Availability(carer_id, day, start, end))
     return out
 
 
-def parse_absences(
-    table: Table | None, carer_ids: Iterable[str], ctx: _Context, sink: Sink
-) -> list[Absence]:
+def parse_absences(table: Table | None, known: Known, ctx: _Context, sink: Sink) -> list[Absence]:
     if table is None:
         return []
-    known = set(carer_ids)
     zone = ctx.settings.timezone if ctx.settings else None
     out: list[Absence] = []
     for index in range(len(table.rows)):
@@ -1164,7 +1171,7 @@ def parse_absences(
             row.warn(
                 "end", row.cells.get("end", ""), "it equals the start, so the absence is empty."
             )
-        _lookup(row, "carer_id", carer_id, known, "carer", "carers")
+        _lookup(row, "carer_id", carer_id, known)
         if row.ok and carer_id and start is not None and end is not None:
             out.append(Absence(carer_id, start, end))
     return out
@@ -1172,20 +1179,20 @@ def parse_absences(
 
 def parse_visits(
     table: Table,
-    child_ids: Iterable[str],
-    n_carers: int,
+    known_children: Known,
+    n_carers: int | None,
+    carers_where: str,
     competencies_known: set[str],
     ctx: _Context,
     sink: Sink,
 ) -> dict[str, Visit]:
-    known_children = set(child_ids)
     ids = _ids(table, "visit_id", sink, "visit")
     week = ctx.settings.week_start if ctx.settings else None
     out: dict[str, Visit] = {}
     for index, visit_id in enumerate(ids):
         row = Row(table, index, "visit_id", sink)
         child_id = row.text("child_id", required=True)
-        _lookup(row, "child_id", child_id, known_children, "child", "children")
+        _lookup(row, "child_id", child_id, known_children)
         day = row.date("date")
         start = row.time("start")
         duration = row.integer("duration_min", minimum=1, what="a positive whole number of minutes")
@@ -1215,10 +1222,11 @@ def parse_visits(
                 row.cells.get("flex_min", ""),
                 f"it must not be larger than the visit's duration_min ({duration}).",
             )
-        if carers is not None and carers > n_carers:
+        if carers is not None and n_carers is not None and carers > 1 and carers > n_carers:
             row.problem(
                 "carers", row.cells.get("carers", ""),
-                f"the visit needs {carers} carers but carers has only {n_carers}.",
+                f"the visit needs {carers} carers (a 2:1 visit) but {carers_where} lists only "
+                f"{n_carers} carer{'' if n_carers == 1 else 's'}.",
             )  # fmt: skip
         for competency in competencies:
             if competency not in competencies_known:
@@ -1254,11 +1262,10 @@ def parse_visits(
 
 
 def parse_history(
-    table: Table | None, child_ids: Iterable[str], carer_ids: Iterable[str], sink: Sink
+    table: Table | None, known_children: Known, known_carers: Known, sink: Sink
 ) -> list[History]:
     if table is None:
         return []
-    known_children, known_carers = set(child_ids), set(carer_ids)
     out: list[History] = []
     for index in range(len(table.rows)):
         row = Row(table, index, None, sink)
@@ -1266,8 +1273,8 @@ def parse_history(
         carer_id = row.text("carer_id", required=True)
         row.record_id = f"{child_id}/{carer_id}" if child_id and carer_id else None
         hours = row.number("hours", minimum=0, maximum=4 * 168, what="a number of hours")
-        _lookup(row, "child_id", child_id, known_children, "child", "children")
-        _lookup(row, "carer_id", carer_id, known_carers, "carer", "carers")
+        _lookup(row, "child_id", child_id, known_children)
+        _lookup(row, "carer_id", carer_id, known_carers)
         if row.ok and child_id and carer_id and hours is not None:
             out.append(History(child_id, carer_id, hours))
     return out
@@ -1277,7 +1284,7 @@ def parse_travel(
     table: Table, place_ids: Iterable[str], sink: Sink
 ) -> dict[tuple[str, str], tuple[float, int]]:
     """travel.csv rows -> {(from, to): (miles, minutes)}; ids are carers, children or visits."""
-    known = set(place_ids)
+    known = Known.from_ids(place_ids, "the instance", "carer, child or visit")
     out: dict[tuple[str, str], tuple[float, int]] = {}
     for index in range(len(table.rows)):
         row = Row(table, index, None, sink)
@@ -1287,8 +1294,8 @@ def parse_travel(
         miles = row.number("miles", minimum=0, what="a number of miles")
         minutes = row.integer("minutes", minimum=0, what="a whole number of minutes, 0 or more")
         if known:
-            _lookup(row, "from", src, known, "carer, child or visit", "the instance")
-            _lookup(row, "to", dst, known, "carer, child or visit", "the instance")
+            _lookup(row, "from", src, known)
+            _lookup(row, "to", dst, known)
         if row.ok and src and dst and miles is not None and minutes is not None:
             out[(src, dst)] = (miles, minutes)
     return out
@@ -1328,12 +1335,12 @@ def build_instance(
         tables.get("visits"),
     )
     carers = parse_carers(carers_t, ctx, sink) if carers_t else {}
-    carer_ids = _all_ids(carers_t, "carer_id")
-    training = parse_training(tables.get("training"), carer_ids, sink)
-    availability = parse_availability(tables.get("availability"), carer_ids, ctx, sink)
-    absences = parse_absences(tables.get("absences"), carer_ids, ctx, sink)
-    children = parse_children(children_t, carer_ids, ctx, sink) if children_t else {}
-    child_ids = _all_ids(children_t, "child_id")
+    known_carers = Known.of(carers_t, "carer_id", "carers.csv", "carer")
+    training = parse_training(tables.get("training"), known_carers, sink)
+    availability = parse_availability(tables.get("availability"), known_carers, ctx, sink)
+    absences = parse_absences(tables.get("absences"), known_carers, ctx, sink)
+    children = parse_children(children_t, known_carers, ctx, sink) if children_t else {}
+    known_children = Known.of(children_t, "child_id", "children.csv", "child")
     known_competencies = {t.competency for t in training}
     train_t = tables.get("training")
     if train_t is not None:  # rows with other problems still say the competency exists
@@ -1344,19 +1351,33 @@ def build_instance(
         known_competencies |= {str(c) for c in settings_raw["mandatory_training"]}
     else:
         known_competencies.add("safeguarding_children")
-    n_carers = len(carer_ids) if carers_t is not None else 0
+    n_carers = None if known_carers.ids is None else len(known_carers.ids)
     visits = (
-        parse_visits(visits_t, child_ids, n_carers, known_competencies, ctx, sink)
+        parse_visits(
+            visits_t, known_children, n_carers, known_carers.where, known_competencies, ctx, sink
+        )
         if visits_t
         else {}
     )
-    history = parse_history(tables.get("history"), child_ids, carer_ids, sink)
+    history = parse_history(tables.get("history"), known_children, known_carers, sink)
 
     # Odd but solvable: warnings.
     with_availability = {a.carer_id for a in availability}
     label = carers_t.label if carers_t else "carers"
     avail_t = tables.get("availability")
     avail_label = avail_t.label if avail_t is not None else "availability.csv"
+    if carers_t is not None and "carer_id" in carers_t.columns and not carers_t.rows:
+        sink.add(
+            Problem(
+                carers_t.label,
+                None,
+                None,
+                None,
+                None,
+                "it lists no carers, so no visit can be staffed.",
+                kind="warning",
+            )
+        )
     for index, carer_id in enumerate(_all_ids(carers_t, "carer_id", keep_position=True)):
         if carer_id and carer_id in carers and carer_id not in with_availability:
             sink.add(
@@ -1457,6 +1478,16 @@ def check_instance(
                     )
                 ]
             )
+        if not any((source / name).exists() for name in INSTANCE_FILES):
+            raise InstanceError(
+                [
+                    Problem(
+                        str(source), None, None, None, None,
+                        "it holds none of the contract's files (instance.json, carers.csv, "
+                        "children.csv, visits.csv, ...); is it the right folder?",
+                    )
+                ]
+            )  # fmt: skip
         settings_raw, tables = read_folder_tables(source, sink)
         settings_label = "instance.json"
         travel_path = source / "travel.csv"
@@ -1803,7 +1834,8 @@ def parse_rota_tables(
 ) -> Rota | None:
     """Validate rota tables against the instance into a ``Rota`` (rules are the checker's job)."""
     clock = instance.clock
-    visits, carers = instance.visit_index, instance.carer_index
+    known_visits = Known.from_ids(instance.visit_index, "the instance's visits", "visit")
+    known_carers = Known.from_ids(instance.carer_index, "the instance's carers", "carer")
     assignments: list[Assignment] = []
     for table in (rota_t, unassigned_t):
         if table is not None:
@@ -1813,8 +1845,8 @@ def parse_rota_tables(
             row = Row(rota_t, index, "visit_id", sink)
             visit_id = row.text("visit_id", required=True)
             carer_id = row.text("carer_id", required=True)
-            _lookup(row, "visit_id", visit_id, visits, "visit", "the instance's visits")
-            _lookup(row, "carer_id", carer_id, carers, "carer", "the instance's carers")
+            _lookup(row, "visit_id", visit_id, known_visits)
+            _lookup(row, "carer_id", carer_id, known_carers)
             minutes: list[int | None] = []
             for fld in ("start", "end"):
                 value = row.raw(fld)
@@ -1836,14 +1868,7 @@ def parse_rota_tables(
                     minutes.append(clock.minute_of_datetime(moment))
             travel_from = row.text("travel_from") or "home"
             if travel_from != "home":
-                _lookup(
-                    row,
-                    "travel_from",
-                    travel_from,
-                    visits,
-                    "visit",
-                    "the instance's visits (or write home)",
-                )
+                _lookup(row, "travel_from", travel_from, known_visits)
             miles = row.number("travel_miles", default=0.0, minimum=0, what="a number of miles")
             travel_min = row.integer(
                 "travel_min", default=0, minimum=0, what="a whole number of minutes, 0 or more"
@@ -1865,7 +1890,7 @@ def parse_rota_tables(
         for index in range(len(unassigned_t.rows)):
             row = Row(unassigned_t, index, "visit_id", sink)
             visit_id = row.text("visit_id", required=True)
-            _lookup(row, "visit_id", visit_id, visits, "visit", "the instance's visits")
+            _lookup(row, "visit_id", visit_id, known_visits)
             missing = row.integer(
                 "missing", minimum=0, maximum=2, what="a whole number of carers (0 to 2)"
             )
