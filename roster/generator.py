@@ -133,12 +133,12 @@ _CULTURES = (("Muslim", 4), ("Polish", 3), ("Sikh", 1), ("Gypsy, Roma and Travel
 
 # Availability patterns: (name, weight, contracted hours range).
 _PATTERNS = (
-    ("full_time_days", 0.28, (35.0, 37.5)),
-    ("after_school", 0.22, (16.0, 22.5)),
-    ("split_shift", 0.12, (22.5, 30.0)),
-    ("weekends", 0.14, (12.0, 20.0)),
-    ("waking_nights", 0.12, (27.0, 36.0)),
-    ("flexible", 0.12, (20.0, 30.0)),
+    ("full_time_days", 0.26, (35.0, 37.5)),
+    ("after_school", 0.21, (16.0, 22.5)),
+    ("split_shift", 0.11, (22.5, 30.0)),
+    ("weekends", 0.16, (12.0, 20.0)),
+    ("waking_nights", 0.13, (27.0, 36.0)),
+    ("flexible", 0.13, (20.0, 30.0)),
 )
 
 # Probability a carer holds each optional competency: (ordinary carer, clinically trained carer).
@@ -249,7 +249,7 @@ def _carer_availability(
         add("Sun", 7 * 60 + 30 + shift, 20 * 60 + 30)
     elif pattern == "waking_nights":
         nights = sorted(
-            rng.choice(7, size=int(rng.integers(3, 5)), replace=False).tolist()
+            rng.choice(7, size=int(rng.integers(3, 6)), replace=False).tolist()
         )
         for n in nights:
             add(DAY_NAMES[n], 21 * 60 + 30, 7 * 60 + 30)
@@ -519,7 +519,7 @@ def _child_package(
             comps.append("positive_behaviour_support")
         comps = sorted(comps)
         pair = 2 if pbs and r() < 0.35 else 1
-        for d in _days(rng, ("Sat", "Sun"), int(_pick(rng, (1, 1, 2)))):
+        for d in _days(rng, ("Sat", "Sun"), int(_pick(rng, (1, 1, 1, 2)))):
             drive = r() < 0.7
             trip = round(float(rng.uniform(3, 12)), 1) if drive else 0.0
             band = _pick(rng, ("weekend_am", "weekend_pm"))
@@ -655,14 +655,96 @@ def _nearest(
             yield lo + j, idx[j], miles[j]
 
 
+_QUARTERS = 96  # quarter-hours in a day
+
+
+def _availability_grid(carers: Sequence[Carer], availability: Sequence[Availability]) -> np.ndarray:
+    """Cumulative count of available quarter-hours per carer over Mon 00:00 .. next Tue 00:00.
+
+    ``grid[c, hi] - grid[c, lo] == hi - lo`` when the carer is available for all of [lo, hi).
+    """
+    index = {c.carer_id: i for i, c in enumerate(carers)}
+    free = np.zeros((len(carers), 8 * _QUARTERS), dtype=bool)
+    for a in availability:
+        if a.day not in DAY_NAMES:
+            continue
+        d = DAY_NAMES.index(a.day)
+        s = int(a.start[:2]) * 60 + int(a.start[3:])
+        e = int(a.end[:2]) * 60 + int(a.end[3:])
+        if e <= s:
+            e += 24 * 60
+        free[index[a.carer_id], d * _QUARTERS + math.ceil(s / 15): d * _QUARTERS + e // 15] = True
+    cum = np.zeros((len(carers), 8 * _QUARTERS + 1), dtype=np.int32)
+    np.cumsum(free, axis=1, out=cum[:, 1:])
+    return cum
+
+
+def _row_quarters(day: str, row: PackageRow) -> tuple[int, int]:
+    s = int(row.start[:2]) * 60 + int(row.start[3:])
+    d = DAY_NAMES.index(day) * _QUARTERS
+    return d + s // 15, d + math.ceil((s + row.duration_min) / 15)
+
+
+def _is_overnight(row: PackageRow) -> bool:
+    s = int(row.start[:2]) * 60 + int(row.start[3:])
+    return s < 6 * 60 + 30 or s + row.duration_min > 22 * 60 + 30
+
+
+def _staffable_days(
+    rows: list[PackageRow], cand: np.ndarray, miles: np.ndarray, ok: np.ndarray, cum: np.ndarray,
+    overnight: np.ndarray, drives: np.ndarray, cap: float,
+) -> list[PackageRow]:
+    """Rows moved to a day some nearby, trained carer is free, or dropped if none is.
+
+    Families agree session days with the provider around the staff it has (seed 003 §5.5-5.6):
+    a session no nearby carer could ever take is booked on another day of the same kind.
+    """
+    out: list[PackageRow] = []
+    taken: set[tuple[str, str]] = set()
+    for row in rows:
+        fit = ok.copy()
+        if _is_overnight(row):
+            fit &= overnight[cand]
+        if row.needs_driver or row.trip_miles > 0:
+            fit &= drives[cand]
+        fit &= miles * 1.35 + row.trip_miles <= cap  # R9 with room for the road factor
+        pool = cand[fit]
+
+        def staff(day: str, row: PackageRow = row, pool: np.ndarray = pool) -> int:
+            lo, hi = _row_quarters(day, row)
+            return int((cum[pool, hi] - cum[pool, lo] == hi - lo).sum())
+
+        if (row.day, row.start) not in taken and staff(row.day) > row.carers:
+            best = row.day
+        else:
+            group = (
+                DAY_NAMES if _is_overnight(row)
+                else ("Sat", "Sun") if row.day in ("Sat", "Sun")
+                else WEEKDAYS
+            )
+            options = [d for d in group if (d, row.start) not in taken]
+            counts = [staff(d) for d in options]
+            if not options or max(counts) < row.carers:
+                continue
+            best = options[int(np.argmax(counts))]
+        taken.add((best, row.start))
+        out.append(row if best == row.day else replace(row, day=best))
+    return out
+
+
 def _history_and_refusals(
     rng: np.random.Generator,
     carers: Sequence[Carer],
     training: Sequence[Training],
+    availability: Sequence[Availability],
     children: list[Child],
     packages: list[list[PackageRow]],
 ) -> tuple[list[History], list[Child]]:
-    """Who served each child over the last four weeks, and a refused carer now and then."""
+    """Who served each child over the last four weeks, and a refused carer now and then; each
+    package fitted to the staff the provider has (see ``_staffable_days``)."""
+    cum = _availability_grid(carers, availability)
+    overnight = np.array([c.overnight_ok for c in carers])
+    drives = np.array([c.drives for c in carers])
     comp_bit = {c: 1 << i for i, c in enumerate(COMPETENCIES)}
     held = np.zeros(len(carers), dtype=np.int64)
     index = {c.carer_id: i for i, c in enumerate(carers)}
@@ -703,6 +785,8 @@ def _history_and_refusals(
                 replace(r, competencies=tuple(c for c in r.competencies if c != dropped))
                 for r in rows
             ]
+        cap = child.mileage_cap_miles or 20.0
+        rows = _staffable_days(rows, cand, miles, ok, cum, overnight, drives, cap)
         packages[i] = rows
         pool = cand[ok]
         weekly_hours = sum(r.duration_min * r.carers for r in rows) / 60.0
@@ -728,6 +812,20 @@ def _history_and_refusals(
 # ---- the public entry points ------------------------------------------------------------
 
 
+def footprint(towns: Sequence[Town], carers: int) -> tuple[Town, ...]:
+    """The towns a provider of this many carers covers: the county's first town (its hub) and
+    the nearest others, about one town per dozen carers (a small agency works one patch; a
+    large one the whole county)."""
+    keep = min(len(towns), max(3, math.ceil(carers / 12)))
+    hub = towns[0]
+    lat = np.array([t.lat for t in towns])
+    lon = np.array([t.lon for t in towns])
+    miles = great_circle_miles_matrix(np.array([hub.lat]), np.array([hub.lon]), lat, lon)[0]
+    order = np.argsort(miles, kind="stable")[:keep]
+    return tuple(towns[int(i)] for i in sorted(order.tolist()))
+
+
+
 def generate_caseload(
     carers: int,
     children: int,
@@ -746,7 +844,7 @@ def generate_caseload(
             f"week_start is {week_start.isoformat()}, a {DAY_NAMES[week_start.weekday()]}; "
             "it must be a Monday."
         )
-    towns = county_towns(county)
+    towns = footprint(county_towns(county), carers)
     step = progress or (lambda _stage: None)
     rng = np.random.default_rng(seed)
     carer_rng, child_rng, link_rng = (np.random.default_rng(s) for s in rng.spawn(3))
@@ -757,7 +855,9 @@ def generate_caseload(
     staff = np.bincount([d.town for d in drafts], minlength=len(towns))
     child_list, packages = _make_children(child_rng, children, towns, week_start, staff)
     step("history")
-    history, child_list = _history_and_refusals(link_rng, carer_list, training, child_list, packages)
+    history, child_list = _history_and_refusals(
+        link_rng, carer_list, training, availability, child_list, packages
+    )
     step("visits")
     holidays = bank_holidays_in_week(week_start)
     rows = tuple(r for rs in packages for r in rs)
