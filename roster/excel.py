@@ -272,22 +272,30 @@ def _excel_value(value: Any) -> Any:
 
 
 def _add_sheet(book: Any, name: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
+    """Append a sheet to a write-only workbook: bold frozen header, dates formatted as dates."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     sheet = book.create_sheet(name)
-    sheet.append(list(columns))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    date_cols = [i for i, c in enumerate(columns) if (name, c) in DATE_COLUMNS]
-    for row in rows:
-        sheet.append([_excel_value(v) for v in row])
-    for i in date_cols:
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=i + 1, max_col=i + 1):
-            cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
     for i, column in enumerate(columns):
         width = max([len(column)] + [len(str(r[i])) for r in rows[:200] if r[i] is not None])
         sheet.column_dimensions[_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        values: list[Any] = [_excel_value(v) for v in row]
+        for i, value in enumerate(values):
+            if isinstance(value, date):  # datetimes became text in _excel_value
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd"
+                values[i] = cell
+        sheet.append(values)
 
 
 def _column_letter(index: int) -> str:
@@ -328,19 +336,12 @@ def write_instance_xlsx(
 ) -> None:
     """Write the instance as one workbook (a sheet per contract file), atomically."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    book = Workbook()
-    settings = book.active
-    settings.title = SETTINGS_SHEET
-    settings.append(["key", "value"])
-    for cell in settings[1]:
-        cell.font = Font(bold=True)
-    for row in _settings_rows(instance):
-        settings.append(row)
-    settings["B3"].number_format = "yyyy-mm-dd"
-    settings.column_dimensions["A"].width = 22
-    settings.column_dimensions["B"].width = 40
+    book = Workbook(write_only=True)
+    rows: list[list[Any]] = []
+    for key, value in _settings_rows(instance):
+        rows.append([key, value])
+    _add_sheet(book, SETTINGS_SHEET, ("key", "value"), rows)
     for name, (columns, rows) in instance_rows(instance).items():
         _add_sheet(book, name, columns, rows)
     if travel:
@@ -356,8 +357,7 @@ def write_rota_xlsx(instance: Instance, rota: Rota, path: str | os.PathLike[str]
     from openpyxl import Workbook
 
     clock = instance.clock
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     visits = instance.visit_index
     extra_cols = ("child_id", "date", "day", "local_start", "local_end")
     rows: list[list[Any]] = []

@@ -31,6 +31,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +147,10 @@ class Table:
     columns: tuple[str, ...]
     rows: list[dict[str, str]]
     numbers: list[int]
+    column_set: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.column_set = frozenset(self.columns)
 
 
 class _Missing:
@@ -203,16 +208,17 @@ def parse_csv_text(text: str, label: str, sink: Sink) -> Table | None:
             sink.add(Problem(label, None, None, None, None, "it is empty; it needs a header row."))
             return None
         columns = tuple(_column_name(h) for h in header)
+        # the first column of each name wins; unnamed columns are ignored
+        first = {name: i for i, name in reversed(list(enumerate(columns))) if name}
+        picks = sorted(first.items(), key=lambda item: item[1])
         rows: list[dict[str, str]] = []
         numbers: list[int] = []
         for cells in reader:
-            if not any(c.strip() for c in cells):
+            stripped = [c.strip() for c in cells]
+            if not any(stripped):
                 continue
-            row: dict[str, str] = {}
-            for name, cell in zip(columns, cells, strict=False):
-                if name and name not in row:
-                    row[name] = cell.strip()
-            rows.append(row)
+            width = len(stripped)
+            rows.append({name: stripped[i] for name, i in picks if i < width})
             numbers.append(reader.line_num - 1)
     except csv.Error as exc:
         sink.add(
@@ -258,7 +264,7 @@ class Row:
 
     # -- raw access
     def raw(self, fld: str) -> str | _Missing:
-        if fld not in self.table.columns:
+        if fld not in self.table.column_set:
             if fld in REQUIRED.get(_table_key(self.table.label), ()):
                 self.ok = False
                 return MISSING
@@ -266,7 +272,7 @@ class Row:
         return self.cells.get(fld, "")
 
     def has(self, fld: str) -> bool:
-        return fld in self.table.columns
+        return fld in self.table.column_set
 
     # -- typed access
     def text(self, fld: str, required: bool = False) -> str | None:
@@ -409,7 +415,9 @@ def _table_key(label: str) -> str:
 # ---- cell parsers shared with the Excel reader and the rota reader ----------------------
 
 
+@lru_cache(maxsize=4096)
 def parse_date(text: str) -> date | None:
+    """``YYYY-MM-DD`` -> a date, or ``None`` (cached: dates repeat a lot in a week's data)."""
     if not _DATE_RE.match(text):
         return None
     try:
@@ -418,6 +426,7 @@ def parse_date(text: str) -> date | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def normalise_time(text: str, allow_24: bool = False) -> str | None:
     """``H:MM``, ``HH:MM`` or ``HH:MM:00`` -> ``HH:MM``; ``None`` when not a time of day."""
     value = text.strip()
