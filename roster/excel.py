@@ -38,6 +38,7 @@ from roster.io import (
     Table,
     _column_name,
     _fmt_num,
+    add_geocode_arguments,
     instance_rows,
     parse_rota_tables,
     parse_travel,
@@ -431,10 +432,7 @@ def load_rota_xlsx(instance: Instance, path: str | os.PathLike[str]) -> Rota:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("src", help="an instance folder or .xlsx workbook")
     parser.add_argument("dst", help="the folder or .xlsx workbook to write (replaced atomically)")
-    parser.add_argument(
-        "--geocode", choices=("offline", "online", "off"), default="offline",
-        help="how to resolve postcodes with blank lat/lon (see roster validate --help)",
-    )  # fmt: skip
+    add_geocode_arguments(parser)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -446,7 +444,7 @@ def run_command(args: argparse.Namespace) -> int:
     if src.resolve() == dst.resolve():
         print("roster convert: SRC and DST are the same; nothing to do", file=sys.stderr)
         return 2
-    instance, found = check_instance(src, geocode=args.geocode)
+    instance, found = check_instance(src, geocode=args.geocode, postcode_table=args.postcode_table)
     for problem in found:
         print(f"warning: {problem.sentence()}", file=sys.stderr)
     travel = load_travel(src, instance).matrix

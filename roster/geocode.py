@@ -141,15 +141,23 @@ class OnlineGeocoder:
         return point
 
 
-def make_geocoder(mode: str) -> Callable[[str], tuple[float, float]] | None:
+def make_geocoder(
+    mode: str, table_path: str | os.PathLike[str] | None = None
+) -> Callable[[str], tuple[float, float]] | None:
     """A postcode -> (lat, lon) function for ``mode`` (``offline``/``online``), or ``None``.
 
-    ``offline`` without an installed table returns a function that explains the table is
-    missing, so the row is reported with that reason.
+    ``table_path`` names an ``outward,lat,lon`` CSV to use offline (it must exist); without it
+    the installed table is used. ``offline`` without any table returns a function that explains
+    the table is missing, so the row is reported with that reason.
     """
     if mode == "online":
         return OnlineGeocoder()
     if mode == "offline":
+        if table_path is not None:
+            path = Path(table_path)
+            if not path.is_file():
+                raise FileNotFoundError(2, "No such postcode table", str(path))
+            return _cached_table(str(path.resolve()), path.stat().st_mtime).lookup
         table = offline_table()
         if table is None:
 

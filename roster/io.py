@@ -1319,6 +1319,7 @@ def build_instance(
     tables: Mapping[str, Table | None],
     sink: Sink,
     geocode: str = "offline",
+    postcode_table: str | os.PathLike[str] | None = None,
 ) -> Instance | None:
     """Validate parsed tables into an ``Instance``; every problem goes to ``sink``.
 
@@ -1332,7 +1333,7 @@ def build_instance(
     if geocode != "off":
         from roster.geocode import make_geocoder
 
-        geocoder = make_geocoder(geocode)
+        geocoder = make_geocoder(geocode, postcode_table)
     ctx = _Context(settings, geocoder, geocode if geocoder is not None else "off")
     for table in tables.values():
         if table is not None:
@@ -1456,7 +1457,9 @@ def read_folder_tables(
 
 
 def check_instance(
-    path: str | os.PathLike[str], geocode: str = "offline"
+    path: str | os.PathLike[str],
+    geocode: str = "offline",
+    postcode_table: str | os.PathLike[str] | None = None,
 ) -> tuple[Instance, list[Problem]]:
     """Load and validate; return the instance and its warnings, or raise ``InstanceError``.
 
@@ -1510,6 +1513,7 @@ def check_instance(
         {k: v for k, v in tables.items() if k != "travel"},
         sink,
         geocode,
+        postcode_table,
     )
     travel_t = tables.get("travel")
     if travel_t is not None:
@@ -1520,12 +1524,16 @@ def check_instance(
     return instance, sink.warnings
 
 
-def load_instance(path: str | os.PathLike[str], geocode: str = "offline") -> Instance:
+def load_instance(
+    path: str | os.PathLike[str],
+    geocode: str = "offline",
+    postcode_table: str | os.PathLike[str] | None = None,
+) -> Instance:
     """Read a contract folder or an ``.xlsx`` workbook into a frozen, validated ``Instance``.
 
     Raises ``InstanceError`` listing every problem; warns (``DataWarning``) on odd data.
     """
-    instance, found = check_instance(path, geocode=geocode)
+    instance, found = check_instance(path, geocode=geocode, postcode_table=postcode_table)
     for problem in found:
         warnings.warn(DataWarning(problem.sentence()), stacklevel=2)
     return instance
@@ -1952,22 +1960,36 @@ def load_rota(instance: Instance, path: str | os.PathLike[str]) -> Rota:
 # ---- CLI: roster validate ----------------------------------------------------------------
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="an instance folder (contract CSVs) or an .xlsx workbook")
+def add_geocode_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--geocode`` and ``--postcode-table``, shared by every command that loads an instance."""
     parser.add_argument(
         "--geocode",
         choices=GEOCODE_MODES,
         default="offline",
         help="how to turn postcodes into lat/lon when lat/lon are blank: offline (outward-code "
-        "centroids, when installed), online (OpenStreetMap Nominatim via geopy; sends postcodes "
-        "over the internet), or off",
+        "centroids from a table), online (OpenStreetMap Nominatim via geopy; sends postcodes "
+        "over the internet), or off (default: offline)",
     )
+    parser.add_argument(
+        "--postcode-table",
+        metavar="CSV",
+        default=None,
+        help="an outward,lat,lon CSV of outward-code centroids for --geocode offline "
+        "(default: $ROSTER_POSTCODE_TABLE, else the one installed with roster, if any)",
+    )
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="an instance folder (contract CSVs) or an .xlsx workbook")
+    add_geocode_arguments(parser)
 
 
 def run_command(args: argparse.Namespace) -> int:
     import sys
 
-    instance, found = check_instance(args.path, geocode=args.geocode)
+    instance, found = check_instance(
+        args.path, geocode=args.geocode, postcode_table=args.postcode_table
+    )
     for problem in found:
         print(f"warning: {problem.sentence()}", file=sys.stderr)
     print(

@@ -438,3 +438,38 @@ def test_no_warning_is_raised_for_the_good_tiny_instance() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_instance(TINY)
+
+
+def test_validate_takes_a_postcode_table_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from roster.cli import main
+
+    monkeypatch.delenv("ROSTER_POSTCODE_TABLE", raising=False)
+    table = tmp_path / "outward.csv"
+    table.write_text("# outward-code centroids\noutward,lat,lon\nDT1,50.7150,-2.4370\n")
+    folder = _postcode_folder(tmp_path)
+    assert main(["validate", str(folder), "--postcode-table", str(table)]) == 0
+    assert main(["validate", str(folder), "--postcode-table", str(tmp_path / "missing.csv")]) == 2
+    _, err = capsys.readouterr()
+    assert "missing.csv" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "outward", "normal"),
+    [("DT1 1AA", "DT1", "DT1 1AA"), ("dt11aa", "DT1", "DT1 1AA"), (" pe1 ", "PE1", "PE1"),
+     ("MK10 9AB", "MK10", "MK10 9AB"), ("SW1A 1AA", "SW1A", "SW1A 1AA"), ("cb23 7ab", "CB23", "CB23 7AB")],
+)  # fmt: skip
+def test_postcodes_are_split_into_their_outward_code(text: str, outward: str, normal: str) -> None:
+    from roster.geocode import normalise_postcode, outward_code
+
+    assert outward_code(text) == outward
+    assert normalise_postcode(text) == normal
+
+
+@pytest.mark.parametrize("text", ["", "Dorchester", "12345", "DT1 1A", "ZZZ1 1AA"])
+def test_things_that_are_not_postcodes_are_refused(text: str) -> None:
+    from roster.geocode import GeocodeError, outward_code
+
+    with pytest.raises(GeocodeError, match="it is not a UK postcode"):
+        outward_code(text)
