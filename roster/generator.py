@@ -35,6 +35,7 @@ identical instance, in any process. No wall clock, no global random state.
 from __future__ import annotations
 
 import argparse
+import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -174,10 +175,16 @@ def _hhmm(minute: int) -> str:
 
 
 def _pick(rng: np.random.Generator, items: Sequence[T], weights: Sequence[float] | None = None) -> T:
+    """One of ``items``, uniformly or by ``weights`` (plain Python: far faster than
+    ``Generator.choice`` for the handful of options drawn here)."""
     if weights is None:
         return items[int(rng.integers(len(items)))]
-    p = np.asarray(weights, dtype=float)
-    return items[int(rng.choice(len(items), p=p / p.sum()))]
+    total = 0.0
+    cum: list[float] = []
+    for w in weights:
+        total += w
+        cum.append(total)
+    return items[min(bisect.bisect_right(cum, rng.random() * total), len(items) - 1)]
 
 
 def _places(
@@ -708,11 +715,11 @@ def _staffable_days(
         if row.needs_driver or row.trip_miles > 0:
             fit &= drives[cand]
         fit &= miles * 1.35 + row.trip_miles <= cap  # R9 with room for the road factor
-        pool = cand[fit]
+        sub = cum[cand[fit]]
 
-        def staff(day: str, row: PackageRow = row, pool: np.ndarray = pool) -> int:
+        def staff(day: str, row: PackageRow = row, sub: np.ndarray = sub) -> int:
             lo, hi = _row_quarters(day, row)
-            return int((cum[pool, hi] - cum[pool, lo] == hi - lo).sum())
+            return int(np.count_nonzero(sub[:, hi] - sub[:, lo] == hi - lo))
 
         if (row.day, row.start) not in taken and staff(row.day) > row.carers:
             best = row.day
@@ -791,7 +798,7 @@ def _history_and_refusals(
         pool = cand[ok]
         weekly_hours = sum(r.duration_min * r.carers for r in rows) / 60.0
         served: list[int] = []
-        if len(pool) and rng.random() < 0.85:  # not a new referral: someone served them lately
+        if len(pool) and weekly_hours > 0 and rng.random() < 0.85:  # not a new referral: someone served them lately
             k = min(len(pool), int(rng.integers(1, 4)) + (1 if weekly_hours > 12 else 0))
             # the nearest few are likeliest to have served the child
             p = 1.0 / (1.0 + np.arange(min(len(pool), 12)))
@@ -800,7 +807,8 @@ def _history_and_refusals(
             shares = rng.dirichlet(np.ones(len(served)))
             total = 4 * weekly_hours * float(rng.uniform(0.6, 1.0))
             for j, s in zip(served, shares, strict=True):
-                history.append(History(child.child_id, carers[j].carer_id, round(float(total * s), 1)))
+                hours = max(0.5, round(float(total * s) * 2) / 2)  # timesheets in half hours
+                history.append(History(child.child_id, carers[j].carer_id, hours))
         if rng.random() < 0.06:  # the family asked not to have a particular carer again
             others = [int(j) for j in cand[:10] if int(j) not in served]
             if others:
