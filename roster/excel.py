@@ -296,6 +296,11 @@ def _add_sheet(book: Any, name: str, columns: tuple[str, ...], rows: list[list[A
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = "yyyy-mm-dd"
                 values[i] = cell
+            elif isinstance(value, str) and value.startswith("="):
+                # Text, never a formula: a name like "=HYPERLINK(...)" must not run in Excel.
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                values[i] = cell
         sheet.append(values)
 
 

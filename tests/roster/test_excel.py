@@ -191,3 +191,76 @@ def test_convert_command_on_bad_input_exits_2_and_writes_nothing(
     _, err = capsys.readouterr()
     assert "duration_min is '-30'" in err and "Traceback" not in err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    instance = load_instance(TINY)
+    sneaky = replace(
+        instance, carers=(replace(instance.carers[0], name='=HYPERLINK("x")'), *instance.carers[1:])
+    )
+    write_instance(sneaky, tmp_path / "s.xlsx")
+    assert load_instance(tmp_path / "s.xlsx") == sneaky
+    cell = load_workbook(tmp_path / "s.xlsx")["carers"]["B2"]
+    assert cell.data_type == "s"
+
+
+# ---- random typed cells ----------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CELL_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.dates(min_value=date(1900, 1, 2), max_value=date(2100, 1, 1)),
+    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 1, 1)),
+    st.times(),
+    st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=2)),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=10),
+    st.sampled_from(["K1", "C1", "V1", "Mon", "16:00", "2026-11-23", "peg_feeding", "true"]),
+)
+SHEETS = (
+    "instance",
+    "carers",
+    "training",
+    "availability",
+    "absences",
+    "children",
+    "visits",
+    "history",
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(SHEETS), st.integers(1, 4), st.integers(1, 14), CELL_VALUES),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_random_typed_cells_in_a_workbook_give_an_instance_error_or_load(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[str, int, int, object]]
+) -> None:
+    folder = tmp_path_factory.mktemp("xlsx")
+    path = folder / "fuzz.xlsx"
+    write_instance_xlsx(load_instance(TINY), path)
+    book = load_workbook(path)
+    for sheet, row, column, value in edits:
+        book[sheet].cell(row=row, column=column, value=value)
+    book.save(path)
+    try:
+        instance = load_instance(path)
+    except InstanceError as exc:
+        assert exc.problems
+        assert all(p.file.endswith(" sheet") for p in exc.problems)
+    else:
+        assert instance.planned_start is not None and instance.windows_by_carer is not None

@@ -240,3 +240,52 @@ def test_random_bytes_in_a_file_give_an_instance_error_or_load(
         load_instance(folder)
     except InstanceError as exc:
         assert exc.problems
+
+
+ROTA_TEXT = (
+    "visit_id,carer_id,start,end,travel_from,travel_miles,travel_min\n"
+    "V1,K1,2026-11-23T16:00:00+00:00,2026-11-23T18:00:00+00:00,home,1.23,4\n"
+    "V2,K1,2026-11-24T09:30:00+00:00,2026-11-24T12:30:00+00:00,V1,0.5,2\n"
+)
+UNASSIGNED_TEXT = "visit_id,missing,reasons\nV3,1,no carer free\n"
+INSTANCE = load_instance(TINY)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["rota", "unassigned"]), st.integers(0, 2), st.integers(0, 6), JUNK
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_random_malformed_rotas_give_an_instance_error_or_load(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[str, int, int, str]]
+) -> None:
+    from roster.io import load_rota
+
+    tables = {
+        "rota": [line.split(",") for line in ROTA_TEXT.splitlines()],
+        "unassigned": [line.split(",") for line in UNASSIGNED_TEXT.splitlines()],
+    }
+    for name, row, column, value in edits:
+        rows = tables[name]
+        cells = rows[row % len(rows)]
+        if cells:
+            cells[column % len(cells)] = value.replace(",", ";")
+    folder = tmp_path_factory.mktemp("rota")
+    for name, rows in tables.items():
+        (folder / f"{name}.csv").write_text(
+            "\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8", errors="surrogatepass"
+        )
+    try:
+        rota = load_rota(INSTANCE, folder)
+    except InstanceError as exc:
+        assert exc.problems
+        assert all(p.file in ("rota.csv", "unassigned.csv") for p in exc.problems)
+    else:
+        assert all(a.visit_id in INSTANCE.visit_index for a in rota.assignments)
