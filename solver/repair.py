@@ -1,0 +1,513 @@
+"""Sickness repair: re-roster only what a carer's absence breaks, changing as little as possible.
+
+``repair(instance, rota, absence, params) -> RepairResult`` and ``roster repair INSTANCE --rota
+ROTA --absence CARER,START,END --out OUT``.
+
+How (the model is kept small so that a repair on a medium caseload takes seconds):
+
+1. The absence is added to the instance. The *broken* visits are those the rota no longer
+   satisfies: the absent carer's visits that touch the absence (R5), found by the checker, with
+   any other row the checker flags.
+2. The *candidates* are every carer eligible for a broken visit, plus the other carers already
+   on a broken 2:1 visit. Each broken visit's ``ripple_carers`` best candidates (carers the child
+   knows, then the nearest) may also have their own visits within ``ripple_hours`` of it moved,
+   so that a known carer can swap onto the broken visit; every other assignment of a candidate
+   is locked exactly (carer and start). Carers who are no candidate are not in the model at all,
+   and their rows stay as they were.
+3. The solver (``solver.solve``) re-rosters that sub-week with the old rota as its reference and a
+   strong change penalty (``Weights.change``): coverage first, then the fewest changes to other
+   families' carers, then the usual continuity, preferences and travel.
+4. The result is merged back, travel (R13) is recomputed for every carer whose rows moved, and
+   the whole week is checked against every hard rule (``roster.checker``). Should the merged rota
+   break one (it should not), the whole week is solved again with the old rota as reference.
+
+Every family whose carers change is listed (``roster.changes``), and every visit that still
+cannot be covered is listed first, with its reason, since "no family must be left without a due
+visit" without being told (003 §8.8) and families must be consulted before a carer changes
+(003 §12.9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+from roster.changes import Change, VisitChange, changes_report, visit_changes
+from roster.errors import InstanceError, Problem
+from roster.model import Absence, Assignment, Instance, Rota, Unassigned
+from solver.params import SolveParams, Weights
+
+DEFAULT_CHANGE_PENALTY = 2_000.0
+"""Cost per (carer, visit) pair of the old rota not kept: far above continuity (100 per distinct
+carer) so that other families keep their carers unless a broken visit cannot be covered else."""
+
+
+@dataclass(frozen=True)
+class RepairParams:
+    """How far a repair may reach, and how long it may search."""
+
+    time_limit: float = 4.0
+    """Seconds for the CP-SAT stages on the sub-week."""
+    workers: int = 2
+    seed: int = 0
+    ripple_carers: int = 6
+    """Per broken visit, how many of the best candidates may have their own visits moved."""
+    ripple_hours: float = 12.0
+    """A ripple candidate's visits starting within this many hours of a broken visit may move."""
+    change_penalty: float = DEFAULT_CHANGE_PENALTY
+    weights: Weights = field(default_factory=Weights)
+    deterministic: bool = False
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """A repaired rota and everything the families must be told."""
+
+    instance: Instance
+    """The instance with the absence added: the repaired rota is valid against it."""
+    rota: Rota
+    absence: Absence
+    broken: tuple[str, ...]
+    """Visits the absence broke (the absent carer's visits touching the absence), in visit order."""
+    uncovered: tuple[Unassigned, ...]
+    """Visits covered before and not covered now, with reasons: tell these families first."""
+    still_unassigned: tuple[Unassigned, ...]
+    """Visits that were already not covered before the absence (with fresh reasons)."""
+    changes: tuple[Change, ...]
+    """Per family (child id): carers gained and lost."""
+    visit_changes: tuple[VisitChange, ...]
+    families: tuple[str, ...]
+    """Child ids of every family to consult or tell, sorted."""
+    free_visits: int
+    locked_assignments: int
+    carers_in_model: int
+    status: str
+    seconds: float
+    fallback: bool = False
+    """True when the small model's rota failed the checker and the whole week was re-solved."""
+    stages: tuple[Any, ...] = ()
+
+
+# ---- parsing the absence ---------------------------------------------------------------------
+
+
+def parse_absence(text: str, instance: Instance) -> Absence:
+    """``CARER,START,END`` -> ``Absence``. START/END are ISO wall-clock datetimes
+    (``2026-11-24T08:00``) or dates (a START date is its midnight; an END date counts whole, to
+    the next midnight). Raises ``InstanceError`` naming the field and value."""
+    where = "--absence"
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3:
+        raise InstanceError(
+            [Problem(where, None, None, "value", text, "it must be CARER,START,END, e.g. K12,2026-11-24T08:00,2026-11-25")]
+        )
+    carer_id, start_text, end_text = parts
+    problems: list[Problem] = []
+    if carer_id not in instance.carer_index:
+        problems.append(
+            Problem(where, None, None, "carer_id", carer_id, "it is not a carer of the instance", kind="lookup")
+        )
+    start = _moment(start_text, is_end=False)
+    end = _moment(end_text, is_end=True)
+    if start is None:
+        problems.append(Problem(where, None, None, "start", start_text, "it must be an ISO date or datetime (2026-11-24T08:00)"))
+    if end is None:
+        problems.append(Problem(where, None, None, "end", end_text, "it must be an ISO date or datetime (2026-11-25T08:00)"))
+    if start is not None and end is not None and end <= start:
+        problems.append(Problem(where, None, None, "end", end_text, f"it must be after the start {start_text}"))
+    if problems:
+        kinds = {p.kind for p in problems}
+        if kinds == {"lookup"}:
+            from roster.errors import UnknownIdError
+
+            raise UnknownIdError(problems)
+        raise InstanceError(problems)
+    assert start is not None and end is not None
+    return Absence(carer_id, start, end)
+
+
+def _moment(text: str, is_end: bool) -> datetime | None:
+    try:
+        if "T" in text or " " in text:
+            moment = datetime.fromisoformat(text)
+            return moment.replace(tzinfo=None) if moment.tzinfo is None else moment
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    if is_end:
+        day += timedelta(days=1)
+    return datetime.combine(day, dtime(0, 0))
+
+
+# ---- the repair ------------------------------------------------------------------------------
+
+
+def broken_visits(instance: Instance, rota: Rota, absence: Absence) -> tuple[str, ...]:
+    """Visits of ``rota`` that no longer hold once ``absence`` is in ``instance`` (already added):
+    the rows the checker flags (the absent carer's visits touching the absence, R5, and anything
+    else already wrong), in the instance's visit order."""
+    from roster.checker import check
+
+    flagged = {v.visit_id for v in check(instance, rota) if v.visit_id in instance.visit_index}
+    order = instance.visit_index
+    return tuple(sorted(flagged, key=lambda vid: order[vid]))
+
+
+def repair(
+    instance: Instance,
+    rota: Rota,
+    absence: Absence,
+    params: RepairParams | None = None,
+) -> RepairResult:
+    """Re-roster what ``absence`` breaks in ``rota``, with the fewest changes to other families.
+
+    Returns the repaired rota (valid against the instance with the absence added: checked), the
+    visits still uncovered with reasons, and the changes per family.
+    """
+    from roster.checker import check
+    from roster.eligibility import compute_eligibility
+    from solver.explain import explain_unassigned
+    from solver.solve import solve
+
+    params = params or RepairParams()
+    t0 = time.perf_counter()
+    if absence.carer_id not in instance.carer_index:
+        raise InstanceError(
+            [Problem("--absence", None, None, "carer_id", absence.carer_id, "it is not a carer of the instance", kind="lookup")]
+        )
+    inst = replace(instance, absences=tuple(instance.absences) + (absence,))
+    rota = _complete_rows_only(inst, rota)
+    broken = broken_visits(inst, rota, absence)
+    elig = compute_eligibility(inst)
+
+    plan = _plan(inst, rota, broken, elig, params)
+    weights = replace(params.weights, change=params.change_penalty)
+    solve_params = SolveParams(
+        time_limit=params.time_limit,
+        workers=params.workers,
+        seed=params.seed,
+        weights=weights,
+        reference=plan.reference,
+        locks=plan.locks,
+        deterministic=params.deterministic,
+    )
+    fallback = False
+    status, stages = "UNCHANGED", ()
+    merged = rota
+    if broken:
+        if plan.sub_instance.carers:
+            result = solve(plan.sub_instance, solve_params)
+            status, stages, sub_rota = result.status, result.stages, result.rota
+        else:  # nobody at all can take the broken visits
+            status, sub_rota = "NO_CANDIDATE", Rota(())
+        merged = _merge(inst, rota, plan, sub_rota)
+        if check(inst, merged):
+            fallback = True
+            full = solve(inst, replace(solve_params, locks=(), reference=_without(rota, absence, broken)))
+            merged = Rota(full.rota.assignments)
+            status, stages = full.status, full.stages
+
+    reasons = explain_unassigned(inst, elig, merged)
+    unassigned = tuple(
+        Unassigned(v.visit_id, v.carers - _staffed(merged).get(v.visit_id, 0), reasons[v.visit_id])
+        for v in inst.visits
+        if v.visit_id in reasons
+    )
+    before_short = {u.visit_id for u in rota.unassigned} | {
+        v.visit_id for v in inst.visits if _staffed(rota).get(v.visit_id, 0) < v.carers
+    }
+    uncovered = tuple(u for u in unassigned if u.visit_id not in before_short)
+    still = tuple(u for u in unassigned if u.visit_id in before_short)
+    final = Rota(merged.assignments, uncovered + still, {})
+    violations = check(inst, final)
+    if violations:
+        from solver.solve import RotaBugError
+
+        listing = "\n".join(f"  {v}" for v in violations[:20])
+        raise RotaBugError(f"repair made a rota that breaks {len(violations)} hard rule(s):\n{listing}")
+    changes = tuple(changes_report(inst, rota, final))
+    moved = tuple(visit_changes(inst, rota, final))
+    seconds = time.perf_counter() - t0
+    final = Rota(final.assignments, final.unassigned, _summary(inst, final, status, seconds, changes, broken))
+    return RepairResult(
+        instance=inst,
+        rota=final,
+        absence=absence,
+        broken=broken,
+        uncovered=uncovered,
+        still_unassigned=still,
+        changes=changes,
+        visit_changes=moved,
+        families=tuple(sorted({c.child_id for c in changes} | {c.child_id for c in moved}
+                              | {inst.visit(u.visit_id).child_id for u in uncovered})),
+        free_visits=plan.free_visits,
+        locked_assignments=len(plan.locks),
+        carers_in_model=len(plan.sub_instance.carers) if broken else 0,
+        status=status,
+        seconds=seconds,
+        fallback=fallback,
+        stages=tuple(stages),
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sub_instance: Instance
+    reference: Rota
+    locks: tuple[Assignment, ...]
+    free_visits: int
+
+
+def _plan(
+    inst: Instance, rota: Rota, broken: Sequence[str], elig: Any, params: RepairParams
+) -> _Plan:
+    """The sub-week to re-roster: which carers and visits are in the model, which rows are locked."""
+    by_carer = rota.by_carer()
+    by_visit = rota.by_visit()
+    history = inst.history_hours
+    broken_set = set(broken)
+    candidates: set[str] = set()
+    ripple: dict[str, list[int]] = {}  # ripple carer -> planned starts of the broken visits near
+    for vid in broken:
+        v = inst.visit_index[vid]
+        child_id = inst.visits[v].child_id
+        eligible = [inst.carers[int(c)].carer_id for c in elig.eligible_carers(v)]
+        # the other carer of a broken 2:1 may stay on it, if the rules still allow
+        on_it = [a.carer_id for a in by_visit.get(vid, []) if a.carer_id in eligible]
+        ranked = sorted(
+            eligible,
+            key=lambda k, v=v, child_id=child_id: (
+                -history.get((child_id, k), 0.0),
+                float(elig.home_miles[inst.carer_index[k], v]),
+                k,
+            ),
+        )
+        candidates.update(eligible)
+        candidates.update(on_it)
+        for k in ranked[: params.ripple_carers] + on_it:
+            ripple.setdefault(k, []).append(inst.planned_start[v])
+
+    window = int(params.ripple_hours * 60)
+    sub_visits: set[str] = set(broken_set)
+    for k in candidates:
+        sub_visits.update(a.visit_id for a in by_carer.get(k, []))
+    partners: set[str] = set()
+    for vid in sub_visits:
+        partners.update(a.carer_id for a in by_visit.get(vid, []) if a.carer_id not in candidates)
+
+    locks: list[Assignment] = []
+    reference: list[Assignment] = []
+    free = set(broken_set)
+    for vid in sub_visits:
+        for a in by_visit.get(vid, []):
+            if vid in broken_set:
+                if a.carer_id in candidates:
+                    reference.append(a)  # a partner on a broken 2:1 may stay
+                continue
+            reference.append(a)
+            near = ripple.get(a.carer_id, [])
+            if a.carer_id in candidates and any(abs(a.start - t) <= window for t in near):
+                free.add(vid)
+            else:
+                locks.append(a)
+    order = inst.visit_index
+    keep_visits = sorted(sub_visits, key=lambda vid: order[vid])
+    keep_carers = candidates | partners
+    sub = replace(
+        inst,
+        carers=tuple(c for c in inst.carers if c.carer_id in keep_carers),
+        visits=tuple(inst.visits[order[vid]] for vid in keep_visits),
+        training=tuple(t for t in inst.training if t.carer_id in keep_carers),
+        availability=tuple(a for a in inst.availability if a.carer_id in keep_carers),
+        absences=tuple(a for a in inst.absences if a.carer_id in keep_carers),
+    )
+    return _Plan(sub, Rota(tuple(reference)), tuple(locks), len(free))
+
+
+def _merge(inst: Instance, rota: Rota, plan: _Plan, sub_rota: Rota) -> Rota:
+    """Rows outside the sub-week as they were, the sub-week's rows as solved; R13 travel redone
+    for every carer in the sub-week (and the absent carer, whose day lost rows)."""
+    from roster.store import retravel
+
+    sub_visits = {v.visit_id for v in plan.sub_instance.visits}
+    keep = [a for a in rota.assignments if a.visit_id not in sub_visits]
+    rows = keep + list(sub_rota.assignments)
+    touched = {c.carer_id for c in plan.sub_instance.carers}
+    touched |= {a.carer_id for a in rota.assignments if a.visit_id in sub_visits}
+    fixed = retravel(inst, rows, touched)
+    order = inst.visit_index
+    fixed.sort(key=lambda a: (order[a.visit_id], a.carer_id))
+    return Rota(tuple(fixed))
+
+
+def _without(rota: Rota, absence: Absence, broken: Sequence[str]) -> Rota:
+    gone = set(broken)
+    return Rota(tuple(a for a in rota.assignments if not (a.carer_id == absence.carer_id and a.visit_id in gone)))
+
+
+def _complete_rows_only(inst: Instance, rota: Rota) -> Rota:
+    """Drop rows of unknown visits or carers (a rota from another week) so the plan is sound."""
+    rows = tuple(
+        a for a in rota.assignments if a.visit_id in inst.visit_index and a.carer_id in inst.carer_index
+    )
+    return rota if len(rows) == len(rota.assignments) else Rota(rows, rota.unassigned, rota.summary)
+
+
+def _staffed(rota: Rota) -> dict[str, int]:
+    staffed: dict[str, int] = {}
+    for a in rota.assignments:
+        staffed[a.visit_id] = staffed.get(a.visit_id, 0) + 1
+    return staffed
+
+
+def _summary(
+    inst: Instance,
+    rota: Rota,
+    status: str,
+    seconds: float,
+    changes: Sequence[Change],
+    broken: Sequence[str],
+) -> dict[str, Any]:
+    seen: dict[str, set[str]] = {}
+    for a in rota.assignments:
+        seen.setdefault(inst.visit(a.visit_id).child_id, set()).add(a.carer_id)
+    return {
+        "visits": len(inst.visits),
+        "visits_covered": len(inst.visits) - len(rota.unassigned),
+        "carer_slots": sum(v.carers for v in inst.visits),
+        "carer_slots_covered": len(rota.assignments),
+        "travel_miles": round(sum(a.travel_miles for a in rota.assignments), 2),
+        "mean_carers_per_child": round(sum(len(s) for s in seen.values()) / len(inst.children), 4)
+        if inst.children
+        else 0.0,
+        "objective": None,
+        "bound": None,
+        "solve_seconds": round(seconds, 3),
+        "status": status,
+        "repair": {
+            "broken_visits": len(broken),
+            "changes": len(changes),
+            "families_changed": len({c.child_id for c in changes}),
+        },
+    }
+
+
+# ---- output ----------------------------------------------------------------------------------
+
+UNCOVERED_COLUMNS = ("visit_id", "child_id", "date", "start", "missing", "cause", "reasons")
+
+
+def uncovered_csv(result: RepairResult) -> str:
+    """Visits not covered: those the absence left uncovered first (cause ``absence``), then those
+    already uncovered before it (cause ``before``)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(UNCOVERED_COLUMNS)
+    for cause, rows in (("absence", result.uncovered), ("before", result.still_unassigned)):
+        for u in rows:
+            v = result.instance.visit(u.visit_id)
+            writer.writerow([u.visit_id, v.child_id, v.date.isoformat(), v.start, u.missing, cause, u.reasons])
+    return buffer.getvalue()
+
+
+def write_result(result: RepairResult, out: str) -> None:
+    """OUT/rota/ (contract), OUT/instance/ (with the absence), OUT/uncovered.csv,
+    OUT/changes.csv and OUT/visit_changes.csv, all in one atomic folder swap."""
+    from roster.atomic import atomic_folder
+    from roster.changes import changes_csv, visit_changes_csv
+    from roster.io import write_instance, write_rota
+
+    names = ("rota", "instance", "uncovered.csv", "changes.csv", "visit_changes.csv")
+    with atomic_folder(out, keep_others_except=names) as tmp:
+        write_rota(result.instance, result.rota, tmp / "rota")
+        write_instance(result.instance, tmp / "instance")
+        (tmp / "uncovered.csv").write_text(uncovered_csv(result), encoding="utf-8")
+        (tmp / "changes.csv").write_text(changes_csv(result.changes), encoding="utf-8")
+        (tmp / "visit_changes.csv").write_text(visit_changes_csv(result.visit_changes), encoding="utf-8")
+
+
+def report_lines(result: RepairResult) -> list[str]:
+    """What the command prints: uncovered visits first, then the families to tell."""
+    lines: list[str] = []
+    inst = result.instance
+    if result.uncovered:
+        lines.append(f"NOT COVERED: {len(result.uncovered)} visit(s) the absence leaves without a carer; tell these families now:")
+        for u in result.uncovered:
+            v = inst.visit(u.visit_id)
+            lines.append(f"  {u.visit_id} (child {v.child_id}, {v.date:%a %d %b} {v.start}): {u.reasons}")
+    else:
+        lines.append("every visit the absence broke is covered")
+    lines.append(
+        f"absence of {result.absence.carer_id} broke {len(result.broken)} visit(s); "
+        f"{len(result.changes)} carer change(s) for {len({c.child_id for c in result.changes})} family(ies)"
+    )
+    for c in result.changes:
+        what = "gains" if c.change == "gains" else "loses"
+        lines.append(f"  child {c.child_id} {what} carer {c.carer_id} on {', '.join(c.visit_ids)}")
+    if result.still_unassigned:
+        lines.append(f"{len(result.still_unassigned)} visit(s) were already not covered before the absence")
+    lines.append(
+        f"repair: {result.status}, {result.seconds:.2f} s, {result.carers_in_model} carer(s) and "
+        f"{result.free_visits} free visit(s) in the model, {result.locked_assignments} locked"
+        + (" (the whole week was re-solved)" if result.fallback else "")
+    )
+    return lines
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("instance", help="instance folder or workbook")
+    parser.add_argument("--rota", required=True, help="the current rota folder")
+    parser.add_argument("--absence", required=True, help="CARER,START,END (ISO datetimes or dates)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--time-limit", type=float, default=RepairParams.time_limit)
+    parser.add_argument("--workers", type=int, default=RepairParams.workers)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ripple-carers", type=int, default=RepairParams.ripple_carers)
+    parser.add_argument("--ripple-hours", type=float, default=RepairParams.ripple_hours)
+    parser.add_argument("--change-penalty", type=float, default=DEFAULT_CHANGE_PENALTY)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from roster.io import load_instance, load_rota
+
+    instance = load_instance(args.instance)
+    rota = load_rota(instance, args.rota)
+    absence = parse_absence(args.absence, instance)
+    result = repair(
+        instance,
+        rota,
+        absence,
+        RepairParams(
+            time_limit=args.time_limit,
+            workers=args.workers,
+            seed=args.seed,
+            ripple_carers=args.ripple_carers,
+            ripple_hours=args.ripple_hours,
+            change_penalty=args.change_penalty,
+        ),
+    )
+    write_result(result, args.out)
+    for line in report_lines(result):
+        print(line)
+    print(f"written to {args.out}: rota/, instance/, uncovered.csv, changes.csv, visit_changes.csv")
+    return 0
+
+
+__all__ = [
+    "DEFAULT_CHANGE_PENALTY",
+    "RepairParams",
+    "RepairResult",
+    "broken_visits",
+    "parse_absence",
+    "repair",
+    "uncovered_csv",
+    "write_result",
+]
