@@ -868,9 +868,7 @@ def _resolve_postcode(row: Row, postcode: str, ctx: _Context) -> tuple[float | N
     return lat, lon
 
 
-def _check_required_columns(
-    table: Table, sink: Sink, alternatives: Mapping[str, str] | None = None
-) -> None:
+def _check_required_columns(table: Table, sink: Sink) -> None:
     key = _table_key(table.label)
     missing = [c for c in REQUIRED.get(key, ()) if c not in table.columns]
     if key in ("carers", "children") and not (
@@ -1220,6 +1218,14 @@ def parse_visits(
                 f"it must be a date in the week of {week.isoformat()} "
                 f"({week.isoformat()} to {(week + timedelta(days=6)).isoformat()}).",
             )  # fmt: skip
+        if day is not None and start is not None and ctx.settings is not None and week is not None:
+            read_as = _wall_clock_read_as(ctx.settings, day, start)
+            if read_as is not None:
+                row.warn(
+                    "start", start,
+                    f"that wall-clock time does not exist on {day.isoformat()} (the clocks go "
+                    f"forward), so it is read as {read_as}.",
+                )  # fmt: skip
         if duration is not None:
             if duration > 7 * 24 * 60:
                 row.problem("duration_min", str(duration), "it is longer than the week.")
@@ -1268,6 +1274,18 @@ def parse_visits(
             lon=lon,
         )
     return out
+
+
+def _wall_clock_read_as(settings: Settings, day: date, hhmm: str) -> str | None:
+    """The time a wall-clock start that does not exist (spring clock change) is read as, else None."""
+    from roster.calendar import Clock
+
+    clock = Clock(settings.week_start, settings.timezone)
+    minute = parse_hhmm(hhmm)
+    moment = clock.datetime_of(clock.minute_of(day, minute))
+    if (moment.date(), moment.hour * 60 + moment.minute) == (day, minute):
+        return None
+    return format_hhmm(moment.hour * 60 + moment.minute)
 
 
 def parse_history(

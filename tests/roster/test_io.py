@@ -473,3 +473,16 @@ def test_things_that_are_not_postcodes_are_refused(text: str) -> None:
 
     with pytest.raises(GeocodeError, match="it is not a UK postcode"):
         outward_code(text)
+
+
+def test_a_visit_starting_in_the_spring_clock_change_gap_is_a_warning(tmp_path: Path) -> None:
+    # Sunday 2026-03-29 01:30 does not exist in Europe/London (clocks go 01:00 -> 02:00).
+    instance = make_instance(
+        week_start=date(2026, 3, 23), visits=[visit("V1", date=date(2026, 3, 29), start="01:30")]
+    )
+    write_instance(instance, tmp_path / "spring")
+    with pytest.warns(
+        DataWarning,
+        match=r"visits\.csv row 1 \(V1\): start is '01:30'; that wall-clock time does not exist on 2026-03-29 \(the clocks go forward\), so it is read as 02:30\.",
+    ):
+        load_instance(tmp_path / "spring")
