@@ -197,12 +197,13 @@ def repair(
         deterministic=params.deterministic,
     )
     fallback = False
-    status, stages = "UNCHANGED", ()
+    status = "UNCHANGED"
+    stages: tuple[Any, ...] = ()
     merged = rota
     if broken:
         if plan.sub_instance.carers:
             result = solve(plan.sub_instance, solve_params)
-            status, stages, sub_rota = result.status, result.stages, result.rota
+            status, stages, sub_rota = result.status, tuple(result.stages), result.rota
         else:  # nobody at all can take the broken visits
             status, sub_rota = "NO_CANDIDATE", Rota(())
         merged = _merge(inst, rota, plan, sub_rota)
@@ -210,7 +211,7 @@ def repair(
             fallback = True
             full = solve(inst, replace(solve_params, locks=(), reference=_without(rota, absence, broken)))
             merged = Rota(full.rota.assignments)
-            status, stages = full.status, full.stages
+            status, stages = full.status, tuple(full.stages)
 
     reasons = explain_unassigned(inst, elig, merged)
     unassigned = tuple(
@@ -279,14 +280,12 @@ def _plan(
         eligible = [inst.carers[int(c)].carer_id for c in elig.eligible_carers(v)]
         # the other carer of a broken 2:1 may stay on it, if the rules still allow
         on_it = [a.carer_id for a in by_visit.get(vid, []) if a.carer_id in eligible]
-        ranked = sorted(
-            eligible,
-            key=lambda k, v=v, child_id=child_id: (
-                -history.get((child_id, k), 0.0),
-                float(elig.home_miles[inst.carer_index[k], v]),
-                k,
-            ),
-        )
+
+        def rank(k: str, v: int = v, child_id: str = child_id) -> tuple[float, float, str]:
+            known = history.get((child_id, k), 0.0)
+            return (-known, float(elig.home_miles[inst.carer_index[k], v]), k)
+
+        ranked = sorted(eligible, key=rank)
         candidates.update(eligible)
         candidates.update(on_it)
         for k in ranked[: params.ripple_carers] + on_it:
