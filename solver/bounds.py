@@ -1,0 +1,453 @@
+"""An LP upper bound on the carer slots any rota can staff (PuLP + HiGHS).
+
+The bound is the optimum of a linear relaxation over the (carer, visit) pairs that can ever be
+staffed. Every constraint below holds for every valid rota (contract §3), so no rota — from the
+CP-SAT solver, the greedy or anyone else — can staff more slots than the bound.
+
+Variables
+    ``x[c, v]`` in [0, 1] for each *reachable* pair: ``roster.eligibility`` says the carer may
+    take the visit (``ok``: R1-R3, R5, R7, R8, R10-R12 for the visit alone) and R9 can be met:
+    either the journey from home is within the child's cap, or (R13) the carer could arrive
+    from an earlier visit they can reach themselves, ending less than ``return_home_gap_min``
+    before, close enough to keep R9 and far enough ahead for the journey (R6). The second case is
+    propagated to a fixed point, in start order (chain tightening).
+Constraints
+    * visit: ``sum_c x[c, v] <= carers_v`` (a 2:1 visit has two slots, by two different carers).
+    * time: a visit may start anywhere in [planned - flex, planned + flex], so whatever its start
+      it occupies its *core* [planned + flex, planned - flex + duration). For each carer and each
+      point ``t`` of a grid (``grid_min``, default 30 minutes), the visits whose cores all
+      contain ``t`` pairwise overlap in every rota, so ``sum_{v: t in core(v)} x[c, v] <= 1``
+      (R6). Only points shared by two or more of the carer's visits make a row.
+    * hours: ``sum_v duration_v x[c, v] <= the carer's weekly limit`` (R10; travel counted as
+      zero, which keeps the bound valid).
+Objective
+    maximise ``sum x`` (carer slots).
+
+The LP is written with PuLP and solved by HiGHS (``pulp.HiGHS``). Past ``direct_above`` pairs
+PuLP's per-variable Python objects dominate the run time, so the same arrays are handed to HiGHS
+through ``highspy`` directly (``BoundResult.backend`` says which was used). Without HiGHS the
+bound falls back to PuLP's CBC and says so. If the LP cannot be solved to optimality (time limit)
+the result falls back to the always-valid *eligibility bound*, ``sum_v min(carers_v, #reachable
+carers of v)``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from roster.eligibility import Eligibility, compute_eligibility
+from roster.model import Instance
+from roster.rules import limits, travel_model
+
+GRID_MIN = 30
+DIRECT_ABOVE = 60_000
+
+
+@dataclass(frozen=True)
+class BoundResult:
+    """An upper bound on staffable carer slots, with what binds."""
+
+    bound: int
+    """No rota staffs more carer slots than this (floor of the LP optimum)."""
+    slots: int
+    """Carer slots the instance asks for (sum of ``carers`` over visits)."""
+    lp_value: float | None
+    eligibility_bound: int
+    """The simple bound ``sum_v min(carers_v, reachable carers of v)``."""
+    status: str
+    """``optimal``, or why the LP value could not be used (the bound is then the eligibility one)."""
+    backend: str
+    """``pulp/HiGHS``, ``highspy`` (same LP, handed over directly), or a fallback solver."""
+    pairs: int
+    rows: Mapping[str, int]
+    """How many constraints of each kind (visit, time, hours)."""
+    lp_seconds: float
+    seconds: float
+    binding: Mapping[str, int] = field(default_factory=dict)
+    """How many constraints of each kind are tight with a positive dual."""
+    unreachable_visits: tuple[str, ...] = ()
+    """Visits no carer can ever take."""
+    short_visits: tuple[tuple[str, float], ...] = ()
+    """(visit_id, LP slots staffed) for visits the LP cannot fully staff, worst first."""
+    binding_carers: tuple[tuple[str, float], ...] = ()
+    """(carer_id, dual of their weekly hours) for carers whose hours bind, largest first."""
+    binding_times: tuple[tuple[str, float], ...] = ()
+    """(day and hour, summed duals of carers' time rows), largest first: when carers run out."""
+    note: str = ""
+
+    @property
+    def coverage_ratio_cap(self) -> float:
+        """The bound as a share of the slots asked for."""
+        return self.bound / self.slots if self.slots else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bound": self.bound,
+            "slots": self.slots,
+            "lp_value": None if self.lp_value is None else round(self.lp_value, 4),
+            "eligibility_bound": self.eligibility_bound,
+            "status": self.status,
+            "backend": self.backend,
+            "pairs": self.pairs,
+            "rows": dict(self.rows),
+            "lp_seconds": round(self.lp_seconds, 3),
+            "seconds": round(self.seconds, 3),
+            "binding": dict(self.binding),
+            "unreachable_visits": list(self.unreachable_visits),
+            "short_visits": [[v, round(x, 3)] for v, x in self.short_visits],
+            "binding_carers": [[c, round(d, 4)] for c, d in self.binding_carers],
+            "binding_times": [[t, round(d, 4)] for t, d in self.binding_times],
+            "note": self.note,
+        }
+
+
+# ---- which pairs can ever be staffed ----------------------------------------------------------
+
+
+def reachable_pairs(instance: Instance, eligibility: Eligibility) -> np.ndarray:
+    """(n_carers, n_visits) bool: pairs some valid rota could hold (see the module docstring).
+
+    ``ok_strict`` pairs (home within the cap) are reachable; an ``ok`` pair over the cap from home
+    is reachable when the carer can reach a *feeder* visit: one that can end less than
+    ``return_home_gap_min`` before the visit starts, with time for the journey (R6, R13), and close
+    enough that journey + trip miles keep the cap (R9). With a supplied travel matrix the
+    distances between visits are not the default model's, so no tightening is done.
+    """
+    el = eligibility
+    reach = np.array(el.ok_strict, dtype=bool, copy=True)
+    pending = el.ok & ~reach
+    cols = np.flatnonzero(pending.any(axis=0))
+    if not len(cols):
+        return reach
+    model = travel_model(instance)
+    if model.matrix:
+        return np.array(el.ok, dtype=bool, copy=True)
+    visits = instance.visits
+    n_v = len(visits)
+    places = [instance.visit_location(v) for v in visits]
+    lat = np.array([p[0] for p in places], dtype=float).reshape(n_v)
+    lon = np.array([p[1] for p in places], dtype=float).reshape(n_v)
+    dur = np.array([v.duration_min for v in visits], dtype=np.int64).reshape(n_v)
+    trip = np.array([v.trip_miles for v in visits], dtype=float).reshape(n_v)
+    cap = np.array(
+        [instance.child_cap(instance.child(v.child_id)) for v in visits], dtype=float
+    ).reshape(n_v)
+    lo = np.asarray(el.start_lo, dtype=np.int64)
+    hi = np.asarray(el.start_hi, dtype=np.int64)
+    gap = instance.settings.return_home_gap_min
+    earliest_end, latest_end = lo + dur, hi + dur
+    feeders: dict[int, np.ndarray] = {}
+    for v in cols:
+        # s_v - e_w must lie in [journey minutes, gap - 1] for some starts in the windows.
+        timing = (latest_end >= lo[v] - gap + 1) & (earliest_end <= hi[v])
+        timing[v] = False
+        cand = np.flatnonzero(timing)
+        if not len(cand):
+            feeders[int(v)] = cand
+            continue
+        miles, minutes = model.journey_matrix(lat[cand], lon[cand], lat[v : v + 1], lon[v : v + 1])
+        miles, minutes = miles[:, 0], minutes[:, 0]
+        fits = (np.round(miles + trip[v], 2) <= cap[v] + 1e-9) & (
+            earliest_end[cand] + minutes <= hi[v]
+        )
+        feeders[int(v)] = cand[fits]
+    order = cols[np.argsort(lo[cols], kind="stable")]
+    changed = True
+    while changed:
+        changed = False
+        for v in order:
+            rows = np.flatnonzero(pending[:, v] & ~reach[:, v])
+            w = feeders[int(v)]
+            if not len(rows) or not len(w):
+                continue
+            new = rows[reach[np.ix_(rows, w)].any(axis=1)]
+            if len(new):
+                reach[new, v] = True
+                changed = True
+    return reach
+
+
+# ---- the LP as arrays ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LP:
+    n_cols: int
+    rows_i: np.ndarray
+    cols_j: np.ndarray
+    vals: np.ndarray
+    row_ub: np.ndarray
+    row_kind: tuple[str, ...]
+    row_label: tuple[str, ...]
+
+
+def _build_lp(instance: Instance, reach: np.ndarray, grid_min: int) -> tuple[_LP, np.ndarray, np.ndarray]:
+    """Arrays of the LP: a sparse matrix in COO form, row upper bounds, kinds and labels."""
+    pc, pv = np.nonzero(reach)
+    n = len(pc)
+    visits = instance.visits
+    n_v = len(visits)
+    dur = np.array([v.duration_min for v in visits], dtype=np.int64).reshape(n_v)
+    flex = np.array([v.flex_min for v in visits], dtype=np.int64).reshape(n_v)
+    planned = np.array(instance.planned_start, dtype=np.int64).reshape(n_v)
+    core_lo, core_hi = planned + flex, planned - flex + dur
+    slots = np.array([v.carers for v in visits], dtype=np.int64).reshape(n_v)
+
+    ri: list[np.ndarray] = []
+    cj: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    ub: list[np.ndarray] = []
+    kinds: list[str] = []
+    labels: list[str] = []
+    row = 0
+
+    # visit rows
+    used_v = np.unique(pv)
+    v_row = np.full(n_v, -1, dtype=np.int64)
+    v_row[used_v] = np.arange(len(used_v)) + row
+    ri.append(v_row[pv])
+    cj.append(np.arange(n))
+    vals.append(np.ones(n))
+    ub.append(slots[used_v].astype(float))
+    kinds += ["visit"] * len(used_v)
+    labels += [visits[j].visit_id for j in used_v]
+    row += len(used_v)
+
+    # time rows: grid points inside cores, shared by two or more of a carer's visits
+    first = -(-core_lo[pv] // grid_min)  # ceil
+    last = (core_hi[pv] - 1) // grid_min
+    count = np.maximum(last - first + 1, 0)
+    if count.sum():
+        rep = np.repeat(np.arange(n), count)
+        offs = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        point = first[rep] + offs
+        carer = pc[rep]
+        key = carer.astype(np.int64) * (1 << 32) + (point - point.min())
+        order = np.argsort(key, kind="stable")
+        key, rep, point, carer = key[order], rep[order], point[order], carer[order]
+        uniq, start, size = np.unique(key, return_index=True, return_counts=True)
+        keep = size >= 2
+        group = np.repeat(np.arange(len(uniq)), size)
+        keep_entry = keep[group]
+        new_id = np.cumsum(keep) - 1
+        ri.append(new_id[group[keep_entry]] + row)
+        cj.append(rep[keep_entry])
+        vals.append(np.ones(int(keep_entry.sum())))
+        n_time = int(keep.sum())
+        ub.append(np.ones(n_time))
+        kinds += ["time"] * n_time
+        clock = instance.clock
+        for s in start[keep]:
+            minute = int(point[s]) * grid_min
+            labels.append(
+                f"{instance.carers[int(carer[s])].carer_id}@{clock.datetime_of(minute):%a %H:%M}"
+            )
+        row += n_time
+
+    # hours rows
+    used_c = np.unique(pc)
+    c_row = np.full(len(instance.carers), -1, dtype=np.int64)
+    c_row[used_c] = np.arange(len(used_c)) + row
+    ri.append(c_row[pc])
+    cj.append(np.arange(n))
+    vals.append(dur[pv].astype(float))
+    ub.append(
+        np.array([limits(instance, instance.carers[c]).max_week_min for c in used_c], dtype=float)
+    )
+    kinds += ["hours"] * len(used_c)
+    labels += [instance.carers[c].carer_id for c in used_c]
+    row += len(used_c)
+
+    lp = _LP(
+        n_cols=n,
+        rows_i=np.concatenate(ri) if ri else np.zeros(0, np.int64),
+        cols_j=np.concatenate(cj) if cj else np.zeros(0, np.int64),
+        vals=np.concatenate(vals) if vals else np.zeros(0),
+        row_ub=np.concatenate(ub) if ub else np.zeros(0),
+        row_kind=tuple(kinds),
+        row_label=tuple(labels),
+    )
+    return lp, pc, pv
+
+
+# ---- solving: PuLP + HiGHS, or HiGHS directly for large LPs --------------------------------------
+
+
+def _pulp_solver(time_limit: float | None, large: bool) -> tuple[Any, str, str]:
+    import pulp
+
+    options: dict[str, Any] = {}
+    if large:
+        options = {"solver": "ipm", "run_crossover": "off"}
+    highs = pulp.HiGHS(msg=False, timeLimit=time_limit, **options)
+    if highs.available():
+        return highs, "pulp/HiGHS", ""
+    cmd = pulp.HiGHS_CMD(msg=False, timeLimit=time_limit)
+    if cmd.available():
+        return cmd, "pulp/HiGHS_CMD", "highspy is not installed; used the HiGHS command line"
+    return (
+        pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit),
+        "pulp/CBC",
+        "HiGHS is not available; used CBC",
+    )
+
+
+def _solve_pulp(lp: _LP, time_limit: float | None) -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
+    import pulp
+
+    prob = pulp.LpProblem("capacity_bound", pulp.LpMaximize)
+    xs = [pulp.LpVariable(f"x{k}", 0, 1) for k in range(lp.n_cols)]
+    prob += pulp.LpAffineExpression([(x, 1.0) for x in xs])
+    order = np.argsort(lp.rows_i, kind="stable")
+    ri, cj, vals = lp.rows_i[order], lp.cols_j[order], lp.vals[order]
+    bounds = np.searchsorted(ri, np.arange(len(lp.row_ub) + 1))
+    names = []
+    for r in range(len(lp.row_ub)):
+        a, b = bounds[r], bounds[r + 1]
+        expr = pulp.LpAffineExpression([(xs[int(j)], float(v)) for j, v in zip(cj[a:b], vals[a:b], strict=True)])
+        name = f"r{r}"
+        prob += (expr <= float(lp.row_ub[r])), name
+        names.append(name)
+    solver, backend, note = _pulp_solver(time_limit, lp.n_cols > 20_000)
+    prob.solve(solver)
+    status = pulp.LpStatus[prob.status].lower()
+    value = pulp.value(prob.objective) if status == "optimal" else None
+    x = np.array([xv.varValue or 0.0 for xv in xs])
+    duals = np.array([prob.constraints[nm].pi or 0.0 for nm in names])
+    slack = np.array([prob.constraints[nm].slack or 0.0 for nm in names])
+    return status, value, x, duals, slack, backend, note
+
+
+def _solve_direct(lp: _LP, time_limit: float | None) -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "ipm")
+    h.setOptionValue("run_crossover", "off")
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    n_rows = len(lp.row_ub)
+    model = highspy.HighsLp()
+    model.num_col_ = lp.n_cols
+    model.num_row_ = n_rows
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.col_cost_ = np.ones(lp.n_cols)
+    model.col_lower_ = np.zeros(lp.n_cols)
+    model.col_upper_ = np.ones(lp.n_cols)
+    model.row_lower_ = np.full(n_rows, -highspy.kHighsInf)
+    model.row_upper_ = lp.row_ub.astype(float)
+    order = np.lexsort((lp.rows_i, lp.cols_j))
+    cols = lp.cols_j[order]
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = np.searchsorted(cols, np.arange(lp.n_cols + 1)).astype(np.int32)
+    model.a_matrix_.index_ = lp.rows_i[order].astype(np.int32)
+    model.a_matrix_.value_ = lp.vals[order].astype(float)
+    h.passModel(model)
+    h.run()
+    ms = h.getModelStatus()
+    status = "optimal" if ms == highspy.HighsModelStatus.kOptimal else h.modelStatusToString(ms).lower()
+    sol = h.getSolution()
+    value = h.getInfo().objective_function_value if status == "optimal" else None
+    x = np.array(sol.col_value) if lp.n_cols else np.zeros(0)
+    row_act = np.array(sol.row_value) if n_rows else np.zeros(0)
+    duals = np.array(sol.row_dual) if n_rows else np.zeros(0)
+    return status, value, x, np.abs(duals), lp.row_ub - row_act, "highspy", ""
+
+
+def capacity_bound(
+    instance: Instance,
+    eligibility: Eligibility | None = None,
+    *,
+    grid_min: int = GRID_MIN,
+    time_limit: float | None = None,
+    direct_above: int = DIRECT_ABOVE,
+    top: int = 10,
+) -> BoundResult:
+    """An upper bound on carer slots any valid rota can staff (see the module docstring).
+
+    Parameters
+    ----------
+    eligibility:
+        ``compute_eligibility(instance)`` if already at hand.
+    grid_min:
+        Spacing of the time points (minutes) at which each carer does one visit at a time.
+    time_limit:
+        Seconds for the LP; past it the eligibility bound is returned (status says so).
+    direct_above:
+        Pairs beyond which the LP goes to HiGHS through highspy instead of PuLP objects.
+    top:
+        How many binding carers, times and short visits to list.
+    """
+    t0 = time.perf_counter()
+    el = eligibility if eligibility is not None else compute_eligibility(instance)
+    reach = reachable_pairs(instance, el)
+    slots_v = np.array([v.carers for v in instance.visits], dtype=np.int64).reshape(len(instance.visits))
+    per_visit = reach.sum(axis=0)
+    elig_bound = int(np.minimum(slots_v, per_visit).sum())
+    unreachable = tuple(instance.visits[j].visit_id for j in np.flatnonzero(per_visit == 0))
+    lp, pc, pv = _build_lp(instance, reach, grid_min)
+    rows = {k: lp.row_kind.count(k) for k in ("visit", "time", "hours")}
+    t1 = time.perf_counter()
+    if lp.n_cols == 0:
+        return BoundResult(
+            0, int(slots_v.sum()), 0.0, 0, "optimal", "none", 0, rows, 0.0,
+            time.perf_counter() - t0, unreachable_visits=unreachable,
+            note="no carer can take any visit",
+        )  # fmt: skip
+    solve = _solve_direct if lp.n_cols > direct_above else _solve_pulp
+    status, value, x, duals, slack, backend, note = solve(lp, time_limit)
+    t2 = time.perf_counter()
+    if status != "optimal" or value is None:
+        return BoundResult(
+            elig_bound, int(slots_v.sum()), None, elig_bound, status, backend, lp.n_cols, rows,
+            t2 - t1, t2 - t0, unreachable_visits=unreachable,
+            note=(note + "; " if note else "") + f"the LP ended {status}; the eligibility bound is reported",
+        )  # fmt: skip
+    # The LP optimum is a real number; coverage is whole slots. The tolerance guards against
+    # the solver's feasibility tolerance (1e-7 relative) pushing a true 120 to 119.9999.
+    bound = min(elig_bound, int(math.floor(value + 1e-6 * max(1.0, abs(value)))))
+    kinds = np.array(lp.row_kind)
+    tight = (np.abs(duals) > 1e-6) & (slack < 1e-6)
+    binding = {k: int(np.count_nonzero(tight & (kinds == k))) for k in ("visit", "time", "hours")}
+    covered = np.zeros(len(instance.visits))
+    np.add.at(covered, pv, x)
+    short = [
+        (instance.visits[j].visit_id, float(covered[j]))
+        for j in np.argsort(covered - slots_v, kind="stable")
+        if covered[j] < slots_v[j] - 1e-6
+    ]
+    hours_idx = np.flatnonzero(tight & (kinds == "hours"))
+    carers = sorted(((lp.row_label[i], float(abs(duals[i]))) for i in hours_idx), key=lambda t: -t[1])
+    times: dict[str, float] = {}
+    for i in np.flatnonzero(tight & (kinds == "time")):
+        when = lp.row_label[i].split("@", 1)[1]
+        times[when] = times.get(when, 0.0) + float(abs(duals[i]))
+    busiest = sorted(times.items(), key=lambda t: -t[1])
+    return BoundResult(
+        bound=bound,
+        slots=int(slots_v.sum()),
+        lp_value=float(value),
+        eligibility_bound=elig_bound,
+        status="optimal",
+        backend=backend,
+        pairs=lp.n_cols,
+        rows=rows,
+        lp_seconds=t2 - t1,
+        seconds=time.perf_counter() - t0,
+        binding=binding,
+        unreachable_visits=unreachable,
+        short_visits=tuple(short[:top]),
+        binding_carers=tuple(carers[:top]),
+        binding_times=tuple(busiest[:top]),
+        note=note,
+    )
+
+
+__all__ = ["BoundResult", "capacity_bound", "reachable_pairs"]

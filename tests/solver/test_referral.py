@@ -1,0 +1,219 @@
+"""Referral decisions: accept with a valid rota, decline with the binding reason, alternatives
+verified by solving again, and minimal changes to existing families."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from roster.checker import check
+from roster.errors import InstanceError
+from roster.model import Assignment, Rota
+from roster.rates import parse_rates
+from roster.rules import journey_into
+from solver.referral import (
+    Referral,
+    ReferralParams,
+    evaluate_referral,
+    load_referral,
+    merge,
+    rank_referrals,
+)
+from tests.factory import DORCHESTER, carer, child, make_instance, mandatory, visit
+
+RATES = parse_rates(
+    "commissioner,band,hourly_rate\nDorset Council,day,30\nDorset Council,overnight,35\n"
+    "Dorset Council,bank_holiday,45\n"
+)
+FAST = ReferralParams(time_limit=5.0, workers=1, alternatives_time=60.0)
+
+
+def _row(instance, visit_id, carer_id):
+    j = instance.visit_index[visit_id]
+    start = instance.planned_start[j]
+    frm, miles, minutes = journey_into(instance, instance.carer(carer_id), None, j, start)
+    return Assignment(visit_id, carer_id, start, start + instance.visits[j].duration_min, frm, miles, minutes)
+
+
+def _base(**carer_kw):
+    """Two carers; an existing child C1 with one session Mon 16:00-18:00, staffed by K1."""
+    k1 = carer("K1", **carer_kw.get("K1", {}))
+    k2 = carer("K2", **carer_kw.get("K2", {}))
+    inst = make_instance([k1, k2], [child("C1")], [visit("V1", "C1")])
+    return inst, Rota((_row(inst, "V1", "K1"),))
+
+
+def _referral(*visits, **child_kw):
+    return Referral("R1", (child("N1", **child_kw),), tuple(visits))
+
+
+def _assert_valid(decision):
+    assert decision.rota is not None and decision.instance is not None
+    assert check(decision.instance, decision.rota) == []
+
+
+def test_referral_that_fits_is_accepted_with_a_rota_that_passes_the_checker():
+    inst, current = _base()
+    ref = _referral(visit("NV1", "N1", start="10:00"), visit("NV2", "N1", start="18:30", duration_min=60))
+    d = evaluate_referral(inst, ref, current, RATES, FAST)
+    assert d.accept and d.sessions_staffed == d.sessions_total == 2
+    assert d.changed_assignments == []
+    assert d.earliest_start == "2026-11-23"
+    assert d.weekly_hours == 3.0
+    assert d.weekly_charge == pytest.approx(90.0)
+    assert d.margin == pytest.approx(d.weekly_charge - d.weekly_cost, abs=0.01)
+    assert "Accept" in d.rationale
+    _assert_valid(d)
+
+
+def test_referral_needing_a_competency_no_carer_holds_is_declined_naming_it():
+    inst, current = _base()
+    ref = _referral(visit("NV1", "N1", competencies=("peg_feeding",)))
+    d = evaluate_referral(inst, ref, current, RATES, replace(FAST, alternatives=False))
+    assert not d.accept and d.sessions_staffed == 0
+    assert "peg_feeding" in d.rationale
+    assert d.unstaffed[0]["visit_id"] == "NV1"
+    assert d.earliest_start is None
+
+
+def test_referral_needing_a_competency_offers_a_verified_recruit_profile():
+    inst, current = _base()
+    ref = _referral(visit("NV1", "N1", competencies=("peg_feeding",), date=inst.settings.week_start))
+    d = evaluate_referral(inst, ref, current, RATES, FAST)
+    recruit = [a for a in d.alternatives if a["kind"] == "recruit"]
+    assert recruit and recruit[0]["verified"] and recruit[0]["sessions_staffed"] == 1
+    assert "peg_feeding" in recruit[0]["summary"]
+    assert "peg_feeding" in recruit[0]["recruits"][0]["competencies"]
+
+
+def _far_child_kw(road_miles_target: float = 23.4):
+    # road miles = great-circle miles x 1.3; one degree of latitude is ~69.05 miles.
+    return {"lat": DORCHESTER[0] + road_miles_target / 1.3 / 69.05, "lon": DORCHESTER[1]}
+
+
+def test_referral_needing_24_miles_is_declined_and_a_verified_24_mile_exception_is_offered():
+    inst, current = _base()
+    ref = _referral(visit("NV1", "N1", start="10:00"), **_far_child_kw())
+    d = evaluate_referral(inst, ref, current, RATES, FAST)
+    assert not d.accept
+    assert "within 20 miles" in d.rationale and "nearest is K" in d.rationale
+    mileage = [a for a in d.alternatives if a["kind"] == "mileage_exception"]
+    assert mileage, d.alternatives
+    assert mileage[0]["miles"] == 24
+    assert "mileage exception of 24 miles" in mileage[0]["summary"]
+    assert mileage[0]["verified"] and mileage[0]["sessions_staffed"] == 1
+
+
+def test_zero_changes_when_a_free_carer_can_take_the_referral():
+    inst, current = _base()
+    ref = _referral(visit("NV1", "N1"))  # Mon 16:00-18:00, same time as V1 (K1)
+    d = evaluate_referral(inst, ref, current, RATES, FAST)
+    assert d.accept and d.carers == ["K2"]
+    assert d.changed_assignments == []
+    _assert_valid(d)
+
+
+def test_exactly_one_change_when_only_the_busy_carer_meets_the_family_wishes():
+    inst, current = _base(K1={"gender": "M"})
+    ref = _referral(visit("NV1", "N1"), gender_required="M")  # only K1 (male) may go
+    d = evaluate_referral(inst, ref, current, RATES, FAST)
+    assert d.accept and d.carers == ["K1"]
+    assert len(d.changed_assignments) == 1
+    change = d.changed_assignments[0]
+    assert change["visit_id"] == "V1" and change["from"] == ["K1"] and change["to"] == ["K2"]
+    _assert_valid(d)
+
+
+def test_existing_sessions_are_never_dropped_to_take_a_referral():
+    # Only K1 can staff either V1 (needs sign_language) or the referral: the referral is declined.
+    k1, k2 = carer("K1"), carer("K2")
+    training = mandatory("K1", "sign_language") + mandatory("K2")
+    inst = make_instance(
+        [k1, k2], [child("C1")], [visit("V1", "C1", competencies=("sign_language",))], training=training
+    )
+    current = Rota((_row(inst, "V1", "K1"),))
+    ref = _referral(visit("NV1", "N1", competencies=("sign_language",)))
+    d = evaluate_referral(inst, ref, current, RATES, replace(FAST, alternatives=False))
+    assert not d.accept
+    assert d.rota is not None and any(a.visit_id == "V1" for a in d.rota.assignments)
+
+
+def test_referral_ids_must_not_clash_with_the_instance():
+    inst, _ = _base()
+    with pytest.raises(InstanceError, match="C1.*already has a child"):
+        merge(inst, Referral("R", (child("C1"),), (visit("NV1", "C1"),)))
+    with pytest.raises(InstanceError, match="V1.*already has a visit"):
+        merge(inst, Referral("R", (child("N1"),), (visit("V1", "N1"),)))
+
+
+def _write_referral(folder, child_id="N1", visit_id="NV1", competencies="", start="10:00"):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "children.csv").write_text(
+        "child_id,name,date_of_birth,lat,lon,commissioner,spec,gender_required,gender_preferred,"
+        "language,culture,excluded_carers,mileage_cap_miles,max_carers_week\n"
+        f"{child_id},New Child,2015-06-01,50.7254,-2.4267,Dorset Council,generic_home_care,,,,,,,\n",
+        encoding="utf-8",
+    )
+    (folder / "visits.csv").write_text(
+        "visit_id,child_id,date,start,duration_min,flex_min,carers,kind,needs_driver,trip_miles,"
+        "competencies,lat,lon\n"
+        f"{visit_id},{child_id},2026-11-24,{start},120,0,1,home,false,0,{competencies},,\n",
+        encoding="utf-8",
+    )
+
+
+def test_referral_folder_is_read_and_a_clashing_id_is_reported_with_file_and_row(tmp_path):
+    inst, _ = _base()
+    _write_referral(tmp_path / "ok")
+    ref = load_referral(inst, tmp_path / "ok")
+    assert [v.visit_id for v in ref.visits] == ["NV1"] and ref.children[0].child_id == "N1"
+    _write_referral(tmp_path / "clash", child_id="C1", visit_id="V1")
+    with pytest.raises(InstanceError, match=r"clash/children.csv row 1 \(C1\): child_id is 'C1'; the instance already has"):
+        load_referral(inst, tmp_path / "clash")
+
+
+def test_referral_folder_with_an_unheld_competency_is_a_decline_not_an_input_error(tmp_path):
+    inst, _ = _base()
+    _write_referral(tmp_path / "peg", competencies="peg_feeding")
+    ref = load_referral(inst, tmp_path / "peg")
+    assert ref.visits[0].competencies == ("peg_feeding",)
+
+
+def test_cli_writes_decision_and_a_checked_rota(tmp_path):
+    from roster.cli import main
+    from roster.io import load_instance, load_rota, write_instance, write_rota
+
+    inst, current = _base()
+    write_instance(inst, tmp_path / "inst")
+    (tmp_path / "inst" / "rates.csv").write_text(
+        "commissioner,band,hourly_rate\nDorset Council,day,30\nDorset Council,overnight,35\n"
+        "Dorset Council,bank_holiday,45\n", encoding="utf-8"
+    )  # fmt: skip
+    write_rota(inst, current, tmp_path / "rota")
+    _write_referral(tmp_path / "ref")
+    code = main([
+        "referral", str(tmp_path / "inst"), str(tmp_path / "ref"), "--out", str(tmp_path / "out"),
+        "--rota", str(tmp_path / "rota"), "--time-limit", "5",
+    ])  # fmt: skip
+    assert code == 0
+    decision = json.loads((tmp_path / "out" / "decision.json").read_text())
+    for key in ("accept", "sessions_total", "sessions_staffed", "carers", "changed_assignments",
+                "earliest_start", "weekly_hours", "weekly_cost", "weekly_charge", "margin", "rationale"):
+        assert key in decision
+    assert decision["accept"] is True and decision["weekly_charge"] == pytest.approx(60.0)
+    merged = merge(load_instance(tmp_path / "inst"), load_referral(load_instance(tmp_path / "inst"), tmp_path / "ref"))
+    assert check(merged, load_rota(merged, tmp_path / "out" / "rota")) == []
+
+
+def test_several_referrals_are_ranked_and_combined_only_when_they_fit_together():
+    inst, current = _base()
+    # Both fit alone (K2 is free Tue 10:00), but only one carer is free then: not together.
+    a = Referral("A", (child("NA"),), (visit("NA1", "NA", start="09:00", date=inst.settings.week_start.replace(day=24)),))
+    b = Referral("B", (child("NB"),), (visit("NB1", "NB", start="09:00", date=inst.settings.week_start.replace(day=24), duration_min=180),))
+    c = Referral("C", (child("NC"),), (visit("NC1", "NC", start="09:00", date=inst.settings.week_start.replace(day=24), duration_min=240),))
+    decisions, summary = rank_referrals(inst, [a, b, c], current, RATES, replace(FAST, alternatives=False))
+    assert all(d.accept for d in decisions)
+    assert [r["referral"] for r in summary["ranking"]][0] == "C"  # the longest session earns most
+    assert len(summary["accept_together"]) == 2  # two carers, three simultaneous sessions
