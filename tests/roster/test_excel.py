@@ -209,6 +209,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path: Path) -> No
 # ---- random typed cells ----------------------------------------------------------------------
 
 from datetime import timedelta  # noqa: E402
+from io import BytesIO  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -237,8 +238,20 @@ SHEETS = (
 )
 
 
+_TINY_BOOK: dict[str, bytes] = {}
+
+
+def _tiny_workbook_bytes(factory: pytest.TempPathFactory) -> BytesIO:
+    """The tiny instance as workbook bytes, written once per test session."""
+    if "book" not in _TINY_BOOK:
+        path = factory.mktemp("xlsx") / "tiny.xlsx"
+        write_instance_xlsx(load_instance(TINY), path)
+        _TINY_BOOK["book"] = path.read_bytes()
+    return BytesIO(_TINY_BOOK["book"])
+
+
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     edits=st.lists(
@@ -250,10 +263,8 @@ SHEETS = (
 def test_random_typed_cells_in_a_workbook_give_an_instance_error_or_load(
     tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[str, int, int, object]]
 ) -> None:
-    folder = tmp_path_factory.mktemp("xlsx")
-    path = folder / "fuzz.xlsx"
-    write_instance_xlsx(load_instance(TINY), path)
-    book = load_workbook(path)
+    path = tmp_path_factory.mktemp("xlsx") / "fuzz.xlsx"
+    book = load_workbook(_tiny_workbook_bytes(tmp_path_factory))
     for sheet, row, column, value in edits:
         book[sheet].cell(row=row, column=column, value=value)
     book.save(path)
