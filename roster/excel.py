@@ -435,26 +435,49 @@ def load_rota_xlsx(instance: Instance, path: str | os.PathLike[str]) -> Rota:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("src", help="an instance folder or .xlsx workbook")
+    parser.add_argument(
+        "src", help="an instance folder or .xlsx workbook (or a rota, with --rota-of)"
+    )
     parser.add_argument("dst", help="the folder or .xlsx workbook to write (replaced atomically)")
+    parser.add_argument(
+        "--rota-of",
+        metavar="INSTANCE",
+        default=None,
+        help="SRC and DST are rotas (rota.csv + unassigned.csv + summary.json, or a rota "
+        "workbook) of this instance folder or workbook",
+    )
     add_geocode_arguments(parser)
 
 
 def run_command(args: argparse.Namespace) -> int:
     import sys
 
-    from roster.io import check_instance, load_travel, write_instance
+    from roster.io import check_instance, load_rota, load_travel, write_instance, write_rota
 
     src, dst = Path(args.src), Path(args.dst)
     if src.resolve() == dst.resolve():
         print("roster convert: SRC and DST are the same; nothing to do", file=sys.stderr)
         return 2
+    kind = "workbook" if dst.suffix.lower() == ".xlsx" else "folder"
+    if args.rota_of is not None:
+        instance, _ = check_instance(
+            args.rota_of, geocode=args.geocode, postcode_table=args.postcode_table
+        )
+        rota = load_rota(instance, src)
+        if kind == "workbook":
+            write_rota_xlsx(instance, rota, dst)
+        else:
+            write_rota(instance, rota, dst)
+        print(
+            f"wrote {dst} ({kind}): {len(rota.assignments)} rota rows, "
+            f"{len(rota.unassigned)} unassigned visits"
+        )
+        return 0
     instance, found = check_instance(src, geocode=args.geocode, postcode_table=args.postcode_table)
     for problem in found:
         print(f"warning: {problem.sentence()}", file=sys.stderr)
     travel = load_travel(src, instance).matrix
     write_instance(instance, dst, travel=travel or None)
-    kind = "workbook" if dst.suffix.lower() == ".xlsx" else "folder"
     print(
         f"wrote {dst} ({kind}): {len(instance.carers)} carers, {len(instance.children)} children, "
         f"{len(instance.visits)} visits"

@@ -275,3 +275,19 @@ def test_random_typed_cells_in_a_workbook_give_an_instance_error_or_load(
         assert all(p.file.endswith(" sheet") for p in exc.problems)
     else:
         assert instance.planned_start is not None and instance.windows_by_carer is not None
+
+
+def test_convert_command_turns_a_rota_folder_into_a_workbook_and_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from roster.io import write_rota
+
+    instance = load_instance(TINY)
+    rota = Rota((Assignment("V1", "K1", 960, 1080, "home", 1.23, 4),), (Unassigned("V3", 1, "x"),))
+    write_rota(instance, rota, tmp_path / "rota")
+    args = ["--rota-of", str(TINY)]
+    assert main(["convert", str(tmp_path / "rota"), str(tmp_path / "rota.xlsx"), *args]) == 0
+    assert main(["convert", str(tmp_path / "rota.xlsx"), str(tmp_path / "back"), *args]) == 0
+    back = load_rota(instance, tmp_path / "back")
+    assert back.assignments == rota.assignments and back.unassigned == rota.unassigned
+    assert "1 rota rows, 1 unassigned visits" in capsys.readouterr().out
