@@ -299,6 +299,16 @@ def _pulp_solver(time_limit: float | None, large: bool) -> tuple[Any, str, str]:
 
 
 def _solve_pulp(lp: _LP, time_limit: float | None) -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
+    import warnings
+
+    with warnings.catch_warnings():
+        # PuLP 3.x announces its 4.0 API (prob.add_variable, constraints as a list); the 3.x
+        # calls used here work on every PuLP this project supports.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _solve_pulp_inner(lp, time_limit)
+
+
+def _solve_pulp_inner(lp: _LP, time_limit: float | None) -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
     import pulp
 
     prob = pulp.LpProblem("capacity_bound", pulp.LpMaximize)
