@@ -99,6 +99,11 @@ class CarerModel:
     work_start: dict[int, cp_model.IntVar] = field(default_factory=dict)
     intervals: dict[int, cp_model.IntervalVar] = field(default_factory=dict)
     max_travel: dict[int, int] = field(default_factory=dict)
+    run_work: dict[int, Any] = field(default_factory=dict)
+    last_end: dict[int, Any] = field(default_factory=dict)
+    weekly_rest: Any = None
+    rest_blocks: list[tuple[Any, Any, Any]] = field(default_factory=list)
+    rest_horizon: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -114,6 +119,8 @@ class RotaModel:
     carers: dict[int, CarerModel]
     terms: dict[str, Term]
     variables: list[cp_model.IntVar]
+    aux: dict[str, Any] = field(default_factory=dict)
+    """y (carer, child), over (child), dev (carer -> (var, target minutes)) for hints."""
 
 
 class _Vars:
@@ -295,6 +302,14 @@ def add_sequencing(
     hi = [bounds[v][1] for v in visits]
     caps = [instance.child_cap(instance.child(vs[v].child_id)) for v in visits]
     miles_m, minutes_m = travel.block(visits, visits) if n else (np.zeros((0, 0)), np.zeros((0, 0)))
+    # Visits that overlap whatever their starts (their mandatory parts [latest start, earliest
+    # end) share a minute) form cliques: one at-most-one per clique instead of a clause per pair.
+    mandatory = [(hi[k], lo[k] + dur[k]) for k in range(n)]
+    points = sorted({a for a, b in mandatory if a < b})
+    for point in points:
+        clique = [x[(c, visits[k])] for k in range(n) if mandatory[k][0] <= point < mandatory[k][1]]
+        if len(clique) > 1:
+            m.AddAtMostOne(clique)
     runs_into: dict[int, list[Arc]] = {}
     prefix_max_end: list[int] = []
     best = -(10**9)
@@ -312,7 +327,8 @@ def add_sequencing(
         reach = max(far, int(minutes_m[:jj, jj].max()) if jj else 0)
         h: Any = new.bool(f"h{c}_{j}") if home_ok else 0
         arcs: list[Arc] = []
-        between: list[int] = []  # visits strictly between i and j in order, nearest first
+        closers: list[tuple[int, int]] = []  # earlier visits that may end < gap before j
+        last_end = [new.int(-(10**6), 10**6, f"L{c}_{j}")]
         for ii in range(jj - 1, -1, -1):
             if prefix_max_end[ii] <= lo[jj] - reach:
                 break  # every earlier visit ends long enough before j: nothing to say
@@ -324,8 +340,8 @@ def add_sequencing(
             max_gap = hi[jj] - (lo[ii] + dur[ii])
             if max_gap < t:
                 # never fits in order (R6 with the fixed order): not both
-                m.AddBoolOr([xi.Not(), xj.Not()])
-                between.append(i)
+                if max(hi[ii], hi[jj]) >= min(lo[ii] + dur[ii], lo[jj] + dur[jj]):
+                    m.AddBoolOr([xi.Not(), xj.Not()])  # else an at-most-one clique has it
                 continue
             if min_gap < t:
                 m.Add(start[j] >= start[i] + dur[ii] + t).OnlyEnforceIf([xi, xj])
@@ -341,8 +357,8 @@ def add_sequencing(
                 m.AddImplication(lit, xj)
                 if max_gap >= gap:
                     m.Add(start[j] <= start[i] + dur[ii] + gap - 1).OnlyEnforceIf(lit)
-                for k in between:
-                    m.AddBoolOr([lit.Not(), x[(c, k)].Not()])
+                # j's close predecessor is the assigned visit that ends last before it
+                m.Add(last_end[0] <= start[i] + dur[ii]).OnlyEnforceIf(lit)
                 arc = Arc(i=i, j=j, lit=lit, minutes=t, miles=mi)
                 free_min = min_gap - t
                 free_max = max_gap - t
@@ -360,18 +376,28 @@ def add_sequencing(
                 arcs.append(arc)
             # Without an arc (R9 from i over the cap) i cannot be j's close predecessor: the
             # exactly-one constraint below then needs h or a later arc.
-            between.append(i)
+            if min_gap < gap:
+                closers.append((ii, i))
+        if arcs:
+            # L_j >= the end of every assigned visit that may be close: with the arc's L_j <= end_i
+            # no assigned visit lies between an arc's ends (R13: the *immediately* previous one).
+            for ii, i in closers:
+                m.Add(last_end[0] >= start[i] + dur[ii]).OnlyEnforceIf([x[(c, i)], xj])
+        else:
+            m.Add(last_end[0] == 0)
         if not isinstance(h, int):
             m.AddImplication(h, xj)
         m.Add(sum(a.lit for a in arcs) + h == xj)
         cm.arcs_into[j] = arcs
         cm.home[j] = h
+        cm.last_end[j] = last_end[0]
         t_max = max([home_min if home_ok else 0] + [a.minutes for a in arcs])
         tt = new.int(0, t_max, f"tt{c}_{j}")
         m.Add(tt == sum(a.lit * a.minutes for a in arcs) + h * home_min)
         cm.travel[j] = tt
         cm.max_travel[j] = t_max
-        ws = new.int(lo[jj] - t_max, hi[jj], f"ws{c}_{j}")
+        # the visit's whole window, not the carer's: x = 0 must leave the shared start free
+        ws = new.int(int(elig.start_lo[j]) - t_max, int(elig.start_hi[j]), f"ws{c}_{j}")
         m.Add(ws == start[j] - tt)
         size = vs[j].duration_min
         cm.work_start[j] = ws
@@ -398,6 +424,7 @@ def _add_runs(
         w = new.int(0, 10 * 24 * 60, f"W{cm.c}_{v}")
         m.Add(w >= cm.intervals[v].SizeExpr())
         work[v] = w
+    cm.run_work = work
     for j, arcs in runs_into.items():
         for a in arcs:
             m.Add(work[j] >= work[a.i] + cm.intervals[j].SizeExpr()).OnlyEnforceIf(a.run)
@@ -407,9 +434,13 @@ def _add_runs(
 def add_daily_rest(
     m: cp_model.CpModel, new: _Vars, instance: Instance, cm: CarerModel, bounds: dict[int, tuple[int, int]]
 ) -> None:
-    """R11 daily rest: rest blocks of at least ``daily_rest`` minutes, free of work, with at most
-    ``24 h - daily_rest`` between one block's end and the next's start; the first block ends
-    before any work and the last starts after it, so every duty lies between two blocks."""
+    """R11 daily rest: a chain of rest blocks, each at least ``daily_rest`` long and free of work,
+    with at most ``24 h - daily_rest`` between one block's end and the next one's start; the first
+    block starts before any work and the last ends after it, so every duty lies in one gap.
+
+    Blocks may overlap each other (a duplicated block stands for an unused one): a cumulative
+    with capacity k gives each work interval demand k and each block demand 1.
+    """
     if not cm.visits:
         return
     rest = cm.limits.daily_rest_min
@@ -418,24 +449,30 @@ def add_daily_rest(
     first = min(bounds[v][0] - cm.max_travel[v] for v in cm.visits)
     last = max(bounds[v][1] + vs[v].duration_min for v in cm.visits)
     h_lo, h_hi = first - rest, last + rest
-    # m duties need m + 1 blocks, and m + 1 rests fit the horizon: k blocks always suffice
-    k = min(len(cm.visits) + 1, (h_hi - h_lo) // rest)
+    # m duties need m + 1 blocks, and m + 1 rests fit the horizon
+    k = max(2, min(len(cm.visits) + 1, (h_hi - h_lo) // rest))
     blocks = []
-    prev_end = None
+    block_vars: list[tuple[Any, Any, Any]] = []
+    prev: tuple[Any, Any] | None = None
     for b in range(k):
-        s = new.int(h_lo, h_hi, f"rest{cm.c}_{b}_s")
-        e = new.int(h_lo, h_hi, f"rest{cm.c}_{b}_e")
+        s = new.int(h_lo, h_hi - rest, f"rest{cm.c}_{b}_s")
+        e = new.int(h_lo + rest, h_hi, f"rest{cm.c}_{b}_e")
         size = new.int(rest, h_hi - h_lo, f"rest{cm.c}_{b}_z")
         blocks.append(m.NewIntervalVar(s, size, e, f"rest{cm.c}_{b}"))
-        if b == 0:
+        block_vars.append((s, e, size))
+        if prev is None:
             m.Add(s == h_lo)
-        if prev_end is not None:
-            m.Add(s >= prev_end)
-            m.Add(s <= prev_end + span)
-        prev_end = e
-    assert prev_end is not None
-    m.Add(prev_end == h_hi)
-    m.AddNoOverlap(list(cm.intervals.values()) + blocks)
+        else:
+            m.Add(s >= prev[0])
+            m.Add(e >= prev[1])
+            m.Add(s <= prev[1] + span)
+        prev = (s, e)
+    assert prev is not None
+    m.Add(prev[1] == h_hi)
+    work = list(cm.intervals.values())
+    m.AddCumulative(work + blocks, [k] * len(work) + [1] * len(blocks), k)
+    cm.rest_blocks = [(s_, e_, z_) for s_, e_, z_ in block_vars]
+    cm.rest_horizon = (h_lo, h_hi)
 
 
 def add_weekly_rest(
@@ -451,6 +488,7 @@ def add_weekly_rest(
         return
     s = new.int(0, week - rest, f"wrest{cm.c}")
     block = m.NewFixedSizeIntervalVar(s, rest, f"wrest{cm.c}")
+    cm.weekly_rest = s
     m.AddNoOverlap(list(cm.intervals.values()) + [block])
 
 
@@ -524,6 +562,7 @@ def add_continuity(
     new: _Vars,
     instance: Instance,
     x: dict[tuple[int, int], cp_model.IntVar],
+    aux: dict[str, Any] | None = None,
 ) -> dict[str, Term]:
     """Continuity (contract §4.2): distinct carers per child (carers), carers beyond the child's
     ``max_carers_week`` (carers), and carers with no history with the child (carers)."""
@@ -539,6 +578,8 @@ def add_continuity(
         for lit in lits:
             m.AddImplication(lit, yk)
         m.AddBoolOr(lits).OnlyEnforceIf(yk)
+        if aux is not None:
+            aux.setdefault("y", {})[(c, k)] = yk
         per_child.setdefault(k, []).append(yk)
         distinct.add(yk, 1)
         if history.get((instance.children[k].child_id, instance.carers[c].carer_id), 0.0) <= 0:
@@ -550,6 +591,8 @@ def add_continuity(
         extra = new.int(0, len(ys) - target, f"over{k}")
         m.Add(extra >= sum(ys) - target)
         over.add(extra, 1)
+        if aux is not None:
+            aux.setdefault("over", {})[k] = (extra, target)
     return {"distinct_carers": distinct, "carers_over_target": over, "stranger_carers": strangers}
 
 
@@ -605,7 +648,8 @@ def build_model(
         if not isinstance(st, int):
             uncovered.add(st, -vs[v].carers)
     raw["uncovered_slots"] = uncovered
-    raw.update(add_continuity(m, new, instance, x))
+    aux: dict[str, Any] = {"y": {}, "over": {}, "dev": {}}
+    raw.update(add_continuity(m, new, instance, x, aux))
     changes = Term(den=1.0)
     if params.reference is not None:
         for a in params.reference.assignments:
@@ -642,6 +686,7 @@ def build_model(
         m.Add(dev >= total - target)
         m.Add(dev >= target - total)
         deviation.add(dev, 1)
+        aux["dev"][c] = (dev, target)
     for c, carer in enumerate(instance.carers):
         if c not in work_total and not carer.agency:  # no candidate visit: 0 hours, a constant
             deviation.const += int(round(carer.contracted_hours * 60))
@@ -657,6 +702,7 @@ def build_model(
         carers=carers,
         terms=raw,
         variables=new.all,
+        aux=aux,
     )
 
 
@@ -751,6 +797,13 @@ def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
             values[rm.x[k].Index()] = 1
         values[rm.staffed[v].Index()] = 1
         values[rm.start[v].Index()] = rows[0].start
+    for cm in rm.carers.values():
+        for v in cm.visits:
+            h = cm.home[v]
+            if not isinstance(h, int):
+                values[h.Index()] = 0
+            for a in cm.arcs_into[v]:
+                values[a.lit.Index()] = 0
     for c, cm in rm.carers.items():
         mine = sorted(
             (values[rm.start[v].Index()], v)
@@ -768,7 +821,103 @@ def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
             if not isinstance(h, int):
                 values[h.Index()] = int(origin_arc is None)
             prev = (s, v)
+    _complete_hint(rm, values)
     return values
+
+
+def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
+    """Fill travel, work starts, runs, rest blocks, continuity and hours from x, start, h, p,
+    so that CP-SAT can take a feasible warm start as its first solution at once."""
+    inst = rm.instance
+    vs = inst.visits
+    elig = rm.eligibility
+    for v, st in rm.start.items():
+        if st.Index() not in values:
+            values[st.Index()] = int(elig.start_lo[v])
+    week = inst.clock.week_minutes
+    for c, cm in rm.carers.items():
+        lim = cm.limits
+        mine: list[tuple[int, int, int]] = []  # (start, visit, travel)
+        run_into: dict[int, bool] = {}
+        for v in cm.visits:
+            s = values[rm.start[v].Index()]
+            tt = 0
+            if values.get(rm.x[(c, v)].Index()) == 1:
+                h = cm.home[v]
+                if not isinstance(h, int) and values.get(h.Index()) == 1:
+                    tt = int(elig.home_minutes[c, v])
+                for a in cm.arcs_into[v]:
+                    if values.get(a.lit.Index()) == 1:
+                        tt = a.minutes
+                        free = s - (values[rm.start[a.i].Index()] + vs[a.i].duration_min) - a.minutes
+                        cont = free < lim.break_min and a.run is not None
+                        run_into[v] = cont
+                        if a.run is not None and a.run is not a.lit:
+                            values[a.run.Index()] = int(cont)
+                    elif a.run is not None and a.run is not a.lit:
+                        values[a.run.Index()] = 0
+                mine.append((s, v, tt))
+            else:
+                for a in cm.arcs_into[v]:
+                    if a.run is not None and a.run is not a.lit:
+                        values[a.run.Index()] = 0
+            values[cm.travel[v].Index()] = tt
+            values[cm.work_start[v].Index()] = s - tt
+        mine.sort()
+        ends = sorted((s + vs[v].duration_min, v) for s, v, _ in mine)
+        for v in cm.visits:
+            s = values[rm.start[v].Index()]
+            before = [e for e, w in ends if e <= s and w != v]
+            values[cm.last_end[v].Index()] = (
+                max(before) if before and values.get(rm.x[(c, v)].Index()) == 1 and cm.arcs_into[v] else 0
+            )
+        work_of = {v: vs[v].duration_min + tt for _, v, tt in mine}
+        acc: dict[int, int] = {}
+        last: int | None = None
+        for _, v, _tt in mine:
+            acc[v] = work_of[v] + (acc[last] if last is not None and run_into.get(v) else 0)
+            last = v
+        for v, w in cm.run_work.items():
+            values[w.Index()] = acc.get(v, vs[v].duration_min)
+        # rest blocks: the gaps between duties, the unused ones repeating the last
+        if cm.rest_blocks:
+            h_lo, h_hi = cm.rest_horizon
+            spans = [(s - tt, s + vs[v].duration_min) for s, v, tt in mine]
+            gaps: list[tuple[int, int]] = []
+            cursor = h_lo
+            for ws, we in spans:
+                if ws - cursor >= lim.daily_rest_min:
+                    gaps.append((cursor, ws))
+                cursor = max(cursor, we)
+            gaps.append((cursor, h_hi))
+            if gaps[0][0] != h_lo:
+                gaps.insert(0, (h_lo, h_lo + lim.daily_rest_min))
+            for b, (bs, be, bz) in enumerate(cm.rest_blocks):
+                g0, g1 = gaps[min(b, len(gaps) - 1)]
+                values[bs.Index()], values[be.Index()], values[bz.Index()] = g0, g1, g1 - g0
+        if cm.weekly_rest is not None:
+            edges = [0]
+            for s, v, tt in mine:
+                a, b = max(0, s - tt), min(week, s + vs[v].duration_min)
+                if a < b:
+                    edges += [a, b]
+            edges.append(week)
+            best = max(range(0, len(edges), 2), key=lambda k: edges[k + 1] - edges[k])
+            values[cm.weekly_rest.Index()] = min(edges[best], week - lim.weekly_rest_min)
+        if c in rm.aux["dev"]:
+            dev, target = rm.aux["dev"][c]
+            values[dev.Index()] = abs(sum(work_of.values()) - target)
+    seen: dict[int, int] = {}
+    for (c, k), y in rm.aux["y"].items():
+        on = any(
+            values.get(rm.x[(c, v)].Index()) == 1
+            for v in rm.carers[c].visits
+            if inst.child_index[vs[v].child_id] == k
+        )
+        values[y.Index()] = int(on)
+        seen[k] = seen.get(k, 0) + int(on)
+    for k, (var, target) in rm.aux["over"].items():
+        values[var.Index()] = max(0, seen.get(k, 0) - target)
 
 
 def run_stages(
@@ -816,6 +965,9 @@ def run_stages(
         else:
             sp.max_time_in_seconds = budget
         sp.num_workers = max(1, params.workers)
+        if len(rm.variables) > 20_000:
+            # probing costs more than it gains on big rota models (measured on S: 30 s of 40)
+            sp.cp_model_probing_level = 0
         sp.random_seed = params.seed
         sp.log_search_progress = params.log
         started = time.perf_counter()

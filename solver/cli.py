@@ -1,0 +1,138 @@
+"""``roster solve INSTANCE OUT``: load -> solve -> write rota.csv, unassigned.csv, summary.json.
+
+Thin on purpose: the rules live in ``roster``, the model in ``solver``. The progress bar shows the
+best objective and bound of the running CP-SAT stage as they improve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from roster.errors import InstanceError, Problem
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("instance", help="instance folder or .xlsx workbook")
+    parser.add_argument("out", help="rota folder to write (rota.csv, unassigned.csv, summary.json)")
+    parser.add_argument("--time-limit", type=float, default=30.0, help="CP-SAT seconds (default 30)")
+    parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--lock",
+        metavar="LOCKS.csv",
+        help="assignments to keep exactly: a CSV with visit_id, carer_id[, start (ISO)]",
+    )
+    parser.add_argument("--greedy", action="store_true", help="the greedy baseline only, no CP-SAT")
+    parser.add_argument(
+        "--weighted", action="store_true", help="one weighted objective instead of lexicographic"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def read_locks(path: str | Path, instance: Any) -> tuple[tuple[str, str] | tuple[str, str, int], ...]:
+    """LOCKS.csv -> locks. Errors name the file, row, field and value."""
+    source = Path(path)
+    problems: list[Problem] = []
+    locks: list[Any] = []
+    with source.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        fields = [f.strip() for f in (reader.fieldnames or [])]
+        for need in ("visit_id", "carer_id"):
+            if need not in fields:
+                raise InstanceError(
+                    [Problem(source.name, None, None, None, None, f"the column {need} is missing.")]
+                )
+        for n, raw in enumerate(reader, start=1):
+            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+            vid, cid = row.get("visit_id", ""), row.get("carer_id", "")
+            if vid not in instance.visit_index:
+                problems.append(Problem(source.name, n, vid, "visit_id", vid,
+                                        "it is not a visit of this instance.", "lookup"))
+                continue
+            if cid not in instance.carer_index:
+                problems.append(Problem(source.name, n, vid, "carer_id", cid,
+                                        "it is not a carer of this instance.", "lookup"))
+                continue
+            start = row.get("start", "")
+            if start:
+                from datetime import datetime
+
+                try:
+                    moment = datetime.fromisoformat(start)
+                except ValueError:
+                    problems.append(Problem(source.name, n, vid, "start", start,
+                                            "it must be an ISO date and time, e.g. 2026-11-23T15:30."))
+                    continue
+                locks.append((vid, cid, instance.clock.minute_of_datetime(moment)))
+            else:
+                locks.append((vid, cid))
+    if problems:
+        raise InstanceError(problems)
+    return tuple(locks)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from roster.io import load_instance, load_travel, write_rota
+    from solver.params import SolveParams
+    from solver.solve import solve
+
+    instance = load_instance(args.instance)
+    travel = None
+    if Path(args.instance).is_dir() and (Path(args.instance) / "travel.csv").exists():
+        travel = load_travel(args.instance, instance)
+    locks = read_locks(args.lock, instance) if args.lock else ()
+    params = SolveParams(
+        time_limit=args.time_limit,
+        workers=args.workers,
+        seed=args.seed,
+        locks=locks,
+        travel=travel,
+        lexicographic=not args.weighted,
+        use_greedy_only=args.greedy,
+    )
+    bar = None
+    progress = None
+    if not args.quiet and not args.greedy:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, desc="solving", unit="%", file=sys.stderr, leave=False,
+                   bar_format="{desc} {n:.0f}% |{bar}| {postfix}")
+
+        def progress(seconds: float, objective: float, bound: float) -> None:
+            assert bar is not None
+            done = min(100.0, 100.0 * seconds / max(args.time_limit, 1e-9))
+            bar.n = done
+            bar.set_postfix_str(f"best {objective:,.1f} bound {bound:,.1f} at {seconds:.1f}s")
+            bar.refresh()
+
+    try:
+        result = solve(instance, params, progress=progress)
+    except ValueError as exc:
+        if bar is not None:
+            bar.close()
+        print(f"roster solve: {exc}", file=sys.stderr)
+        return 2
+    if bar is not None:
+        bar.close()
+    write_rota(instance, result.rota, args.out)
+    s = dict(result.rota.summary)
+    print(
+        f"{s['visits_covered']}/{s['visits']} visits, {s['carer_slots_covered']}/{s['carer_slots']} "
+        f"carer slots covered ({result.status}, {result.seconds:.1f} s)"
+    )
+    print(f"objective {result.objective:,.2f}  bound "
+          f"{'-' if result.bound is None else f'{result.bound:,.2f}'}  gap "
+          f"{'-' if result.gap is None else f'{100 * result.gap:.2f} %'}")
+    if result.carer_slots_bound is not None:
+        print(f"carer slots: at most {result.carer_slots_bound} can be covered (CP-SAT bound)")
+    for name, value in result.terms.items():
+        print(f"  {name:24s} {value:,.2f}")
+    print(f"wrote {args.out}: rota.csv, unassigned.csv, summary.json")
+    if args.quiet:
+        print(json.dumps(s, default=str))
+    return 0
