@@ -1389,44 +1389,16 @@ def build_instance(
     )
     history = parse_history(tables.get("history"), known_children, known_carers, sink)
 
-    # Odd but solvable: warnings.
-    with_availability = {a.carer_id for a in availability}
-    label = carers_t.label if carers_t else "carers"
-    avail_t = tables.get("availability")
-    avail_label = avail_t.label if avail_t is not None else "availability.csv"
-    if carers_t is not None and "carer_id" in carers_t.columns and not carers_t.rows:
-        sink.add(
-            Problem(
-                carers_t.label,
-                None,
-                None,
-                None,
-                None,
-                "it lists no carers, so no visit can be staffed.",
-                kind="warning",
-            )
-        )
-    for index, carer_id in enumerate(_all_ids(carers_t, "carer_id", keep_position=True)):
-        if carer_id and carer_id in carers and carer_id not in with_availability:
-            sink.add(
-                Problem(
-                    label, carers_t.numbers[index] if carers_t else None, carer_id, None, None,
-                    f"the carer has no rows in {avail_label}, so is never available.",
-                    kind="warning",
-                )
-            )  # fmt: skip
-    if settings is not None and carers:
-        held = {(t.carer_id, t.competency) for t in training}
-        for competency in settings.mandatory_training:
-            lacking = [c for c in carers if (c, competency) not in held]
-            if len(lacking) == len(carers):
-                sink.add(
-                    Problem(
-                        settings_label, None, None, "mandatory_training", competency,
-                        "no carer holds it, so no carer can take any visit.", kind="warning",
-                    )
-                )  # fmt: skip
-
+    _odd_but_solvable(
+        carers_t,
+        tables.get("availability"),
+        carers,
+        training,
+        availability,
+        settings,
+        settings_label,
+        sink,
+    )
     if sink.errors or settings is None:
         return None
     return Instance(
@@ -1439,6 +1411,57 @@ def build_instance(
         absences=tuple(absences),
         history=tuple(history),
     )
+
+
+def _odd_but_solvable(
+    carers_t: Table | None,
+    avail_t: Table | None,
+    carers: Mapping[str, Carer],
+    training: Sequence[Training],
+    availability: Sequence[Availability],
+    settings: Settings | None,
+    settings_label: str,
+    sink: Sink,
+) -> None:
+    """Warnings (``DataWarning``) for data that is odd but solvable: the week can still be
+    rostered, some visits will just go unassigned."""
+    if carers_t is None:
+        return
+    if "carer_id" in carers_t.columns and not carers_t.rows:
+        message = "it lists no carers, so no visit can be staffed."
+        sink.add(Problem(carers_t.label, None, None, None, None, message, kind="warning"))
+    with_availability = {a.carer_id for a in availability}
+    avail_label = avail_t.label if avail_t is not None else "availability.csv"
+    for index, carer_id in enumerate(_all_ids(carers_t, "carer_id", keep_position=True)):
+        if carer_id and carer_id in carers and carer_id not in with_availability:
+            message = f"the carer has no rows in {avail_label}, so is never available."
+            sink.add(
+                Problem(
+                    carers_t.label,
+                    carers_t.numbers[index],
+                    carer_id,
+                    None,
+                    None,
+                    message,
+                    kind="warning",
+                )
+            )
+    if settings is not None and carers:
+        held = {(t.carer_id, t.competency) for t in training}
+        for competency in settings.mandatory_training:
+            if not any((c, competency) in held for c in carers):
+                message = "no carer holds it, so no carer can take any visit."
+                sink.add(
+                    Problem(
+                        settings_label,
+                        None,
+                        None,
+                        "mandatory_training",
+                        competency,
+                        message,
+                        kind="warning",
+                    )
+                )
 
 
 def _all_ids(table: Table | None, id_field: str, keep_position: bool = False) -> list[str]:

@@ -486,3 +486,31 @@ def test_a_visit_starting_in_the_spring_clock_change_gap_is_a_warning(tmp_path: 
         match=r"visits\.csv row 1 \(V1\): start is '01:30'; that wall-clock time does not exist on 2026-03-29 \(the clocks go forward\), so it is read as 02:30\.",
     ):
         load_instance(tmp_path / "spring")
+
+
+def test_mandatory_training_nobody_holds_is_a_warning(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path)
+    data = json.loads((folder / "instance.json").read_text())
+    data["mandatory_training"] = ["safeguarding_children", "first_aid"]
+    (folder / "instance.json").write_text(json.dumps(data))
+    with pytest.warns(
+        DataWarning, match=r"instance\.json: mandatory_training is 'first_aid'; no carer holds it"
+    ):
+        load_instance(folder)
+
+
+def test_an_instance_without_carers_is_a_warning(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path)
+    (folder / "carers.csv").write_text((TINY / "carers.csv").read_text().splitlines()[0] + "\n")
+    for name in ("training.csv", "availability.csv", "absences.csv", "history.csv"):
+        (folder / name).write_text((TINY / name).read_text().splitlines()[0] + "\n")
+    _rewrite(folder / "children.csv", ",K1,", ",,")
+    _rewrite(
+        folder / "visits.csv", "V2,C2,2026-11-24,09:30,180,0,2", "V2,C2,2026-11-24,09:30,180,0,1"
+    )
+    _rewrite(folder / "visits.csv", "peg_feeding", "")  # replaces both visits' competency
+    with pytest.warns(
+        DataWarning, match=r"carers\.csv: it lists no carers, so no visit can be staffed\."
+    ):
+        instance = load_instance(folder)
+    assert instance.carers == () and len(instance.visits) == 3
