@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 SAMPLE = Path(os.environ.get("ROSTER_SAMPLE") or HERE / "data" / "sample")
 MAX_UPLOAD_FILES = 200  # a zipped contract folder holds a handful of CSV files
 PAGES = ("Data", "Rota", "What-if", "Downloads")
+CANCEL_GRACE_SECONDS = 3.0
 
 
 # ---- optional capabilities -------------------------------------------------------------------
@@ -86,8 +87,19 @@ def plain_error(exc: BaseException) -> list[str]:
 # ---- loading data ------------------------------------------------------------------------
 
 
-def _check(path: Path) -> tuple[Instance, list[str]]:
-    """Load and validate an instance folder or workbook; returns it with its warnings."""
+def _check(path: Path) -> tuple[Instance, list[str], Any]:
+    """Load and validate an instance folder or workbook.
+
+    Returns the instance, its warnings (sentences) and the rate card beside it (``rates.csv``,
+    read by ``roster.rates``), or ``None`` when there is none.
+    """
+    instance, found = _read_instance(path)
+    rates = optional("roster.rates")
+    card = rates.load_rates(path) if rates is not None and hasattr(rates, "load_rates") else None
+    return instance, found, card
+
+
+def _read_instance(path: Path) -> tuple[Instance, list[str]]:
     io_mod = optional("roster.io")
     if io_mod is None:
         raise InstanceError(
@@ -103,13 +115,13 @@ def _check(path: Path) -> tuple[Instance, list[str]]:
 
 
 @st.cache_resource(show_spinner=False)
-def _load_sample(path: str, stamp: float) -> tuple[Instance, list[str]]:
+def _load_sample(path: str, stamp: float) -> tuple[Instance, list[str], Any]:
     """The bundled sample, read once per process (instances are frozen, so sessions share it)."""
     del stamp  # part of the cache key: a regenerated sample is read again
     return _check(Path(path))
 
 
-def load_sample() -> tuple[Instance, list[str]]:
+def load_sample() -> tuple[Instance, list[str], Any]:
     stamp = max((p.stat().st_mtime for p in SAMPLE.glob("*")), default=0.0)
     return _load_sample(str(SAMPLE), stamp)
 
@@ -136,8 +148,8 @@ def _safe_extract(data: bytes, target: Path) -> Path:
     return min(found, key=lambda p: len(p.parts))
 
 
-def load_upload(file_name: str, data: bytes) -> tuple[Instance, list[str]]:
-    """An uploaded ``.xlsx`` workbook or zipped contract folder -> instance and warnings."""
+def load_upload(file_name: str, data: bytes) -> tuple[Instance, list[str], Any]:
+    """An uploaded ``.xlsx`` workbook or zipped contract folder -> instance, warnings, rate card."""
     suffix = Path(file_name).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="roster-upload-") as tmp:
         if suffix in (".xlsx", ".xlsm"):
@@ -172,6 +184,7 @@ class SolveJob:
         self.done = threading.Event()
         self.started = time.monotonic()
         self.finished: float | None = None
+        self.cancelled_at: float | None = None
         self.progress: dict[str, Any] = {}
         self.result: Any = None
         self.error: list[str] | None = None
@@ -205,9 +218,27 @@ class SolveJob:
             self.finished = time.monotonic()
             self.done.set()
 
+    def cancel(self) -> None:
+        """Ask the solver to stop (a solver that honours the flag returns its best rota so far)."""
+        self.stop.set()
+        if self.cancelled_at is None:
+            self.cancelled_at = time.monotonic()
+
+    @property
+    def abandoned(self) -> bool:
+        """Cancelled, and the solver did not stop within the grace period: drop its result.
+
+        A solver without a stop hook runs on to its time limit in this thread; the page no
+        longer waits for it and its rota is never shown.
+        """
+        return (
+            self.cancelled_at is not None
+            and (self.finished or time.monotonic()) - self.cancelled_at > CANCEL_GRACE_SECONDS
+        )
+
     @property
     def running(self) -> bool:
-        return not self.done.is_set()
+        return not self.done.is_set() and not self.abandoned
 
     @property
     def elapsed(self) -> float:
@@ -276,7 +307,7 @@ def start_job(
     jobs: dict[str, SolveJob] = st.session_state.setdefault("jobs", {})
     old = jobs.get(key)
     if old is not None and old.running:
-        old.stop.set()
+        old.cancel()
     LOG.info(
         "solve %s started: %d carers, %d children, %d visits, limit %.0fs",
         label, len(instance.carers), len(instance.children), len(instance.visits), time_limit,
@@ -290,6 +321,13 @@ def job(key: str) -> SolveJob | None:
     return st.session_state.get("jobs", {}).get(key)
 
 
+def finished_rota(j: SolveJob | None) -> Rota | None:
+    """The rota of a solve that ended normally (not running, not failed, not abandoned)."""
+    if j is None or j.running or j.error or j.abandoned:
+        return None
+    return rota_of(j.result)
+
+
 def rota_of(result: Any) -> Rota | None:
     if result is None:
         return None
@@ -301,35 +339,43 @@ def rota_of(result: Any) -> Rota | None:
 
 def kpis_of(instance: Instance, result: Any) -> dict[str, Any]:
     kpis = getattr(result, "kpis", None)
-    if isinstance(kpis, Mapping) and kpis:
-        return dict(kpis)
     rota = rota_of(result)
+    if isinstance(kpis, Mapping) and kpis and rota is not None:
+        return {**kpis, **money(instance, rota)}
     mod = optional("roster.kpis")
     if rota is not None and mod is not None and hasattr(mod, "compute_kpis"):
-        return dict(mod.compute_kpis(instance, rota))
-    if rota is not None:
-        return dict(rota.summary)
-    return {}
+        kpis = dict(mod.compute_kpis(instance, rota))
+    elif rota is not None:
+        kpis = dict(rota.summary)
+    else:
+        return {}
+    return {**kpis, **money(instance, rota)}
+
+
+def money(instance: Instance, rota: Rota) -> dict[str, Any]:
+    """Charge, cost and margin by the rate card (``roster.rates``), when the data came with one."""
+    rates = optional("roster.rates")
+    card = st.session_state.get("rate_card")
+    if rates is None or not hasattr(rates, "cost_assignments"):
+        return {}
+    costing = rates.cost_assignments(instance, rota.assignments, card)
+    return {"charge": costing.charge, "cost": costing.cost, "margin": costing.margin}
 
 
 # ---- presentation helpers --------------------------------------------------------------------
 
-# (label, keys tried in order, format, manager only)
+# (label, KPI keys tried in order, format, manager only); keys are roster.kpis.compute_kpis's.
 KPI_TILES: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
-    ("Visits covered", ("visit_coverage", "coverage", "visits_covered_share"), "pct", False),
-    ("Carer slots covered", ("slot_coverage", "carer_slot_coverage"), "pct", False),
-    ("Carers per child", ("mean_carers_per_child", "carers_per_child"), "1dp", False),
-    (
-        "Known-carer share",
-        ("known_carer_share", "known_carer_hours_share", "continuity_known_share"),
-        "pct",
-        False,
-    ),
-    ("Travel miles", ("travel_miles", "miles"), "0dp", False),
+    ("Visits covered", ("visits_covered_pct",), "pct", False),
+    ("Carer slots covered", ("carer_slots_covered_pct",), "pct", False),
+    ("Carers per child", ("mean_carers_per_child",), "2dp", False),
+    ("Known-carer share", ("known_carer_pct",), "pct", False),
+    ("Travel miles", ("travel_miles",), "0dp", False),
     ("Agency hours", ("agency_hours",), "1dp", False),
-    ("Cost", ("cost", "total_cost", "carer_cost"), "gbp", True),
-    ("Margin", ("margin", "gross_margin"), "gbp", True),
+    ("Cost", ("cost", "staff_cost"), "gbp", True),
+    ("Margin", ("margin",), "gbp", True),
 )
+MONEY_KEYS = frozenset({"cost", "staff_cost", "charge", "margin", "pay", "mileage"})
 
 
 def fmt(value: Any, how: str) -> str:
@@ -340,11 +386,13 @@ def fmt(value: Any, how: str) -> str:
     except (TypeError, ValueError):
         return str(value)
     if how == "pct":
-        return f"{number * 100:.1f}%" if number <= 1.0 else f"{number:.1f}%"
+        return f"{number:.1f}%"
     if how == "gbp":
         return f"£{number:,.0f}"
     if how == "0dp":
         return f"{number:,.0f}"
+    if how == "2dp":
+        return f"{number:,.2f}"
     return f"{number:,.1f}"
 
 
@@ -381,7 +429,7 @@ def kpi_tiles(kpis: Mapping[str, Any], base: Mapping[str, Any] | None = None) ->
 
 
 def kpi_table(kpis: Mapping[str, Any]) -> pd.DataFrame:
-    hidden = {"cost", "total_cost", "carer_cost", "margin", "gross_margin", "income", "revenue"}
+    hidden = MONEY_KEYS
     rows = [
         {"measure": k.replace("_", " "), "value": v}
         for k, v in kpis.items()
@@ -593,17 +641,22 @@ def login_page() -> None:
 
 
 def set_instance(
-    instance: Instance, source: str, warnings_: Sequence[str], rota: Rota | None = None
+    instance: Instance,
+    source: str,
+    warnings_: Sequence[str],
+    card: Any = None,
+    rota: Rota | None = None,
 ) -> None:
     """Make ``instance`` the one the session works on; forget rotas made for another."""
     for old in st.session_state.get("jobs", {}).values():
-        old.stop.set()
+        old.cancel()
     st.session_state["instance"] = instance
     st.session_state["source"] = source
     st.session_state["warnings"] = list(warnings_)
     st.session_state["jobs"] = {}
     st.session_state["scenarios"] = []
     st.session_state["loaded_rota"] = rota
+    st.session_state["rate_card"] = card
     LOG.info(
         "instance loaded from %s: %d carers, %d children, %d visits",
         source.split(":")[0], len(instance.carers), len(instance.children), len(instance.visits),
@@ -621,8 +674,8 @@ def data_page() -> None:
         st.caption(f"A synthetic caseload shipped with the app ({SAMPLE.name}).")
         if st.button("Load the sample", type="primary"):
             try:
-                instance, found = load_sample()
-                set_instance(instance, "sample", found)
+                instance, found, card = load_sample()
+                set_instance(instance, "sample", found, card)
             except Exception as exc:
                 show_problems("The sample could not be read.", plain_error(exc))
     elif source == sources[1]:
@@ -632,8 +685,8 @@ def data_page() -> None:
         )  # fmt: skip
         if upload is not None and st.button("Check and load this file", type="primary"):
             try:
-                instance, found = load_upload(upload.name, upload.getvalue())
-                set_instance(instance, f"upload:{upload.name}", found)
+                instance, found, card = load_upload(upload.name, upload.getvalue())
+                set_instance(instance, f"upload:{upload.name}", found, card)
             except Exception as exc:
                 show_problems(f"{upload.name} has problems; nothing was loaded.", plain_error(exc))
     else:
@@ -696,7 +749,7 @@ def saved_scenario_picker() -> None:
         try:
             instance = store.load_instance(s.instance_id)
             rota = store.load_rota(s.rota_version_id) if s.rota_version_id is not None else None
-            set_instance(instance, f"store:{s.id}", [], rota)
+            set_instance(instance, f"store:{s.id}", [], None, rota)
         except Exception as exc:
             show_problems("The scenario could not be loaded.", plain_error(exc))
 
@@ -778,7 +831,7 @@ def progress_panel(key: str) -> None:
         frac = min(0.99, j.elapsed / max(j.time_limit, 1.0))
         st.progress(frac, text=f"Solving {j.label}: {progress_text(j)}")
         if st.button("Cancel", key=f"cancel-{key}", disabled=j.stop.is_set()):
-            j.stop.set()
+            j.cancel()
             LOG.info("solve %s cancelled", j.label)
             st.rerun(scope="fragment")
     elif seen.get(key) != id(j):
@@ -787,6 +840,9 @@ def progress_panel(key: str) -> None:
 
 
 def result_banner(j: SolveJob) -> None:
+    if j.abandoned:
+        st.warning(f"You cancelled {j.label}; no rota was kept from it.")
+        return
     if j.error:
         show_problems(f"{j.label} did not finish.", j.error)
         return
@@ -840,7 +896,7 @@ def rota_page() -> None:
         return
     if j is not None:
         result_banner(j)
-        rota = rota_of(j.result)
+        rota = finished_rota(j)
         shown_instance = j.instance
         result = j.result
     elif loaded is not None:
@@ -927,10 +983,8 @@ def show_rota(instance: Instance, rota: Rota, result: Any, key: str) -> None:
 
 def base_done() -> tuple[Instance, Rota, Any] | None:
     j = job("base")
-    if j is None or j.running or j.error:
-        return None
-    rota = rota_of(j.result)
-    return (j.instance, rota, j.result) if rota is not None else None
+    rota = finished_rota(j)
+    return (j.instance, rota, j.result) if j is not None and rota is not None else None
 
 
 def add_scenario(
@@ -991,35 +1045,35 @@ def sickness_form(instance: Instance, rota: Rota, options: Mapping[str, Any], ke
     sick = dataclasses.replace(instance, absences=(*instance.absences, absence))
     name = f"{instance.carer(carer_id).name} off sick {first:%a}-{last:%a}"
     repair = optional("solver.repair")
-    if repair is not None and hasattr(repair, "repair"):
-        work = repair_work(repair, instance, rota, carer_id, absence, options)
+    if repair is not None and hasattr(repair, "repair") and keep:
+        work = repair_work(repair, instance, rota, absence, options)
     else:
         work = solve_work(sick, options, reference=rota if keep else None)
     add_scenario(name, "sickness", sick, work, options["time_limit"])
 
 
+def params_for(cls: Any, options: Mapping[str, Any], **extra: Any) -> Any:
+    """An instance of a parameters dataclass (``RepairParams``, ``ReferralParams``) from the
+    settings form, passing only the fields it has."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kw = {k: v for k, v in {**options, **extra}.items() if k in fields and k != "weights"}
+    if "weights" in fields and isinstance(options.get("weights"), Mapping):
+        weights = fields["weights"].default_factory()  # type: ignore[misc]
+        known = {f.name for f in dataclasses.fields(weights)}
+        kw["weights"] = dataclasses.replace(
+            weights, **{k: v for k, v in options["weights"].items() if k in known}
+        )
+    return cls(**kw)
+
+
 def repair_work(
-    repair: Any,
-    instance: Instance,
-    rota: Rota,
-    carer_id: str,
-    absence: Absence,
-    options: Mapping[str, Any],
+    repair: Any, instance: Instance, rota: Rota, absence: Absence, options: Mapping[str, Any]
 ) -> Callable[..., Any]:
-    """The store helper's repair: re-roster only what the absence breaks."""
+    """``solver.repair.repair``: re-roster only what the absence breaks, changing as little as
+    possible for other families."""
 
     def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
-        fn = repair.repair
-        accepted = inspect.signature(fn).parameters
-        kwargs: dict[str, Any] = {}
-        if "params" in accepted:
-            kwargs["params"] = make_params(options)
-        if "progress" in accepted:
-            kwargs["progress"] = progress
-        if "absences" in accepted:
-            kwargs["absences"] = (absence,)
-            return fn(instance, rota, **kwargs)
-        return fn(instance, rota, absence, **kwargs)
+        return repair.repair(instance, rota, absence, params_for(repair.RepairParams, options))
 
     return work
 
@@ -1169,22 +1223,35 @@ def referral_form(instance: Instance, rota: Rota, options: Mapping[str, Any], ke
         f"Referral {child.name}",
         "referral",
         bigger,
-        referral_work(bigger, rota, child_id, options, keep),
+        referral_work(instance, child, visits, rota, options, keep),
         options["time_limit"],
     )
 
 
 def referral_work(
-    bigger: Instance, rota: Rota, child_id: str, options: Mapping[str, Any], keep: bool
+    instance: Instance,
+    child: Any,
+    visits: Sequence[Any],
+    rota: Rota,
+    options: Mapping[str, Any],
+    keep: bool,
 ) -> Callable[..., Any]:
-    """The referral helper's assessment when installed, else a solve keeping the current rota."""
+    """``solver.referral.evaluate_referral`` when installed (a decision with its rationale and
+    what would change the answer), else a solve of the bigger week keeping the current rota."""
     referral = optional("solver.referral")
-    fn = getattr(referral, "assess", None) if referral is not None else None
-    if fn is None:
+    if referral is None or not hasattr(referral, "evaluate_referral"):
+        bigger = dataclasses.replace(
+            instance, children=(*instance.children, child), visits=(*instance.visits, *visits)
+        )
         return solve_work(bigger, options, reference=rota if keep else None)
+    card = st.session_state.get("rate_card")
 
     def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
-        return fn(bigger, rota, child_id, params=make_params(options))
+        ask = referral.Referral(child.name, (child,), tuple(visits))
+        params = params_for(
+            referral.ReferralParams, options, alternatives_time=2 * float(options["time_limit"])
+        )
+        return referral.evaluate_referral(instance, ask, rota, card, params)
 
     return work
 
@@ -1277,14 +1344,14 @@ def whatif_page() -> None:
     st.subheader("Side by side")
     compare = {"Current rota": base_kpis}
     for s, j in finished:
-        if not j.error:
+        if finished_rota(j) is not None:
             compare[s["name"]] = kpis_of(j.instance, j.result)
     st.dataframe(comparison_table(compare), hide_index=True, key="whatif-compare")
     names = [s["name"] for s, _j in finished]
     chosen = st.selectbox("Look at", names, index=len(names) - 1, key="whatif-look")
     s, j = next((s, j) for s, j in finished if s["name"] == chosen)
     result_banner(j)
-    scenario_rota = rota_of(j.result)
+    scenario_rota = finished_rota(j)
     if scenario_rota is None:
         return
     kpi_tiles(kpis_of(j.instance, j.result), base=base_kpis)
@@ -1295,9 +1362,7 @@ def whatif_page() -> None:
     if not table.empty:
         st.markdown(f"**Not covered in this scenario: {len(table)}**")
         st.dataframe(table, hide_index=True, key="whatif-unassigned")
-    rationale = getattr(j.result, "rationale", None) or getattr(j.result, "decision", None)
-    if rationale:
-        st.info(str(rationale))
+    scenario_notes(j.instance, j.result)
     if optional("roster.store") is not None and st.button("Save this scenario", key="whatif-save"):
         try:
             store = open_store()
@@ -1310,6 +1375,28 @@ def whatif_page() -> None:
             st.success(f"Saved as scenario {sid}.")
         except Exception as exc:
             show_problems("The scenario could not be saved.", plain_error(exc))
+
+
+def scenario_notes(instance: Instance, result: Any) -> None:
+    """What the repair or the referral decision says beyond the rota itself."""
+    rationale = getattr(result, "rationale", None)
+    if rationale:
+        accept = getattr(result, "accept", None)
+        (st.success if accept else st.warning)(str(rationale))
+        for alt in getattr(result, "alternatives", None) or []:
+            st.markdown(f"- What would change the answer: {alt.get('summary', alt)}")
+    families = getattr(result, "families", None)
+    if families:
+        names = ", ".join(
+            instance.child(c).name if c in instance.child_index else c for c in families
+        )
+        st.info(f"Families to tell or consult before their carers change: {names}.")
+    uncovered = getattr(result, "uncovered", None)
+    if uncovered:
+        st.warning(
+            "Covered before, not covered now (tell these families first): "
+            + "; ".join(f"{u.visit_id} ({u.reasons})" for u in uncovered)
+        )
 
 
 def comparison_table(columns: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
@@ -1356,8 +1443,9 @@ def downloads_page() -> None:
         options.setdefault("Saved rota", (st.session_state["instance"], loaded))
     for s in st.session_state.get("scenarios", []):
         j = job(s["key"])
-        if j is not None and not j.running and rota_of(j.result) is not None:
-            options[f"Scenario: {s['name']}"] = (j.instance, rota_of(j.result))  # type: ignore[assignment]
+        scenario_rota = finished_rota(j)
+        if j is not None and scenario_rota is not None:
+            options[f"Scenario: {s['name']}"] = (j.instance, scenario_rota)
     if not options:
         st.info("Solve the week's rota first (Rota page).")
         return
@@ -1468,7 +1556,7 @@ def main() -> None:
         st.markdown(f"Signed in as **{current.name}** ({current.role})")
         if st.button("Sign out"):
             for old in st.session_state.get("jobs", {}).values():
-                old.stop.set()
+                old.cancel()
             st.session_state.clear()
             st.rerun()
         pages = list(PAGES) + (["Users"] if current.is_manager else [])
