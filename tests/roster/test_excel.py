@@ -291,3 +291,27 @@ def test_convert_command_turns_a_rota_folder_into_a_workbook_and_back(
     back = load_rota(instance, tmp_path / "back")
     assert back.assignments == rota.assignments and back.unassigned == rota.unassigned
     assert "1 rota rows, 1 unassigned visits" in capsys.readouterr().out
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+@pytest.mark.skipif(not (SAMPLE / "instance.json").exists(), reason="no bundled sample")
+def test_the_bundled_sample_goes_through_a_workbook_byte_for_byte(tmp_path: Path) -> None:
+    instance = load_instance(SAMPLE)
+    write_instance(instance, tmp_path / "sample.xlsx")
+    write_instance(load_instance(tmp_path / "sample.xlsx"), tmp_path / "back")
+    for name in ("instance.json", "carers.csv", "training.csv", "availability.csv",
+                 "absences.csv", "children.csv", "visits.csv", "history.csv"):  # fmt: skip
+        assert (tmp_path / "back" / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+
+
+def test_a_generated_caseload_round_trips_through_folder_and_workbook(tmp_path: Path) -> None:
+    from roster.generator import generate
+
+    instance = generate(12, 15, seed=7)
+    write_instance(instance, tmp_path / "gen")
+    from_csv = load_instance(tmp_path / "gen")
+    assert from_csv == instance
+    write_instance(from_csv, tmp_path / "gen.xlsx")
+    assert load_instance(tmp_path / "gen.xlsx") == instance
