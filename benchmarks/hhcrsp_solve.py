@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -68,15 +69,15 @@ def _subproblem(
     horizon = _horizon(inst)
     task_set = set(tasks)
     pair_of = inst.pair_of()
-    start = {t: m.NewIntVar(_up(inst.earliest[inst.tasks[t].patient]), horizon, f"s{t}")
+    start = {t: m.new_int_var(_up(inst.earliest[inst.tasks[t].patient]), horizon, f"s{t}")
              for t in tasks}
-    tard = {t: m.NewIntVar(0, horizon, f"tard{t}") for t in tasks}
-    tmax = m.NewIntVar(_up(tmax_floor) if tmax_floor > 0 else 0, horizon, "tmax")
+    tard = {t: m.new_int_var(0, horizon, f"tard{t}") for t in tasks}
+    tmax = m.new_int_var(_up(tmax_floor) if tmax_floor > 0 else 0, horizon, "tmax")
     for t in tasks:
         latest = inst.latest[inst.tasks[t].patient]
         if math.isfinite(latest):
-            m.Add(tard[t] >= start[t] - int(math.floor(latest * SCALE + 1e-6)))
-        m.Add(tmax >= tard[t])
+            m.add(tard[t] >= start[t] - int(math.floor(latest * SCALE + 1e-6)))
+        m.add(tmax >= tard[t])
     assign: dict[tuple[int, int], cp_model.IntVar] = {}
     distance_terms = []
     hint_next: dict[tuple[int, int], int] = {}
@@ -89,51 +90,51 @@ def _subproblem(
                 hint_next[(k, prev)] = t
                 prev = t
                 if t in start:
-                    m.AddHint(start[t], _up(s))
+                    m.add_hint(start[t], _up(s))
             hint_next[(k, prev)] = -1
     for k in carers:
         mine = [t for t in tasks if inst.qualified(k, t)]
         node = {t: i + 1 for i, t in enumerate(mine)}
-        arcs = []
-        empty = m.NewBoolVar(f"empty{k}")
+        arcs: list[tuple[int, int, Any]] = []
+        empty = m.new_bool_var(f"empty{k}")
         arcs.append((0, 0, empty))
         for t in mine:
-            x = m.NewBoolVar(f"x{t}_{k}")
+            x = m.new_bool_var(f"x{t}_{k}")
             assign[(t, k)] = x
-            arcs.append((node[t], node[t], x.Not()))
+            arcs.append((node[t], node[t], x.negated()))
             p = inst.tasks[t].patient
-            out0 = m.NewBoolVar("")
+            out0 = m.new_bool_var("")
             arcs.append((0, node[t], out0))
-            m.Add(start[t] >= _up(d[0, p])).OnlyEnforceIf(out0)
-            back = m.NewBoolVar("")
+            m.add(start[t] >= _up(d[0, p])).only_enforce_if(out0)
+            back = m.new_bool_var("")
             arcs.append((node[t], 0, back))
             distance_terms.append((out0, _up(d[0, p])))
             distance_terms.append((back, _up(d[p, 0])))
             if hint is not None:
-                m.AddHint(out0, hint_next.get((k, -1)) == t)
-                m.AddHint(back, hint_carer.get(t) == k and hint_next.get((k, t)) == -1)
+                m.add_hint(out0, hint_next.get((k, -1)) == t)
+                m.add_hint(back, hint_carer.get(t) == k and hint_next.get((k, t)) == -1)
         for a in mine:
             pa = inst.tasks[a].patient
             for b in mine:
                 if a == b:
                     continue
                 pb = inst.tasks[b].patient
-                lit = m.NewBoolVar("")
+                lit = m.new_bool_var("")
                 arcs.append((node[a], node[b], lit))
-                m.Add(start[b] >= start[a] + _up(inst.tasks[a].duration + d[pa, pb])).OnlyEnforceIf(lit)
+                m.add(start[b] >= start[a] + _up(inst.tasks[a].duration + d[pa, pb])).only_enforce_if(lit)
                 distance_terms.append((lit, _up(d[pa, pb])))
                 if hint is not None:
-                    m.AddHint(lit, hint_carer.get(a) == k and hint_next.get((k, a)) == b)
-        m.AddCircuit(arcs)
+                    m.add_hint(lit, hint_carer.get(a) == k and hint_next.get((k, a)) == b)
+        m.add_circuit(arcs)
         if hint is not None:
-            m.AddHint(empty, not any(hint_carer.get(t) == k for t in mine))
+            m.add_hint(empty, not any(hint_carer.get(t) == k for t in mine))
             for t in mine:
-                m.AddHint(assign[(t, k)], hint_carer.get(t) == k)
+                m.add_hint(assign[(t, k)], hint_carer.get(t) == k)
     for t in tasks:
         options = [assign[(t, k)] for k in carers if (t, k) in assign]
         if not options:
             return "INFEASIBLE", {}, None, None
-        m.AddExactlyOne(options)
+        m.add_exactly_one(options)
     for t in tasks:
         if t not in pair_of:
             continue
@@ -142,22 +143,22 @@ def _subproblem(
             continue
         lo, hi = int(round(pair.min_gap * SCALE)), int(round(pair.max_gap * SCALE))
         if other in task_set:
-            m.Add(start[other] - start[t] >= lo)
-            m.Add(start[other] - start[t] <= hi)
+            m.add(start[other] - start[t] >= lo)
+            m.add(start[other] - start[t] <= hi)
             for k in carers:
                 if (t, k) in assign and (other, k) in assign:
-                    m.AddBoolOr([assign[(t, k)].Not(), assign[(other, k)].Not()])
+                    m.add_bool_or([assign[(t, k)].negated(), assign[(other, k)].negated()])
     for t in tasks:
         if t in pair_of and pair_of[t][1] in fixed_start:
             pair, other = pair_of[t]
             s_other = int(round(fixed_start[other] * SCALE))
             lo, hi = int(round(pair.min_gap * SCALE)), int(round(pair.max_gap * SCALE))
             if t == pair.first:
-                m.Add(start[t] >= s_other - hi)
-                m.Add(start[t] <= s_other - lo)
+                m.add(start[t] >= s_other - hi)
+                m.add(start[t] <= s_other - lo)
             else:
-                m.Add(start[t] >= s_other + lo)
-                m.Add(start[t] <= s_other + hi)
+                m.add(start[t] >= s_other + lo)
+                m.add(start[t] <= s_other + hi)
     if hint is not None:
         worst = tmax_floor
         for route in hint.routes:
@@ -165,10 +166,10 @@ def _subproblem(
                 if t in tard:
                     late = inst.latest[inst.tasks[t].patient]
                     over = max(0, _up(s) - int(math.floor(late * SCALE + 1e-6))) if math.isfinite(late) else 0
-                    m.AddHint(tard[t], over)
+                    m.add_hint(tard[t], over)
                     worst = max(worst, over / SCALE)
-        m.AddHint(tmax, max(_up(worst) if worst > 0 else 0, _up(tmax_floor) if tmax_floor > 0 else 0))
-    m.Minimize(sum(lit * c for lit, c in distance_terms) + sum(tard.values()) + tmax)
+        m.add_hint(tmax, max(_up(worst) if worst > 0 else 0, _up(tmax_floor) if tmax_floor > 0 else 0))
+    m.minimize(sum(lit * c for lit, c in distance_terms) + sum(tard.values()) + tmax)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_search_workers = workers
@@ -176,16 +177,16 @@ def _subproblem(
     solver.parameters.debug_crash_if_presolve_breaks_hint = False
     if _FIX_HINT:
         solver.parameters.fix_variables_to_their_hinted_value = True
-    code = solver.Solve(m)
-    status = solver.StatusName(code)
+    code = solver.solve(m)
+    status = solver.status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return status, {}, None, None
     routes: dict[int, list[tuple[int, float]]] = {}
     for k in carers:
-        mine = sorted((solver.Value(start[t]), t) for t in tasks
-                      if (t, k) in assign and solver.Value(assign[(t, k)]))
-        routes[k] = [(t, s / SCALE) for s, t in mine]
-    return status, routes, solver.ObjectiveValue() / SCALE, solver.BestObjectiveBound() / SCALE
+        order = sorted((int(solver.value(start[t])), t) for t in tasks
+                       if (t, k) in assign and solver.value(assign[(t, k)]))
+        routes[k] = [(t, s / SCALE) for s, t in order]
+    return status, routes, solver.objective_value / SCALE, solver.best_objective_bound / SCALE
 
 
 def solve_exact(inst: HHCInstance, time_limit: float = 30.0, workers: int = 2, seed: int = 0,

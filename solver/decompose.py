@@ -1,0 +1,322 @@
+"""Large caseloads by geography: solve regions apart, merge, then coordinate across borders.
+
+Why: at size L (1,000 carers, ~9,000 visits) the carer x visit eligibility has millions of pairs
+and one CP-SAT model over the week does not reach a first solution in the time a coordinator
+waits (measured: ``benchmarks/RESULTS.md``). Home care is local — R9 caps every journey at 20
+miles — so the week splits into regions that barely interact.
+
+1. **Regions.** k-means on the children's homes (lat/lon, longitude scaled by cos(latitude));
+   each child joins its nearest centre and each carer the centre nearest their home. A carer
+   belongs to exactly one region, so every weekly rule (R10, R11, R12, R14, R15) and R13's
+   travel chain stay inside one sub-problem; a child's visits all sit in one region, so 2:1
+   visits (R4) and continuity do too.
+2. **Regions solved** with ``solver.solve`` on a sub-instance (``dataclasses.replace`` of the
+   instance with the region's carers, children, visits, training, availability, absences and
+   history), independently — in parallel on local processes or Ray (``solver.distributed``).
+3. **Merge** the regions' rows into one rota.
+4. **Coordination** across borders: visits left unstaffed go to one more solve, on a
+   sub-instance holding them, the carers nearest to them from *any* region (with the whole of
+   each such carer's week, locked as it is), so a carer living just over a border can take them
+   without breaking any weekly rule.
+5. **Check**: ``roster.checker.check`` on the merged rota over the whole instance; a violation
+   raises ``RotaBugError``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from roster.model import Assignment, Instance, Rota, Unassigned
+from roster.travel import great_circle_miles_matrix
+
+
+@dataclass(frozen=True)
+class DecomposeParams:
+    """How to split and solve. ``time_limit`` is the wall-clock budget of the whole solve."""
+
+    time_limit: float = 120.0
+    carers_per_region: int = 60
+    """Target region size; the number of regions is ``ceil(carers / carers_per_region)``."""
+    regions: int | None = None
+    """Force a number of regions (overrides ``carers_per_region``)."""
+    seed: int = 0
+    workers: int = 1
+    """CP-SAT workers per region solve."""
+    processes: int = 2
+    """Region solves at once."""
+    backend: str = "auto"
+    """``solver.distributed`` backend: auto, serial, local or ray."""
+    ray_address: str | None = None
+    greedy_only: bool = False
+    """Regions use the greedy only (the scaled coordinator baseline)."""
+    deterministic: bool = False
+    coordinate: bool = True
+    coordination_share: float = 0.2
+    """Share of the budget kept for the coordination solve."""
+    candidates_per_visit: int = 12
+    """Nearest carers offered to each unstaffed visit in the coordination step."""
+    max_coordination_carers: int = 300
+    check: bool = True
+
+
+@dataclass(frozen=True)
+class RegionOutcome:
+    region: int
+    carers: int
+    children: int
+    visits: int
+    slots: int
+    slots_staffed: int
+    status: str
+    seconds: float
+    assignments: tuple[Assignment, ...]
+    unassigned: tuple[Unassigned, ...]
+
+
+@dataclass(frozen=True)
+class DecomposeResult:
+    rota: Rota
+    status: str
+    seconds: float
+    regions: tuple[RegionOutcome, ...]
+    coordination: dict[str, Any] = field(default_factory=dict)
+    violations: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ---- regions ---------------------------------------------------------------------------
+
+
+def _xy(lat: np.ndarray, lon: np.ndarray, lat0: float) -> np.ndarray:
+    return np.column_stack([lat, lon * math.cos(math.radians(lat0))])
+
+
+def kmeans(points: np.ndarray, k: int, seed: int = 0, iterations: int = 25) -> np.ndarray:
+    """Deterministic k-means (k-means++ start); returns the (k, 2) centres."""
+    rng = np.random.default_rng(seed)
+    n = len(points)
+    k = max(1, min(k, n))
+    centres = [points[int(rng.integers(n))]]
+    d2 = ((points - centres[0]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        total = d2.sum()
+        pick = int(rng.choice(n, p=d2 / total)) if total > 0 else int(rng.integers(n))
+        centres.append(points[pick])
+        d2 = np.minimum(d2, ((points - points[pick]) ** 2).sum(axis=1))
+    c = np.array(centres, dtype=float)
+    for _ in range(iterations):
+        label = _nearest(points, c)
+        moved = np.array([points[label == j].mean(axis=0) if np.any(label == j) else c[j]
+                          for j in range(k)])
+        if np.allclose(moved, c):
+            break
+        c = moved
+    return c
+
+
+def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    return np.asarray(d.argmin(axis=1))
+
+
+def assign_regions(instance: Instance, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(region of each carer, region of each child), by k-means on the children's homes."""
+    lat = np.array([c.lat for c in instance.children])
+    lon = np.array([c.lon for c in instance.children])
+    lat0 = float(lat.mean()) if len(lat) else 52.0
+    pts = _xy(lat, lon, lat0)
+    centres = kmeans(pts, k, seed)
+    child_region = _nearest(pts, centres)
+    carer_pts = _xy(np.array([c.lat for c in instance.carers]),
+                    np.array([c.lon for c in instance.carers]), lat0)
+    carer_region = _nearest(carer_pts, centres)
+    return carer_region, child_region
+
+
+def sub_instance(instance: Instance, carer_ids: Sequence[str], child_ids: Sequence[str],
+                 visit_ids: Sequence[str] | None = None) -> Instance:
+    """The instance restricted to some carers, children and (default: all their) visits."""
+    carers_set, children_set = set(carer_ids), set(child_ids)
+    visits = tuple(v for v in instance.visits if v.child_id in children_set)
+    if visit_ids is not None:
+        keep = set(visit_ids)
+        visits = tuple(v for v in visits if v.visit_id in keep)
+    return replace(
+        instance,
+        carers=tuple(c for c in instance.carers if c.carer_id in carers_set),
+        children=tuple(c for c in instance.children if c.child_id in children_set),
+        visits=visits,
+        training=tuple(t for t in instance.training if t.carer_id in carers_set),
+        availability=tuple(a for a in instance.availability if a.carer_id in carers_set),
+        absences=tuple(a for a in instance.absences if a.carer_id in carers_set),
+        history=tuple(h for h in instance.history
+                      if h.carer_id in carers_set and h.child_id in children_set),
+    )
+
+
+# ---- one piece of work (module level: it crosses process boundaries) ---------------------
+
+
+@dataclass(frozen=True)
+class RegionPiece:
+    region: int
+    instance: Instance
+    time_limit: float
+    seed: int
+    workers: int
+    greedy_only: bool
+    deterministic: bool
+    locks: tuple[Assignment, ...] = ()
+
+
+def solve_piece(piece: RegionPiece) -> RegionOutcome:
+    """Solve one sub-instance with ``solver.solve``; its rota is checked there."""
+    from solver.params import SolveParams
+    from solver.solve import solve
+
+    t0 = time.perf_counter()
+    inst = piece.instance
+    slots = sum(v.carers for v in inst.visits)
+    if not inst.visits or not inst.carers:
+        unassigned = tuple(Unassigned(v.visit_id, v.carers, "no carer in this region")
+                           for v in inst.visits)
+        return RegionOutcome(piece.region, len(inst.carers), len(inst.children), len(inst.visits),
+                             slots, 0, "EMPTY", time.perf_counter() - t0, (), unassigned)
+    params = SolveParams(time_limit=piece.time_limit, workers=piece.workers, seed=piece.seed,
+                         use_greedy_only=piece.greedy_only, deterministic=piece.deterministic,
+                         locks=piece.locks)
+    result = solve(inst, params)
+    rota = result.rota
+    return RegionOutcome(piece.region, len(inst.carers), len(inst.children), len(inst.visits),
+                         slots, len(rota.assignments), result.status, time.perf_counter() - t0,
+                         rota.assignments, rota.unassigned)
+
+
+# ---- the whole ---------------------------------------------------------------------------
+
+
+def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) -> DecomposeResult:
+    """A checked rota for a large instance by regions + coordination (see the module doc)."""
+    from solver.distributed import run_pieces
+
+    params = params or DecomposeParams()
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    k = params.regions or max(1, math.ceil(len(instance.carers) / params.carers_per_region))
+    carer_region, child_region = assign_regions(instance, k, params.seed)
+    regions_ids = sorted(set(child_region.tolist()) | set(carer_region.tolist()))
+    pieces: list[RegionPiece] = []
+    parallel = max(1, params.processes)
+    share = params.coordination_share if params.coordinate else 0.0
+    rounds = math.ceil(len(regions_ids) / parallel)
+    per_region = max(1.0, params.time_limit * (1 - share) * 0.85 / max(1, rounds) - 1.0)
+    for r in regions_ids:
+        carers = [c.carer_id for c, g in zip(instance.carers, carer_region, strict=True) if g == r]
+        children = [c.child_id for c, g in zip(instance.children, child_region, strict=True) if g == r]
+        sub = sub_instance(instance, carers, children)
+        pieces.append(RegionPiece(int(r), sub, per_region, params.seed, params.workers,
+                                  params.greedy_only, params.deterministic))
+    # Biggest first so a pool finishes evenly; results come back in piece order.
+    pieces.sort(key=lambda p: -len(p.instance.visits))
+    timings["split"] = time.perf_counter() - t0
+    outcomes = run_pieces(solve_piece, pieces, backend=params.backend, processes=parallel,
+                          address=params.ray_address)
+    outcomes.sort(key=lambda o: o.region)
+    timings["regions"] = time.perf_counter() - t0 - timings["split"]
+    rows = [a for o in outcomes for a in o.assignments]
+    reasons = {u.visit_id: u.reasons for o in outcomes for u in o.unassigned}
+    coordination: dict[str, Any] = {}
+    if params.coordinate and reasons:
+        t1 = time.perf_counter()
+        remaining = params.time_limit - (t1 - t0)
+        rows, coordination = _coordinate(instance, rows, reasons, params, max(5.0, remaining * 0.8))
+        timings["coordination"] = time.perf_counter() - t1
+    rota = _rota(instance, rows, reasons)
+    violations = 0
+    if params.check:
+        from roster.checker import check
+        from solver.solve import RotaBugError
+
+        t2 = time.perf_counter()
+        found = check(instance, rota)
+        timings["check"] = time.perf_counter() - t2
+        violations = len(found)
+        if found:
+            listing = "\n".join(f"  {v}" for v in found[:50])
+            raise RotaBugError(f"the decomposed rota breaks {len(found)} hard rule(s); "
+                               f"this is a bug:\n{listing}")
+    statuses = {o.status for o in outcomes}
+    status = "DECOMPOSED:" + "/".join(sorted(statuses))
+    return DecomposeResult(rota, status, time.perf_counter() - t0, tuple(outcomes), coordination,
+                           violations, timings)
+
+
+def _rota(instance: Instance, rows: Sequence[Assignment], reasons: dict[str, str]) -> Rota:
+    staffed: dict[str, int] = {}
+    for a in rows:
+        staffed[a.visit_id] = staffed.get(a.visit_id, 0) + 1
+    kept = tuple(sorted((a for a in rows if staffed[a.visit_id] >= instance.visit(a.visit_id).carers),
+                        key=lambda a: (instance.visit_index[a.visit_id], a.carer_id)))
+    full = {a.visit_id for a in kept}
+    unassigned = tuple(
+        Unassigned(v.visit_id, v.carers, reasons.get(v.visit_id, "no carer could be found"))
+        for v in instance.visits if v.visit_id not in full)
+    summary = {"visits": len(instance.visits), "visits_covered": len(instance.visits) - len(unassigned),
+               "carer_slots": sum(v.carers for v in instance.visits), "carer_slots_covered": len(kept),
+               "method": "decomposed"}
+    return Rota(assignments=kept, unassigned=unassigned, summary=summary)
+
+
+def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, str],
+                params: DecomposeParams, budget: float) -> tuple[list[Assignment], dict[str, Any]]:
+    """Offer every unstaffed visit to its nearest carers from any region, their weeks locked."""
+    open_visits = [instance.visit(vid) for vid in reasons]
+    if not open_visits:
+        return rows, {}
+    locs = np.array([instance.visit_location(v) for v in open_visits])
+    homes = np.array([(c.lat, c.lon) for c in instance.carers])
+    miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], locs[:, 0], locs[:, 1])
+    take = min(params.candidates_per_visit, len(instance.carers))
+    nearest = np.argsort(miles, axis=0)[:take]
+    chosen: list[int] = []
+    seen: set[int] = set()
+    # Round-robin over visits so every open visit gets its closest carers before any gets more.
+    for rank in range(take):
+        for j in range(len(open_visits)):
+            c = int(nearest[rank, j])
+            if c not in seen:
+                seen.add(c)
+                chosen.append(c)
+    chosen = chosen[: params.max_coordination_carers]
+    carer_ids = {instance.carers[c].carer_id for c in chosen}
+    locked = [a for a in rows if a.carer_id in carer_ids]
+    visit_ids = {a.visit_id for a in locked} | set(reasons)
+    # A 2:1 visit someone else staffs half of: bring that carer (and their week) along too.
+    while True:
+        partners = {a.carer_id for a in rows if a.visit_id in visit_ids and a.carer_id not in carer_ids}
+        if not partners:
+            break
+        carer_ids |= partners
+        locked = [a for a in rows if a.carer_id in carer_ids]
+        visit_ids = {a.visit_id for a in locked} | set(reasons)
+    child_ids = {instance.visit(v).child_id for v in visit_ids}
+    sub = sub_instance(instance, sorted(carer_ids), sorted(child_ids), sorted(visit_ids))
+    piece = RegionPiece(-1, sub, budget, params.seed, max(1, params.processes), params.greedy_only,
+                        params.deterministic, tuple(locked))
+    outcome = solve_piece(piece)
+    kept = [a for a in rows if a.carer_id not in carer_ids]
+    new_rows = kept + list(outcome.assignments)
+    for u in outcome.unassigned:
+        reasons[u.visit_id] = u.reasons
+    for a in outcome.assignments:
+        reasons.pop(a.visit_id, None)
+    info = {"open_before": len(open_visits), "carers": len(carer_ids), "visits": len(sub.visits),
+            "open_after": len(outcome.unassigned), "status": outcome.status,
+            "seconds": round(outcome.seconds, 2)}
+    return new_rows, info
