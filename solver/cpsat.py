@@ -130,19 +130,19 @@ class _Vars:
         self.model = model
         self.all: list[cp_model.IntVar] = []
 
-    def bool(self, name: str) -> cp_model.IntVar:
-        v = self.model.NewBoolVar(name)
+    def boolean(self, name: str) -> cp_model.IntVar:
+        v = self.model.new_bool_var(name)
         self.all.append(v)
         return v
 
-    def int(self, lo: int, hi: int, name: str) -> cp_model.IntVar:
-        v = self.model.NewIntVar(int(lo), int(hi), name)
+    def integer(self, lo: int, hi: int, name: str) -> cp_model.IntVar:
+        v = self.model.new_int_var(int(lo), int(hi), name)
         self.all.append(v)
         return v
 
     def domain(self, ranges: Sequence[tuple[int, int]], name: str) -> cp_model.IntVar:
-        v = self.model.NewIntVarFromDomain(
-            cp_model.Domain.FromIntervals([[int(a), int(b)] for a, b in ranges]), name
+        v = self.model.new_int_var_from_domain(
+            cp_model.Domain.from_intervals([[int(a), int(b)] for a, b in ranges]), name
         )
         self.all.append(v)
         return v
@@ -251,16 +251,16 @@ def add_staffing(
             continue
         union = sorted(r for c in carers for r in pairs[(c, v)])
         start[v] = new.domain(_merge_ranges(union), f"s{v}")
-        staffed[v] = new.bool(f"staffed{v}")
+        staffed[v] = new.boolean(f"staffed{v}")
         for c in carers:
-            lit = new.bool(f"x{c}_{v}")
+            lit = new.boolean(f"x{c}_{v}")
             x[(c, v)] = lit
             ranges = pairs[(c, v)]
             if _merge_ranges(union) != ranges:
-                m.AddLinearExpressionInDomain(
-                    start[v], cp_model.Domain.FromIntervals([[a, b] for a, b in ranges])
-                ).OnlyEnforceIf(lit)
-        m.Add(sum(x[(c, v)] for c in carers) == visit.carers * staffed[v])
+                m.add_linear_expression_in_domain(
+                    start[v], cp_model.Domain.from_intervals([[a, b] for a, b in ranges])
+                ).only_enforce_if(lit)
+        m.add(sum(x[(c, v)] for c in carers) == visit.carers * staffed[v])
     return x, start, staffed
 
 
@@ -309,7 +309,7 @@ def add_sequencing(
     for point in points:
         clique = [x[(c, visits[k])] for k in range(n) if mandatory[k][0] <= point < mandatory[k][1]]
         if len(clique) > 1:
-            m.AddAtMostOne(clique)
+            m.add_at_most_one(clique)
     runs_into: dict[int, list[Arc]] = {}
     prefix_max_end: list[int] = []
     best = -(10**9)
@@ -325,10 +325,10 @@ def add_sequencing(
         # long enough before that the journey from home leaves a break (R15 runs, conservative).
         far = max(gap, home_min + lim.break_min)
         reach = max(far, int(minutes_m[:jj, jj].max()) if jj else 0)
-        h: Any = new.bool(f"h{c}_{j}") if home_ok else 0
+        h: Any = new.boolean(f"h{c}_{j}") if home_ok else 0
         arcs: list[Arc] = []
         closers: list[tuple[int, int]] = []  # earlier visits that may end < gap before j
-        last_end = [new.int(-(10**6), 10**6, f"L{c}_{j}")]
+        last_end = [new.integer(-(10**6), 10**6, f"L{c}_{j}")]
         for ii in range(jj - 1, -1, -1):
             if prefix_max_end[ii] <= lo[jj] - reach:
                 break  # every earlier visit ends long enough before j: nothing to say
@@ -341,24 +341,24 @@ def add_sequencing(
             if max_gap < t:
                 # never fits in order (R6 with the fixed order): not both
                 if max(hi[ii], hi[jj]) >= min(lo[ii] + dur[ii], lo[jj] + dur[jj]):
-                    m.AddBoolOr([xi.Not(), xj.Not()])  # else an at-most-one clique has it
+                    m.add_bool_or([xi.negated(), xj.negated()])  # else an at-most-one clique has it
                 continue
             if min_gap < t:
-                m.Add(start[j] >= start[i] + dur[ii] + t).OnlyEnforceIf([xi, xj])
+                m.add(start[j] >= start[i] + dur[ii] + t).only_enforce_if([xi, xj])
             if min_gap < far and not isinstance(h, int):
                 # coming from home means every earlier visit ended at least the gap before (R13)
                 if max_gap < far:
-                    m.AddBoolOr([h.Not(), xi.Not()])
+                    m.add_bool_or([h.negated(), xi.negated()])
                 else:
-                    m.Add(start[j] >= start[i] + dur[ii] + far).OnlyEnforceIf([h, xi])
+                    m.add(start[j] >= start[i] + dur[ii] + far).only_enforce_if([h, xi])
             if min_gap < gap and round(mi + vs[j].trip_miles, 2) <= caps[jj] + 1e-9:
-                lit = new.bool(f"p{c}_{i}_{j}")
-                m.AddImplication(lit, xi)
-                m.AddImplication(lit, xj)
+                lit = new.boolean(f"p{c}_{i}_{j}")
+                m.add_implication(lit, xi)
+                m.add_implication(lit, xj)
                 if max_gap >= gap:
-                    m.Add(start[j] <= start[i] + dur[ii] + gap - 1).OnlyEnforceIf(lit)
+                    m.add(start[j] <= start[i] + dur[ii] + gap - 1).only_enforce_if(lit)
                 # j's close predecessor is the assigned visit that ends last before it
-                m.Add(last_end[0] <= start[i] + dur[ii]).OnlyEnforceIf(lit)
+                m.add(last_end[0] <= start[i] + dur[ii]).only_enforce_if(lit)
                 arc = Arc(i=i, j=j, lit=lit, minutes=t, miles=mi)
                 free_min = min_gap - t
                 free_max = max_gap - t
@@ -366,10 +366,10 @@ def add_sequencing(
                     if free_max < lim.break_min:
                         arc.run = lit
                     else:
-                        run = new.bool(f"r{c}_{i}_{j}")
-                        m.AddImplication(run, lit)
-                        m.Add(start[j] >= start[i] + dur[ii] + t + lim.break_min).OnlyEnforceIf(
-                            [lit, run.Not()]
+                        run = new.boolean(f"r{c}_{i}_{j}")
+                        m.add_implication(run, lit)
+                        m.add(start[j] >= start[i] + dur[ii] + t + lim.break_min).only_enforce_if(
+                            [lit, run.negated()]
                         )
                         arc.run = run
                     runs_into.setdefault(j, []).append(arc)
@@ -382,26 +382,26 @@ def add_sequencing(
             # L_j >= the end of every assigned visit that may be close: with the arc's L_j <= end_i
             # no assigned visit lies between an arc's ends (R13: the *immediately* previous one).
             for ii, i in closers:
-                m.Add(last_end[0] >= start[i] + dur[ii]).OnlyEnforceIf([x[(c, i)], xj])
+                m.add(last_end[0] >= start[i] + dur[ii]).only_enforce_if([x[(c, i)], xj])
         else:
-            m.Add(last_end[0] == 0)
+            m.add(last_end[0] == 0)
         if not isinstance(h, int):
-            m.AddImplication(h, xj)
-        m.Add(sum(a.lit for a in arcs) + h == xj)
+            m.add_implication(h, xj)
+        m.add(sum(a.lit for a in arcs) + h == xj)
         cm.arcs_into[j] = arcs
         cm.home[j] = h
         cm.last_end[j] = last_end[0]
         t_max = max([home_min if home_ok else 0] + [a.minutes for a in arcs])
-        tt = new.int(0, t_max, f"tt{c}_{j}")
-        m.Add(tt == sum(a.lit * a.minutes for a in arcs) + h * home_min)
+        tt = new.integer(0, t_max, f"tt{c}_{j}")
+        m.add(tt == sum(a.lit * a.minutes for a in arcs) + h * home_min)
         cm.travel[j] = tt
         cm.max_travel[j] = t_max
         # the visit's whole window, not the carer's: x = 0 must leave the shared start free
-        ws = new.int(int(elig.start_lo[j]) - t_max, int(elig.start_hi[j]), f"ws{c}_{j}")
-        m.Add(ws == start[j] - tt)
+        ws = new.integer(int(elig.start_lo[j]) - t_max, int(elig.start_hi[j]), f"ws{c}_{j}")
+        m.add(ws == start[j] - tt)
         size = vs[j].duration_min
         cm.work_start[j] = ws
-        cm.intervals[j] = m.NewOptionalIntervalVar(
+        cm.intervals[j] = m.new_optional_interval_var(
             ws, tt + size, start[j] + size, xj, f"work{c}_{j}"
         )
     _add_runs(m, new, cm, runs_into)
@@ -421,14 +421,16 @@ def _add_runs(
     limit = cm.limits.break_after_min
     work: dict[int, cp_model.IntVar] = {}
     for v in involved:
-        w = new.int(0, 10 * 24 * 60, f"W{cm.c}_{v}")
-        m.Add(w >= cm.intervals[v].SizeExpr())
+        w = new.integer(0, 10 * 24 * 60, f"W{cm.c}_{v}")
+        size: Any = cm.intervals[v].size_expr()
+        m.add(w >= size)
         work[v] = w
     cm.run_work = work
     for j, arcs in runs_into.items():
         for a in arcs:
-            m.Add(work[j] >= work[a.i] + cm.intervals[j].SizeExpr()).OnlyEnforceIf(a.run)
-            m.Add(work[j] <= limit).OnlyEnforceIf(a.run)
+            size_j: Any = cm.intervals[j].size_expr()
+            m.add(work[j] >= work[a.i] + size_j).only_enforce_if(a.run)
+            m.add(work[j] <= limit).only_enforce_if(a.run)
 
 
 def add_daily_rest(
@@ -455,22 +457,22 @@ def add_daily_rest(
     block_vars: list[tuple[Any, Any, Any]] = []
     prev: tuple[Any, Any] | None = None
     for b in range(k):
-        s = new.int(h_lo, h_hi - rest, f"rest{cm.c}_{b}_s")
-        e = new.int(h_lo + rest, h_hi, f"rest{cm.c}_{b}_e")
-        size = new.int(rest, h_hi - h_lo, f"rest{cm.c}_{b}_z")
-        blocks.append(m.NewIntervalVar(s, size, e, f"rest{cm.c}_{b}"))
+        s = new.integer(h_lo, h_hi - rest, f"rest{cm.c}_{b}_s")
+        e = new.integer(h_lo + rest, h_hi, f"rest{cm.c}_{b}_e")
+        size = new.integer(rest, h_hi - h_lo, f"rest{cm.c}_{b}_z")
+        blocks.append(m.new_interval_var(s, size, e, f"rest{cm.c}_{b}"))
         block_vars.append((s, e, size))
         if prev is None:
-            m.Add(s == h_lo)
+            m.add(s == h_lo)
         else:
-            m.Add(s >= prev[0])
-            m.Add(e >= prev[1])
-            m.Add(s <= prev[1] + span)
+            m.add(s >= prev[0])
+            m.add(e >= prev[1])
+            m.add(s <= prev[1] + span)
         prev = (s, e)
     assert prev is not None
-    m.Add(prev[1] == h_hi)
+    m.add(prev[1] == h_hi)
     work = list(cm.intervals.values())
-    m.AddCumulative(work + blocks, [k] * len(work) + [1] * len(blocks), k)
+    m.add_cumulative(work + blocks, [k] * len(work) + [1] * len(blocks), k)
     cm.rest_blocks = [(s_, e_, z_) for s_, e_, z_ in block_vars]
     cm.rest_horizon = (h_lo, h_hi)
 
@@ -484,22 +486,22 @@ def add_weekly_rest(
     week = instance.clock.week_minutes
     rest = cm.limits.weekly_rest_min
     if rest > week:  # no rest of that length fits the week: the carer cannot work at all
-        m.Add(sum(x[(cm.c, v)] for v in cm.visits) == 0)
+        m.add(sum(x[(cm.c, v)] for v in cm.visits) == 0)
         return
-    s = new.int(0, week - rest, f"wrest{cm.c}")
-    block = m.NewFixedSizeIntervalVar(s, rest, f"wrest{cm.c}")
+    s = new.integer(0, week - rest, f"wrest{cm.c}")
+    block = m.new_fixed_size_interval_var(s, rest, f"wrest{cm.c}")
     cm.weekly_rest = s
-    m.AddNoOverlap(list(cm.intervals.values()) + [block])
+    m.add_no_overlap(list(cm.intervals.values()) + [block])
 
 
 def add_weekly_hours(
     m: cp_model.CpModel, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], cp_model.IntVar]
-) -> cp_model.LinearExpr:
+) -> Any:
     """R10 weekly hours: visit + travel minutes within the carer's weekly limit. Returns the
     carer's working minutes."""
     vs = instance.visits
     total = sum(x[(cm.c, v)] * vs[v].duration_min + cm.travel[v] for v in cm.visits)
-    m.Add(total <= cm.limits.max_week_min)
+    m.add(total <= cm.limits.max_week_min)
     return total
 
 
@@ -518,7 +520,7 @@ def add_young_worker_days(
         if carer.age_on(visit.date) < 18:
             by_day.setdefault(visit.date, []).append(v)
     for _day, vs in by_day.items():
-        m.Add(
+        m.add(
             sum(x[(cm.c, v)] * instance.visits[v].duration_min + cm.travel[v] for v in vs)
             <= YOUNG_DAY_MAX_MIN
         )
@@ -544,14 +546,14 @@ def add_locks(
                 f"lock: carer {cid} cannot take visit {vid}: the pair breaks a hard rule "
                 "(see `roster check` or the eligibility reasons)."
             )
-        m.Add(x[(c, v)] == 1)
+        m.add(x[(c, v)] == 1)
         when: int | None = None
         if isinstance(lock, Assignment):
             when = lock.start
         elif len(lock) == 3:
-            when = int(lock[2])  # type: ignore[misc]
+            when = int(lock[2])
         if when is not None:
-            m.Add(start[v] == when)
+            m.add(start[v] == when)
 
 
 # ---- objective terms ------------------------------------------------------------------------
@@ -574,10 +576,10 @@ def add_continuity(
     history = instance.history_hours
     per_child: dict[int, list[cp_model.IntVar]] = {}
     for (c, k), lits in sorted(by_pair.items()):
-        yk = new.bool(f"y{c}_{k}")
+        yk = new.boolean(f"y{c}_{k}")
         for lit in lits:
-            m.AddImplication(lit, yk)
-        m.AddBoolOr(lits).OnlyEnforceIf(yk)
+            m.add_implication(lit, yk)
+        m.add_bool_or(lits).only_enforce_if(yk)
         if aux is not None:
             aux.setdefault("y", {})[(c, k)] = yk
         per_child.setdefault(k, []).append(yk)
@@ -588,8 +590,8 @@ def add_continuity(
         target = instance.children[k].continuity_target
         if len(ys) <= target:
             continue
-        extra = new.int(0, len(ys) - target, f"over{k}")
-        m.Add(extra >= sum(ys) - target)
+        extra = new.integer(0, len(ys) - target, f"over{k}")
+        m.add(extra >= sum(ys) - target)
         over.add(extra, 1)
         if aux is not None:
             aux.setdefault("over", {})[k] = (extra, target)
@@ -682,9 +684,9 @@ def build_model(
         if carer.agency:
             continue
         target = int(round(carer.contracted_hours * 60))
-        dev = new.int(0, max(target, carers[c].limits.max_week_min) + 1, f"dev{c}")
-        m.Add(dev >= total - target)
-        m.Add(dev >= target - total)
+        dev = new.integer(0, max(target, carers[c].limits.max_week_min) + 1, f"dev{c}")
+        m.add(dev >= total - target)
+        m.add(dev >= target - total)
         deviation.add(dev, 1)
         aux["dev"][c] = (dev, target)
     for c, carer in enumerate(instance.carers):
@@ -718,20 +720,20 @@ class Term:
     def add(self, var: Any, coef: int) -> None:
         if not coef:
             return
-        idx = var.Index()
+        idx = var.index
         self.vars[idx] = var
         self.coefs[idx] = self.coefs.get(idx, 0) + int(coef)
 
     def scaled(self, weight: float) -> tuple[Any, int]:
         """(integer expression, integer constant) of ``SCALE * weight * term``."""
         factor = weight * SCALE / self.den
-        expr = cp_model.LinearExpr.WeightedSum(
+        expr = cp_model.LinearExpr.weighted_sum(
             [self.vars[i] for i in self.coefs], [int(round(k * factor)) for k in self.coefs.values()]
         )
         return expr, int(round(self.const * factor))
 
     def value(self, solver: cp_model.CpSolver | Any) -> float:
-        total = self.const + sum(k * solver.Value(self.vars[i]) for i, k in self.coefs.items())
+        total = self.const + sum(k * solver.value(self.vars[i]) for i, k in self.coefs.items())
         return total / self.den
 
 
@@ -757,7 +759,7 @@ class _Snapshot:
     def Value(self, var: Any) -> int:  # noqa: N802 - mirrors CpSolver.Value
         if isinstance(var, int):
             return var
-        return self.values[var.Index()]
+        return self.values[var.index]
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -770,8 +772,8 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
         self.progress(
             time.perf_counter() - self.t0,
-            self.ObjectiveValue() / self.den + self.offset,
-            self.BestObjectiveBound() / self.den + self.offset,
+            self.objective_value / self.den + self.offset,
+            self.best_objective_bound / self.den + self.offset,
         )
 
 
@@ -781,10 +783,10 @@ def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
     gap = inst.settings.return_home_gap_min
     values: dict[int, int] = {}
     for lit in rm.x.values():
-        values[lit.Index()] = 0
+        values[lit.index] = 0
     for st in rm.staffed.values():
         if not isinstance(st, int):
-            values[st.Index()] = 0
+            values[st.index] = 0
     by_visit: dict[int, list[Assignment]] = {}
     for a in rota.assignments:
         if a.visit_id in inst.visit_index and a.carer_id in inst.carer_index:
@@ -794,32 +796,32 @@ def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
         if not all(k in rm.x for k in keys) or len(rows) != inst.visits[v].carers:
             continue
         for k in keys:
-            values[rm.x[k].Index()] = 1
-        values[rm.staffed[v].Index()] = 1
-        values[rm.start[v].Index()] = rows[0].start
+            values[rm.x[k].index] = 1
+        values[rm.staffed[v].index] = 1
+        values[rm.start[v].index] = rows[0].start
     for cm in rm.carers.values():
         for v in cm.visits:
             h = cm.home[v]
             if not isinstance(h, int):
-                values[h.Index()] = 0
-            for a in cm.arcs_into[v]:
-                values[a.lit.Index()] = 0
+                values[h.index] = 0
+            for arc in cm.arcs_into[v]:
+                values[arc.lit.index] = 0
     for c, cm in rm.carers.items():
         mine = sorted(
-            (values[rm.start[v].Index()], v)
+            (values[rm.start[v].index], v)
             for v in cm.visits
-            if values.get(rm.x[(c, v)].Index()) == 1
+            if values.get(rm.x[(c, v)].index) == 1
         )
         prev: tuple[int, int] | None = None
         for s, v in mine:
-            origin_arc = None
+            origin_arc: Arc | None = None
             if prev is not None and s - (prev[0] + inst.visits[prev[1]].duration_min) < gap:
-                origin_arc = next((a for a in cm.arcs_into[v] if a.i == prev[1]), None)
-            for a in cm.arcs_into[v]:
-                values[a.lit.Index()] = int(a is origin_arc)
+                origin_arc = next((arc for arc in cm.arcs_into[v] if arc.i == prev[1]), None)
+            for arc in cm.arcs_into[v]:
+                values[arc.lit.index] = int(arc is origin_arc)
             h = cm.home[v]
             if not isinstance(h, int):
-                values[h.Index()] = int(origin_arc is None)
+                values[h.index] = int(origin_arc is None)
             prev = (s, v)
     _complete_hint(rm, values)
     return values
@@ -832,44 +834,44 @@ def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
     vs = inst.visits
     elig = rm.eligibility
     for v, st in rm.start.items():
-        if st.Index() not in values:
-            values[st.Index()] = int(elig.start_lo[v])
+        if st.index not in values:
+            values[st.index] = int(elig.start_lo[v])
     week = inst.clock.week_minutes
     for c, cm in rm.carers.items():
         lim = cm.limits
         mine: list[tuple[int, int, int]] = []  # (start, visit, travel)
         run_into: dict[int, bool] = {}
         for v in cm.visits:
-            s = values[rm.start[v].Index()]
+            s = values[rm.start[v].index]
             tt = 0
-            if values.get(rm.x[(c, v)].Index()) == 1:
+            if values.get(rm.x[(c, v)].index) == 1:
                 h = cm.home[v]
-                if not isinstance(h, int) and values.get(h.Index()) == 1:
+                if not isinstance(h, int) and values.get(h.index) == 1:
                     tt = int(elig.home_minutes[c, v])
                 for a in cm.arcs_into[v]:
-                    if values.get(a.lit.Index()) == 1:
+                    if values.get(a.lit.index) == 1:
                         tt = a.minutes
-                        free = s - (values[rm.start[a.i].Index()] + vs[a.i].duration_min) - a.minutes
+                        free = s - (values[rm.start[a.i].index] + vs[a.i].duration_min) - a.minutes
                         cont = free < lim.break_min and a.run is not None
                         run_into[v] = cont
                         if a.run is not None and a.run is not a.lit:
-                            values[a.run.Index()] = int(cont)
+                            values[a.run.index] = int(cont)
                     elif a.run is not None and a.run is not a.lit:
-                        values[a.run.Index()] = 0
+                        values[a.run.index] = 0
                 mine.append((s, v, tt))
             else:
                 for a in cm.arcs_into[v]:
                     if a.run is not None and a.run is not a.lit:
-                        values[a.run.Index()] = 0
-            values[cm.travel[v].Index()] = tt
-            values[cm.work_start[v].Index()] = s - tt
+                        values[a.run.index] = 0
+            values[cm.travel[v].index] = tt
+            values[cm.work_start[v].index] = s - tt
         mine.sort()
         ends = sorted((s + vs[v].duration_min, v) for s, v, _ in mine)
         for v in cm.visits:
-            s = values[rm.start[v].Index()]
+            s = values[rm.start[v].index]
             before = [e for e, w in ends if e <= s and w != v]
-            values[cm.last_end[v].Index()] = (
-                max(before) if before and values.get(rm.x[(c, v)].Index()) == 1 and cm.arcs_into[v] else 0
+            values[cm.last_end[v].index] = (
+                max(before) if before and values.get(rm.x[(c, v)].index) == 1 and cm.arcs_into[v] else 0
             )
         work_of = {v: vs[v].duration_min + tt for _, v, tt in mine}
         acc: dict[int, int] = {}
@@ -878,7 +880,7 @@ def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
             acc[v] = work_of[v] + (acc[last] if last is not None and run_into.get(v) else 0)
             last = v
         for v, w in cm.run_work.items():
-            values[w.Index()] = acc.get(v, vs[v].duration_min)
+            values[w.index] = acc.get(v, vs[v].duration_min)
         # rest blocks: the gaps between duties, the unused ones repeating the last
         if cm.rest_blocks:
             h_lo, h_hi = cm.rest_horizon
@@ -894,30 +896,30 @@ def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
                 gaps.insert(0, (h_lo, h_lo + lim.daily_rest_min))
             for b, (bs, be, bz) in enumerate(cm.rest_blocks):
                 g0, g1 = gaps[min(b, len(gaps) - 1)]
-                values[bs.Index()], values[be.Index()], values[bz.Index()] = g0, g1, g1 - g0
+                values[bs.index], values[be.index], values[bz.index] = g0, g1, g1 - g0
         if cm.weekly_rest is not None:
             edges = [0]
             for s, v, tt in mine:
-                a, b = max(0, s - tt), min(week, s + vs[v].duration_min)
-                if a < b:
-                    edges += [a, b]
+                w0, w1 = max(0, s - tt), min(week, s + vs[v].duration_min)
+                if w0 < w1:
+                    edges += [w0, w1]
             edges.append(week)
             best = max(range(0, len(edges), 2), key=lambda k: edges[k + 1] - edges[k])
-            values[cm.weekly_rest.Index()] = min(edges[best], week - lim.weekly_rest_min)
+            values[cm.weekly_rest.index] = min(edges[best], week - lim.weekly_rest_min)
         if c in rm.aux["dev"]:
             dev, target = rm.aux["dev"][c]
-            values[dev.Index()] = abs(sum(work_of.values()) - target)
+            values[dev.index] = abs(sum(work_of.values()) - target)
     seen: dict[int, int] = {}
     for (c, k), y in rm.aux["y"].items():
         on = any(
-            values.get(rm.x[(c, v)].Index()) == 1
+            values.get(rm.x[(c, v)].index) == 1
             for v in rm.carers[c].visits
             if inst.child_index[vs[v].child_id] == k
         )
-        values[y.Index()] = int(on)
+        values[y.index] = int(on)
         seen[k] = seen.get(k, 0) + int(on)
     for k, (var, target) in rm.aux["over"].items():
-        values[var.Index()] = max(0, seen.get(k, 0) - target)
+        values[var.index] = max(0, seen.get(k, 0) - target)
 
 
 def run_stages(
@@ -948,13 +950,13 @@ def run_stages(
             e, k = rm.terms[n].scaled(getattr(w, TERM_WEIGHT[n]))
             exprs.append(e)
             const += k
-        objective = cp_model.LinearExpr.Sum(exprs)
-        m.ClearHints()
+        objective = cp_model.LinearExpr.sum(exprs)
+        m.clear_hints()
         for var in rm.variables:
-            val = (best or hint).get(var.Index())
+            val = (best or hint).get(var.index)
             if val is not None:
-                m.AddHint(var, val)
-        m.Minimize(objective)
+                m.add_hint(var, val)
+        m.minimize(objective)
         solver = cp_model.CpSolver()
         left = max(0.05, deadline - time.perf_counter())
         budget = left * share
@@ -973,25 +975,25 @@ def run_stages(
         started = time.perf_counter()
         if progress is not None:
             cb = _Callback(progress, t0, const / SCALE, SCALE)
-            code = solver.Solve(m, cb)
+            code = solver.solve(m, cb)
         else:
-            code = solver.Solve(m)
-        status = solver.StatusName(code)
+            code = solver.solve(m)
+        status = solver.status_name(code)
         info: dict[str, Any] = {"stage": name, "status": status, "seconds": round(time.perf_counter() - started, 3)}
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found = int(round(solver.ObjectiveValue()))
+            found = int(round(solver.objective_value))
             info["objective"] = (found + const) / SCALE
-            info["bound"] = (solver.BestObjectiveBound() + const) / SCALE
+            info["bound"] = (solver.best_objective_bound + const) / SCALE
             bound_total += info["bound"]
             if code != cp_model.OPTIMAL:
                 all_optimal = False
-            best = {var.Index(): solver.Value(var) for var in rm.variables}
+            best = {var.index: solver.value(var) for var in rm.variables}
             if name == "coverage" and w.coverage > 0:
                 slots = sum(v.carers for v in rm.instance.visits)
-                lower = (solver.BestObjectiveBound() + const) / SCALE / w.coverage
+                lower = (solver.best_objective_bound + const) / SCALE / w.coverage
                 slots_bound = slots - max(0, math.ceil(lower - 1e-6))
             # keep this level in the stages that follow
-            m.Add(objective <= found)
+            m.add(objective <= found)
         else:
             all_optimal = False
             info["objective"] = None

@@ -76,6 +76,15 @@ def explain_visit(
         return f"only {len(eligible)} eligible carer{two}: {only}; others: " + _no_carer(
             instance, elig, v
         )
+    if not any(bool(elig.home_within_cap[c, v]) for c in eligible):
+        nearest = min(eligible, key=lambda c: float(elig.home_miles[c, v]))
+        cap = instance.child_cap(instance.child(visit.child_id))
+        who = "only eligible carer" if len(eligible) == 1 else "nearest of the eligible carers"
+        return (
+            f"{who} {instance.carers[nearest].carer_id} is "
+            f"{float(elig.home_miles[nearest, v]):.1f} miles away (cap {cap:g}) and has no "
+            f"nearby visit just before {when}"
+        )
     parts = []
     for c in eligible[:6]:
         parts.append(_why_not(instance, elig, c, v, by_carer.get(instance.carers[c].carer_id, [])))

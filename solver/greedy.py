@@ -207,7 +207,11 @@ def greedy_with(
         if vid not in instance.visit_index or cid not in instance.carer_index:
             continue
         v, c = instance.visit_index[vid], instance.carer_index[cid]
-        when = lock.start if isinstance(lock, Assignment) else (lock[2] if len(lock) == 3 else None)  # type: ignore[misc]
+        when: int | None = None
+        if isinstance(lock, Assignment):
+            when = lock.start
+        elif len(lock) == 3:
+            when = int(lock[2])
         locked.setdefault(v, {})[c] = when
         locked_of_carer.setdefault(c, []).append(v)
     planned = instance.planned_start
@@ -263,12 +267,15 @@ def greedy_with(
             starts = sorted(fixed)
         starts.sort(key=lambda s: (abs(s - planned[v]), s))
         chosen: list[tuple[int, Assignment, dict[str, Any]]] = []
-        for s in starts[:8] if visit.carers > 1 else [None]:  # type: ignore[list-item]
+        trials: list[int | None] = list(starts[:8]) if visit.carers > 1 else [None]
+        for trial in trials:
             chosen = []
             for c in carers:
-                if c not in forced and clashes_with_lock(c, v, s if s is not None else planned[v]):
+                if c not in forced and clashes_with_lock(
+                    c, v, trial if trial is not None else planned[v]
+                ):
                     continue
-                options = [s] if s is not None else (sorted(fixed) or g.starts_for(c, v, pairs[(c, v)]))
+                options = [trial] if trial is not None else (sorted(fixed) or g.starts_for(c, v, pairs[(c, v)]))
                 for start in options:
                     if not any(lo <= start <= hi for lo, hi in pairs[(c, v)]):
                         continue
