@@ -45,6 +45,7 @@ from roster.io import (
     rota_rows,
     settings_to_json,
     summary_of,
+    warn_repeated_columns,
 )
 from roster.model import Instance, Rota
 
@@ -120,13 +121,14 @@ def _sheet_names(book: Any) -> dict[str, str]:
     return {name.strip().lower(): name for name in book.sheetnames}
 
 
-def _sheet_table(book: Any, name: str, real_name: str) -> Table:
+def _sheet_table(book: Any, name: str, real_name: str, sink: Sink) -> Table:
     """A sheet as a ``Table``; the row numbers are the sheet's own (header = row 1)."""
     sheet = book[real_name]
     label = f"{name} sheet"
     rows_iter = sheet.iter_rows(values_only=True)
     header_cells = next(rows_iter, None) or ()
     columns = tuple(_column_name(_cell_text(h, name, "")) for h in header_cells)
+    warn_repeated_columns(columns, label, sink)
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
     for number, cells in enumerate(rows_iter, start=2):
@@ -219,7 +221,7 @@ def read_workbook_tables(
             )
         for name in (*INSTANCE_TABLES, "travel"):
             if name in names:
-                tables[name] = _sheet_table(book, name, names[name])
+                tables[name] = _sheet_table(book, name, names[name], sink)
             else:
                 tables[name] = None
                 if name not in OPTIONAL_FILES:
@@ -249,7 +251,7 @@ def read_travel_xlsx(
         try:
             names = _sheet_names(book)
             if "travel" in names:
-                table = _sheet_table(book, "travel", names["travel"])
+                table = _sheet_table(book, "travel", names["travel"], sink)
                 from roster.io import _check_required_columns, _place_ids
 
                 _check_required_columns(table, sink)
@@ -405,7 +407,7 @@ def load_rota_xlsx(instance: Instance, path: str | os.PathLike[str]) -> Rota:
         try:
             names = _sheet_names(book)
             if "rota" in names:
-                rota_t = _sheet_table(book, "rota", names["rota"])
+                rota_t = _sheet_table(book, "rota", names["rota"], sink)
             else:
                 sink.add(
                     Problem(
@@ -418,7 +420,7 @@ def load_rota_xlsx(instance: Instance, path: str | os.PathLike[str]) -> Rota:
                     )
                 )
             if "unassigned" in names:
-                unassigned_t = _sheet_table(book, "unassigned", names["unassigned"])
+                unassigned_t = _sheet_table(book, "unassigned", names["unassigned"], sink)
             if "summary" in names:
                 for cells in book[names["summary"]].iter_rows(min_row=2, values_only=True):
                     if cells and cells[0] is not None:

@@ -208,6 +208,7 @@ def parse_csv_text(text: str, label: str, sink: Sink) -> Table | None:
             sink.add(Problem(label, None, None, None, None, "it is empty; it needs a header row."))
             return None
         columns = tuple(_column_name(h) for h in header)
+        warn_repeated_columns(columns, label, sink)
         # the first column of each name wins; unnamed columns are ignored
         first = {name: i for i, name in reversed(list(enumerate(columns))) if name}
         picks = sorted(first.items(), key=lambda item: item[1])
@@ -229,6 +230,13 @@ def parse_csv_text(text: str, label: str, sink: Sink) -> Table | None:
         )  # fmt: skip
         return None
     return Table(label, tuple(c for c in columns if c), rows, numbers)
+
+
+def warn_repeated_columns(columns: Sequence[str], label: str, sink: Sink) -> None:
+    """A header naming a column twice: the first is used, and the user is told."""
+    for name in sorted({c for c in columns if c and columns.count(c) > 1}):
+        message = f"the column {name} appears {columns.count(name)} times; the first is used."
+        sink.add(Problem(label, None, None, None, None, message, kind="warning"))
 
 
 def _column_name(header_cell: str) -> str:
@@ -875,15 +883,25 @@ def _check_required_columns(table: Table, sink: Sink) -> None:
         ("lat" in table.columns and "lon" in table.columns) or "postcode" in table.columns
     ):
         missing.append("lat and lon (or postcode)")
-    if missing:
+    if not missing:
+        return
+    if len(table.columns) == 1 and any(sep in table.columns[0] for sep in (";", "\t", "|")):
         sink.add(
             Problem(
                 table.label, None, None, None, None,
-                f"the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"{'are' if len(missing) > 1 else 'is'} missing; "
-                f"the header row has {', '.join(table.columns) or 'nothing'}.",
+                f"its header row {table.columns[0]!r} is not separated by commas; "
+                "save it as CSV UTF-8 (comma delimited).",
             )
         )  # fmt: skip
+        return
+    sink.add(
+        Problem(
+            table.label, None, None, None, None,
+            f"the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} missing; "
+            f"the header row has {', '.join(table.columns) or 'nothing'}.",
+        )
+    )  # fmt: skip
 
 
 def _ids(table: Table | None, id_field: str, sink: Sink, what: str) -> list[str | None]:

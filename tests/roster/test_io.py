@@ -514,3 +514,25 @@ def test_an_instance_without_carers_is_a_warning(tmp_path: Path) -> None:
     ):
         instance = load_instance(folder)
     assert instance.carers == () and len(instance.visits) == 3
+
+
+def test_a_semicolon_separated_csv_is_named_as_such(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path)
+    path = folder / "history.csv"
+    path.write_text(path.read_text().replace(",", ";"))
+    with pytest.raises(
+        InstanceError,
+        match=r"history\.csv: its header row 'child_id;carer_id;hours' is not separated by commas; save it as CSV UTF-8 \(comma delimited\)\.",
+    ):
+        load_instance(folder)
+
+
+def test_a_repeated_column_is_a_warning_and_the_first_is_used(tmp_path: Path) -> None:
+    folder = _copy_tiny(tmp_path)
+    _rewrite(folder / "history.csv", "child_id,carer_id,hours\n", "child_id,carer_id,hours,hours\n")
+    _rewrite(folder / "history.csv", "C1,K1,12\n", "C1,K1,12,99\n")
+    with pytest.warns(
+        DataWarning, match=r"history\.csv: the column hours appears 2 times; the first is used\."
+    ):
+        instance = load_instance(folder)
+    assert instance.history_hours[("C1", "K1")] == 12.0
