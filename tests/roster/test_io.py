@@ -536,3 +536,57 @@ def test_a_repeated_column_is_a_warning_and_the_first_is_used(tmp_path: Path) ->
     ):
         instance = load_instance(folder)
     assert instance.history_hours[("C1", "K1")] == 12.0
+
+
+def test_a_failure_between_the_two_renames_puts_the_earlier_folder_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import roster.atomic
+
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "rota.csv").write_text("old\n")
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def flaky_replace(src: str | Path, dst: str | Path) -> None:
+        calls.append(Path(src).name)
+        if Path(dst) == target and ".tmp-" in Path(src).name:
+            raise OSError("disk full")  # the new folder cannot be moved in
+        real_replace(src, dst)
+
+    monkeypatch.setattr(roster.atomic.os, "replace", flaky_replace)
+    with pytest.raises(OSError, match="disk full"), atomic_folder(target) as tmp:
+        (tmp / "rota.csv").write_text("new\n")
+    assert (target / "rota.csv").read_text() == "old\n"
+    assert len(calls) == 3  # old aside, new in (failed), old back
+
+
+def test_a_writer_killed_mid_write_leaves_the_earlier_folder_and_no_half_folder(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "rota.csv").write_text("old\n")
+    script = (
+        "import sys, time\n"
+        "from roster.atomic import atomic_folder\n"
+        f"with atomic_folder({str(target)!r}) as tmp:\n"
+        "    (tmp / 'rota.csv').write_text('half')\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert (target / "rota.csv").read_text() == "old\n"
+    assert sorted(p.name for p in target.iterdir()) == ["rota.csv"]
