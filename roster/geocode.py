@@ -129,7 +129,9 @@ class OnlineGeocoder:
             locator = Nominatim(user_agent=self.user_agent, timeout=self.timeout)
             self._geocode = RateLimiter(locator.geocode, min_delay_seconds=1.0, max_retries=1)
         try:
-            location = self._geocode({"postalcode": key, "country": "United Kingdom"})
+            location = self._geocode(
+                {"postalcode": key, "country": "United Kingdom"}, country_codes="gb"
+            )
         except Exception as exc:  # geopy raises GeocoderServiceError, timeouts, network errors
             raise GeocodeError(
                 f"the online geocoder failed ({type(exc).__name__}: {exc})."

@@ -590,3 +590,30 @@ def test_a_writer_killed_mid_write_leaves_the_earlier_folder_and_no_half_folder(
         process.wait(timeout=30)
     assert (target / "rota.csv").read_text() == "old\n"
     assert sorted(p.name for p in target.iterdir()) == ["rota.csv"]
+
+
+def test_the_online_geocoder_asks_once_per_postcode_and_explains_failures() -> None:
+    from types import SimpleNamespace
+
+    from roster.geocode import GeocodeError, OnlineGeocoder
+
+    queries: list[object] = []
+
+    def fake_nominatim(query: dict[str, str], **kw: object) -> object:
+        queries.append(query)
+        if query["postalcode"] == "ZZ9 9ZZ":
+            return None
+        if query["postalcode"] == "PE1 1AA":
+            raise TimeoutError("no answer")
+        return SimpleNamespace(latitude=52.04, longitude=-0.76)
+
+    geocoder = OnlineGeocoder(_geocode=fake_nominatim)
+    assert geocoder("mk9 3ej") == (52.04, -0.76)
+    assert geocoder("MK9 3EJ") == (52.04, -0.76)
+    assert queries == [{"postalcode": "MK9 3EJ", "country": "United Kingdom"}]
+    with pytest.raises(GeocodeError, match="the online geocoder does not know it"):
+        geocoder("ZZ9 9ZZ")
+    with pytest.raises(
+        GeocodeError, match=r"the online geocoder failed \(TimeoutError: no answer\)"
+    ):
+        geocoder("PE1 1AA")
