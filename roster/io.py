@@ -14,7 +14,24 @@ All problems are collected before anything is raised: ``InstanceError`` lists ev
 (a carer with no availability) is a ``DataWarning``.
 
 Rows are numbered as data rows: row 1 is the first row after the header. Unknown extra columns
-are ignored; a missing required column is reported once for the file.
+are ignored; a missing required column is reported once for the file, and a file that cannot
+be read at all does not cascade into "unknown id" problems elsewhere.
+
+Errors (the instance is refused):
+    malformed or missing ``instance.json``, a ``week_start`` that is not a Monday, a bad time
+    zone, core hours or setting; missing files or required columns; text that is not UTF-8;
+    blank or duplicate ids; ids that point nowhere (``kind="lookup"``); bad numbers, whole
+    numbers, booleans, dates, times, datetimes and choices (gender, dbs_check, spec, kind);
+    zero or negative durations; flex larger than the visit; a visit date outside the week;
+    ``carers`` other than 1 or 2, or a 2:1 visit with fewer than two carers in the instance;
+    coordinates outside the UK or half given; a postcode that cannot be resolved; an absence
+    ending before it starts; a carer under 16; a visit competency that no training row and no
+    ``mandatory_training`` mentions (a typo: no carer could ever take the visit).
+Warnings (``DataWarning``; the week can still be rostered):
+    a carer with no availability; no carers at all; mandatory training nobody holds; a bank
+    holiday outside the week; an empty absence; a visit longer than a day; a visit starting in
+    the spring clock-change gap; an availability date outside the week; a carer over 90 or a
+    young person over 25; a DBS issue date after the week; a column named twice.
 """
 
 from __future__ import annotations
