@@ -617,3 +617,15 @@ def test_the_online_geocoder_asks_once_per_postcode_and_explains_failures() -> N
         GeocodeError, match=r"the online geocoder failed \(TimeoutError: no answer\)"
     ):
         geocoder("PE1 1AA")
+
+
+def test_a_rota_folder_without_rota_csv_or_with_broken_summary_is_reported(tmp_path: Path) -> None:
+    instance = load_instance(TINY)
+    folder = tmp_path / "rota"
+    folder.mkdir()
+    (folder / "summary.json").write_text("{ not json")
+    with pytest.raises(InstanceError) as caught:
+        load_rota(instance, folder)
+    text = str(caught.value)
+    assert "rota.csv: the file is missing from the rota folder." in text
+    assert "summary.json: it is not valid JSON" in text
