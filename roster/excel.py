@@ -61,12 +61,6 @@ NUMBER_KEYS = frozenset(
 KNOWN_KEYS = frozenset({"name", "week_start", "timezone", "travel"}) | LIST_KEYS | NUMBER_KEYS
 # Cells that hold a wall-clock date *and* time: a midnight must stay a time, not become a date.
 DATETIME_COLUMNS = frozenset({("absences", "start"), ("absences", "end")})
-DATE_COLUMNS = frozenset(
-    {
-        ("carers", "date_of_birth"), ("carers", "dbs_issued"), ("training", "expires"),
-        ("children", "date_of_birth"), ("visits", "date"),
-    }
-)  # fmt: skip
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -157,6 +151,8 @@ def _settings_from_sheet(book: Any, real_name: str, sink: Sink) -> dict[str, Any
             continue
         if not key:
             continue
+        if value is None and key not in LIST_KEYS:
+            continue  # a blank setting takes the contract's default
         parsed = _settings_value(key, value)
         if key.startswith("travel."):
             travel[key.split(".", 1)[1]] = parsed

@@ -315,3 +315,18 @@ def test_a_generated_caseload_round_trips_through_folder_and_workbook(tmp_path: 
     assert from_csv == instance
     write_instance(from_csv, tmp_path / "gen.xlsx")
     assert load_instance(tmp_path / "gen.xlsx") == instance
+
+
+def test_a_blank_setting_takes_the_default_and_empty_lists_survive(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    instance = load_instance(TINY)
+    bare = replace(instance, settings=replace(instance.settings, mandatory_training=()))
+    write_instance(bare, tmp_path / "bare.xlsx")
+    assert load_instance(tmp_path / "bare.xlsx") == bare
+    book = load_workbook(tmp_path / "bare.xlsx")
+    for row in book["instance"].iter_rows(min_row=2):
+        if row[0].value == "mileage_cap_miles":
+            row[1].value = None
+    book.save(tmp_path / "bare.xlsx")
+    assert load_instance(tmp_path / "bare.xlsx").settings.mileage_cap_miles == 20.0
