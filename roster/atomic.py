@@ -38,7 +38,7 @@ def _fsync_dir(directory: Path) -> None:
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same directory + fsync + replace)."""
-    target = Path(path)
+    target = Path(path).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -94,7 +94,7 @@ def atomic_folder(
 
     If the block raises, the temporary folder is removed and ``path`` is untouched.
     """
-    target = Path(path)
+    target = Path(path).resolve()  # "." or "out/" or a symlink: the real folder is replaced
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and not target.is_dir():

@@ -629,3 +629,13 @@ def test_a_rota_folder_without_rota_csv_or_with_broken_summary_is_reported(tmp_p
     text = str(caught.value)
     assert "rota.csv: the file is missing from the rota folder." in text
     assert "summary.json: it is not valid JSON" in text
+
+
+def test_write_instance_into_the_current_folder_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = load_instance(TINY)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    write_instance(instance, ".")
+    assert load_instance(tmp_path / "here") == instance
