@@ -172,6 +172,8 @@ def _settings_value(key: str, value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if key in ("name", "timezone"):
+        return _cell_text(value, SETTINGS_SHEET, key)
     if isinstance(value, bool | int | float):
         return value
     text = str(value).strip()
