@@ -131,7 +131,7 @@ def test_minutes_outside_band_across_midnight():
 
 
 def test_boxing_day_2026_is_observed_on_monday_28_december():
-    assert date(2026, 12, 28) in bank_holidays_in_week(date(2026, 12, 28))
+    assert bank_holidays_in_week(date(2026, 12, 28)) == (date(2026, 12, 28), date(2027, 1, 1))
     assert date(2026, 12, 25) in bank_holidays_in_week(date(2026, 12, 21))
 
 
