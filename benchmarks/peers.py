@@ -172,7 +172,9 @@ def pyvrp_rota(instance: Instance, elig: Eligibility | None = None, seconds_per_
             clients.append(pyvrp.Client(location=n_home + i, service_duration=v.duration_min,
                                         tw_early=max(0, lo), tw_late=max(0, hi), prize=BIG // 10,
                                         required=False))
-        profiles_d, profiles_t, vtypes = [], [], []
+        profiles_d: list[np.ndarray] = []
+        profiles_t: list[np.ndarray] = []
+        vtypes = []
         profile_of: dict[int, int] = {}
         for c in carers:
             blocked = np.array([not elig.ok[c, j] for j, _ in jobs])

