@@ -208,6 +208,25 @@ def journey_into(
     return "home", miles, minutes
 
 
+def minutes_outside_band(instance: Instance, start: int, end: int, lo: int, hi: int) -> int:
+    """Minutes of [start, end) outside the daily wall-clock band [lo, hi) (R7, R12).
+
+    ``Clock.minutes_outside_band``, with a fast path for the common case of an interval inside
+    one local day with no change of UTC offset (the wall clock then runs with real minutes).
+    """
+    if end <= start:
+        return 0
+    clock = instance.clock
+    first, last = clock.datetime_of(start), clock.datetime_of(end)
+    if first.utcoffset() == last.utcoffset() and (
+        first.date() == last.date() or (last.date() - first.date()).days == 1 and last.hour == last.minute == 0
+    ):
+        s = first.hour * 60 + first.minute
+        e = s + (end - start)
+        return (e - s) - max(0, min(e, hi) - max(s, lo))
+    return clock.minutes_outside_band(start, end, lo, hi)
+
+
 def working_interval(a: Assignment) -> tuple[int, int]:
     """[start - travel_min, end): the working time of a row (contract §3)."""
     return a.start - a.travel_min, a.end
@@ -391,13 +410,15 @@ def r5_availability(
     """
     if a is None:
         return None
-    span = format_span(instance, a.start, a.end)
     windows = instance.windows_by_carer.get(carer.carer_id, ())
     if not any(w.start <= a.start and a.end <= w.end for w in windows):
-        return f"not available for the whole of {span}"
+        return f"not available for the whole of {format_span(instance, a.start, a.end)}"
     for absence in instance.absences_by_carer.get(carer.carer_id, ()):
         if absence.start <= a.end and a.start <= absence.end:
-            return f"absent {format_span(instance, absence.start, absence.end)}, touching {span}"
+            return (
+                f"absent {format_span(instance, absence.start, absence.end)}, touching "
+                f"{format_span(instance, a.start, a.end)}"
+            )
     return None
 
 
@@ -449,7 +470,7 @@ def r7_overnight(
     if a is None or carer.overnight_ok:
         return None
     lo, hi = instance.core_band
-    outside = instance.clock.minutes_outside_band(a.start, a.end, lo, hi)
+    outside = minutes_outside_band(instance, a.start, a.end, lo, hi)
     if outside:
         return (
             f"{outside} min of {format_span(instance, a.start, a.end)} fall outside core hours "
@@ -576,6 +597,8 @@ def locate_r12(
     *,
     travel: TravelModel | None = None,
 ) -> list[tuple[str, str]]:
+    if not young_in_week(instance, carer):
+        return []  # R12 applies only on days the carer is under 18, and none is in this week
     rows = _sorted_rows(rows)
     found: list[tuple[str, str]] = []
     clock = instance.clock
@@ -586,7 +609,7 @@ def locate_r12(
         visit = instance.visit(a.visit_id)
         ws, we = working_interval(a)
         if is_young(carer, visit.date):
-            night = clock.minutes_outside_band(ws, we, lo, hi)
+            night = minutes_outside_band(instance, ws, we, lo, hi)
             if night:
                 found.append(
                     (
