@@ -61,7 +61,10 @@ class DecomposeParams:
     """Share of the budget kept for the coordination solve."""
     candidates_per_visit: int = 12
     """Nearest carers offered to each unstaffed visit in the coordination step."""
-    max_coordination_carers: int = 300
+    max_coordination_carers: int = 60
+    """Carers per coordination group (one group per region with unstaffed visits)."""
+    max_candidates: int | None = None
+    """Passed to ``SolveParams.max_candidates`` for the CP-SAT region solves."""
     check: bool = True
 
 
@@ -125,16 +128,46 @@ def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.asarray(d.argmin(axis=1))
 
 
-def assign_regions(instance: Instance, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(region of each carer, region of each child), by k-means on the children's homes."""
+def assign_regions(instance: Instance, k: int, seed: int = 0,
+                   target: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(region of each carer, region of each child), by k-means on the children's homes.
+
+    With ``target`` (carers per region), a region with more than 1.5x that many carers is split
+    again by k-means on its own children, and a region with under a quarter of it is folded into
+    its nearest neighbour, so the sub-problems come out of similar size.
+    """
     lat = np.array([c.lat for c in instance.children])
     lon = np.array([c.lon for c in instance.children])
     lat0 = float(lat.mean()) if len(lat) else 52.0
     pts = _xy(lat, lon, lat0)
-    centres = kmeans(pts, k, seed)
-    child_region = _nearest(pts, centres)
     carer_pts = _xy(np.array([c.lat for c in instance.carers]),
                     np.array([c.lon for c in instance.carers]), lat0)
+    centres = kmeans(pts, k, seed)
+    if target:
+        for _ in range(6):
+            carer_region = _nearest(carer_pts, centres)
+            counts = np.bincount(carer_region, minlength=len(centres))
+            big = [j for j in range(len(centres)) if counts[j] > 1.5 * target]
+            if not big:
+                break
+            child_region = _nearest(pts, centres)
+            keep = [centres[j] for j in range(len(centres)) if j not in big]
+            for j in big:
+                members = pts[child_region == j]
+                parts = max(2, math.ceil(counts[j] / target))
+                if len(members) >= parts:
+                    keep.extend(kmeans(members, parts, seed))
+                else:
+                    keep.append(centres[j])
+            centres = np.array(keep)
+        for _ in range(len(centres)):
+            carer_region = _nearest(carer_pts, centres)
+            counts = np.bincount(carer_region, minlength=len(centres))
+            small = int(np.argmin(counts))
+            if counts[small] >= target / 4 or len(centres) == 1:
+                break
+            centres = np.delete(centres, small, axis=0)
+    child_region = _nearest(pts, centres)
     carer_region = _nearest(carer_pts, centres)
     return carer_region, child_region
 
@@ -173,6 +206,7 @@ class RegionPiece:
     greedy_only: bool
     deterministic: bool
     locks: tuple[Assignment, ...] = ()
+    max_candidates: int | None = None
 
 
 def solve_piece(piece: RegionPiece) -> RegionOutcome:
@@ -190,7 +224,8 @@ def solve_piece(piece: RegionPiece) -> RegionOutcome:
                              slots, 0, "EMPTY", time.perf_counter() - t0, (), unassigned)
     params = SolveParams(time_limit=piece.time_limit, workers=piece.workers, seed=piece.seed,
                          use_greedy_only=piece.greedy_only, deterministic=piece.deterministic,
-                         locks=piece.locks)
+                         locks=piece.locks,
+                         max_candidates=None if piece.greedy_only else piece.max_candidates)
     result = solve(inst, params)
     rota = result.rota
     return RegionOutcome(piece.region, len(inst.carers), len(inst.children), len(inst.visits),
@@ -209,7 +244,8 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     k = params.regions or max(1, math.ceil(len(instance.carers) / params.carers_per_region))
-    carer_region, child_region = assign_regions(instance, k, params.seed)
+    carer_region, child_region = assign_regions(
+        instance, k, params.seed, None if params.regions else params.carers_per_region)
     regions_ids = sorted(set(child_region.tolist()) | set(carer_region.tolist()))
     pieces: list[RegionPiece] = []
     parallel = max(1, params.processes)
@@ -221,7 +257,8 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
         children = [c.child_id for c, g in zip(instance.children, child_region, strict=True) if g == r]
         sub = sub_instance(instance, carers, children)
         pieces.append(RegionPiece(int(r), sub, per_region, params.seed, params.workers,
-                                  params.greedy_only, params.deterministic))
+                                  params.greedy_only, params.deterministic, (),
+                                  params.max_candidates))
     # Biggest first so a pool finishes evenly; results come back in piece order.
     pieces.sort(key=lambda p: -len(p.instance.visits))
     timings["split"] = time.perf_counter() - t0
@@ -235,7 +272,9 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
     if params.coordinate and reasons:
         t1 = time.perf_counter()
         remaining = params.time_limit - (t1 - t0)
-        rows, coordination = _coordinate(instance, rows, reasons, params, max(5.0, remaining * 0.8))
+        child_of = {c.child_id: int(g) for c, g in zip(instance.children, child_region, strict=True)}
+        rows, coordination = _coordinate(instance, rows, reasons, params, max(5.0, remaining * 0.8),
+                                         child_of)
         timings["coordination"] = time.perf_counter() - t1
     rota = _rota(instance, rows, reasons)
     violations = 0
@@ -274,49 +313,82 @@ def _rota(instance: Instance, rows: Sequence[Assignment], reasons: dict[str, str
 
 
 def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, str],
-                params: DecomposeParams, budget: float) -> tuple[list[Assignment], dict[str, Any]]:
-    """Offer every unstaffed visit to its nearest carers from any region, their weeks locked."""
-    open_visits = [instance.visit(vid) for vid in reasons]
-    if not open_visits:
+                params: DecomposeParams, budget: float,
+                child_region: dict[str, int]) -> tuple[list[Assignment], dict[str, Any]]:
+    """Offer unstaffed visits to their nearest carers from any region, whole weeks locked.
+
+    Open visits are grouped by region; each group gets the carers living nearest to its visits
+    (any region), no carer in two groups, so the groups are solved independently and in
+    parallel. A carer who shares a 2:1 visit with someone outside the group brings that carer
+    along if there is room, else stays out, so no locked 2:1 visit is ever half in a group.
+    """
+    from solver.distributed import run_pieces
+
+    open_ids = list(reasons)
+    if not open_ids:
         return rows, {}
-    locs = np.array([instance.visit_location(v) for v in open_visits])
+    groups: dict[int, list[str]] = {}
+    for vid in open_ids:
+        groups.setdefault(child_region.get(instance.visit(vid).child_id, 0), []).append(vid)
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
-    miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], locs[:, 0], locs[:, 1])
-    take = min(params.candidates_per_visit, len(instance.carers))
-    nearest = np.argsort(miles, axis=0)[:take]
-    chosen: list[int] = []
-    seen: set[int] = set()
-    # Round-robin over visits so every open visit gets its closest carers before any gets more.
-    for rank in range(take):
-        for j in range(len(open_visits)):
-            c = int(nearest[rank, j])
-            if c not in seen:
-                seen.add(c)
-                chosen.append(c)
-    chosen = chosen[: params.max_coordination_carers]
-    carer_ids = {instance.carers[c].carer_id for c in chosen}
-    locked = [a for a in rows if a.carer_id in carer_ids]
-    visit_ids = {a.visit_id for a in locked} | set(reasons)
-    # A 2:1 visit someone else staffs half of: bring that carer (and their week) along too.
-    while True:
-        partners = {a.carer_id for a in rows if a.visit_id in visit_ids and a.carer_id not in carer_ids}
-        if not partners:
-            break
-        carer_ids |= partners
-        locked = [a for a in rows if a.carer_id in carer_ids]
-        visit_ids = {a.visit_id for a in locked} | set(reasons)
-    child_ids = {instance.visit(v).child_id for v in visit_ids}
-    sub = sub_instance(instance, sorted(carer_ids), sorted(child_ids), sorted(visit_ids))
-    piece = RegionPiece(-1, sub, budget, params.seed, max(1, params.processes), params.greedy_only,
-                        params.deterministic, tuple(locked))
-    outcome = solve_piece(piece)
-    kept = [a for a in rows if a.carer_id not in carer_ids]
-    new_rows = kept + list(outcome.assignments)
-    for u in outcome.unassigned:
-        reasons[u.visit_id] = u.reasons
-    for a in outcome.assignments:
+    rows_by_carer: dict[str, list[Assignment]] = {}
+    carers_of_visit: dict[str, set[str]] = {}
+    for a in rows:
+        rows_by_carer.setdefault(a.carer_id, []).append(a)
+        carers_of_visit.setdefault(a.visit_id, set()).add(a.carer_id)
+    cap = params.max_coordination_carers
+    used: set[str] = set()
+    pieces: list[RegionPiece] = []
+    n_groups = len(groups)
+    rounds = math.ceil(n_groups / max(1, params.processes))
+    per_piece = max(1.0, budget * 0.8 / max(1, rounds) - 1.0)
+    for r, vids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        locs = np.array([instance.visit_location(instance.visit(v)) for v in vids])
+        miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], locs[:, 0], locs[:, 1])
+        take = min(params.candidates_per_visit, len(instance.carers))
+        nearest = np.argsort(miles, axis=0)[:take]
+        chosen: list[str] = []
+        for rank in range(take):
+            for j in range(len(vids)):
+                cid = instance.carers[int(nearest[rank, j])].carer_id
+                if cid not in used and cid not in chosen and len(chosen) < cap:
+                    chosen.append(cid)
+        group = set(chosen)
+        for _ in range(20):  # 2:1 closure: add partners while there is room, else drop the carer
+            changed = False
+            for cid in sorted(group):
+                partners = {p for a in rows_by_carer.get(cid, ()) for p in carers_of_visit[a.visit_id]} - group
+                if not partners:
+                    continue
+                changed = True
+                if not (partners & used) and len(group) + len(partners) <= int(cap * 1.5):
+                    group |= partners
+                else:
+                    group.discard(cid)
+            if not changed:
+                break
+        if not group:
+            continue
+        used |= group
+        locked = tuple(a for cid in sorted(group) for a in rows_by_carer.get(cid, ()))
+        visit_ids = {a.visit_id for a in locked} | set(vids)
+        child_ids = {instance.visit(v).child_id for v in visit_ids}
+        sub = sub_instance(instance, sorted(group), sorted(child_ids), sorted(visit_ids))
+        pieces.append(RegionPiece(-1 - r, sub, per_piece, params.seed, params.workers,
+                                  params.greedy_only, params.deterministic, locked,
+                                  params.max_candidates))
+    outcomes = run_pieces(solve_piece, pieces, backend=params.backend, processes=params.processes,
+                          address=params.ray_address)
+    touched = {c.carer_id for p in pieces for c in p.instance.carers}
+    new_rows = [a for a in rows if a.carer_id not in touched]
+    for o in outcomes:
+        new_rows.extend(o.assignments)
+        for u in o.unassigned:
+            reasons[u.visit_id] = u.reasons
+    for a in new_rows:
         reasons.pop(a.visit_id, None)
-    info = {"open_before": len(open_visits), "carers": len(carer_ids), "visits": len(sub.visits),
-            "open_after": len(outcome.unassigned), "status": outcome.status,
-            "seconds": round(outcome.seconds, 2)}
+    info = {"open_before": len(open_ids), "groups": len(pieces), "carers": len(touched),
+            "visits": sum(len(p.instance.visits) for p in pieces),
+            "open_after": len(reasons),
+            "seconds": round(max((o.seconds for o in outcomes), default=0.0), 2)}
     return new_rows, info
