@@ -261,3 +261,29 @@ def test_ok_matches_bitmask_on_a_mixed_instance():
     el = compute_eligibility(inst)
     assert el.ok.shape == el.reason_codes.shape == (len(inst.carers), len(inst.visits))
     assert np.array_equal(el.ok_strict, el.reason_codes == 0)
+
+
+def test_a_visit_too_long_to_leave_a_daily_rest_is_excluded_under_r11():
+    inst = make_instance(
+        [carer("K1", overnight_ok=True)],
+        visits=[visit("V1", start="08:00", duration_min=13 * 60 + 1)],
+        availability=everyday("K1", "00:00", "00:00"),
+    )
+    el = compute_eligibility(inst)
+    assert el.codes(0, 0) == ("R11",)
+    assert "rest in the 24 h" in el.reasons(0, 0)[0]
+
+
+def test_a_young_worker_cannot_take_a_visit_over_eight_hours():
+    inst = make_instance(
+        [carer("K1", date_of_birth=date(2009, 6, 1))],
+        visits=[visit("V1", start="08:00", duration_min=8 * 60 + 1)],
+    )
+    el = compute_eligibility(inst)
+    assert el.codes(0, 0) == ("R12",)
+    assert "over 8 h" in el.reasons(0, 0)[0]
+
+
+def test_a_visit_longer_than_the_carers_weekly_cap_is_excluded_under_r10():
+    inst = make_instance([carer("K1", max_week_hours=2)], visits=[visit("V1", duration_min=121)])
+    assert compute_eligibility(inst).codes(0, 0) == ("R10",)
