@@ -39,8 +39,11 @@ from typing import Any
 
 from roster.changes import Change, VisitChange, changes_report, visit_changes
 from roster.errors import InstanceError, Problem
-from roster.model import Absence, Assignment, Instance, Rota, Unassigned
+from roster.model import Absence, Assignment, Instance, Rota, Training, Unassigned
 from solver.params import SolveParams, Weights
+
+PIN_PREFIX = "__repair_pinned_"
+"""Private competency that pins a locked visit to its carers inside the repair's sub-week."""
 
 DEFAULT_CHANGE_PENALTY = 2_000.0
 """Cost per (carer, visit) pair of the old rota not kept: far above continuity (100 per distinct
@@ -55,8 +58,10 @@ class RepairParams:
     """Seconds for the CP-SAT stages on the sub-week."""
     workers: int = 2
     seed: int = 0
-    ripple_carers: int = 6
+    ripple_carers: int = 4
     """Per broken visit, how many of the best candidates may have their own visits moved."""
+    free_carers: int = 8
+    """Per broken visit, how many of the best candidates with nothing booked around it join."""
     ripple_hours: float = 12.0
     """A ripple candidate's visits starting within this many hours of a broken visit may move."""
     change_penalty: float = DEFAULT_CHANGE_PENALTY
@@ -148,12 +153,17 @@ def _moment(text: str, is_end: bool) -> datetime | None:
 
 
 def broken_visits(instance: Instance, rota: Rota, absence: Absence) -> tuple[str, ...]:
-    """Visits of ``rota`` that no longer hold once ``absence`` is in ``instance`` (already added):
-    the rows the checker flags (the absent carer's visits touching the absence, R5, and anything
-    else already wrong), in the instance's visit order."""
+    """Visits of ``rota`` the absent carer can no longer do once ``absence`` is in ``instance``
+    (already added): the checker's verdict on that carer's rows alone (R5: the visit touches the
+    absence), in the instance's visit order."""
     from roster.checker import check
 
-    flagged = {v.visit_id for v in check(instance, rota) if v.visit_id in instance.visit_index}
+    mine = tuple(a for a in rota.assignments if a.carer_id == absence.carer_id)
+    flagged = {
+        v.visit_id
+        for v in check(instance, Rota(mine))
+        if v.rule != "structure" and v.carer_id == absence.carer_id and v.visit_id in instance.visit_index
+    }
     order = instance.visit_index
     return tuple(sorted(flagged, key=lambda vid: order[vid]))
 
@@ -202,16 +212,16 @@ def repair(
     merged = rota
     if broken:
         if plan.sub_instance.carers:
-            result = solve(plan.sub_instance, solve_params)
+            hint = _insertion_hint(plan, broken)
+            result = solve(plan.sub_instance, replace(solve_params, hint=hint))
             status, stages, sub_rota = result.status, tuple(result.stages), result.rota
         else:  # nobody at all can take the broken visits
             status, sub_rota = "NO_CANDIDATE", Rota(())
         merged = _merge(inst, rota, plan, sub_rota)
-        if check(inst, merged):
+        if _breaks(inst, merged):
+            # should not happen; never leave a broken rota: the old one without the broken visits
             fallback = True
-            full = solve(inst, replace(solve_params, locks=(), reference=_without(rota, absence, broken)))
-            merged = Rota(full.rota.assignments)
-            status, stages = full.status, tuple(full.stages)
+            merged = _merge(inst, rota, plan, _without_visits(plan.reference, broken))
 
     reasons = explain_unassigned(inst, elig, merged)
     unassigned = tuple(
@@ -262,36 +272,76 @@ class _Plan:
     reference: Rota
     locks: tuple[Assignment, ...]
     free_visits: int
+    ranked: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """broken visit -> candidates, best first (known to the child, then nearest)."""
 
 
 def _plan(
     inst: Instance, rota: Rota, broken: Sequence[str], elig: Any, params: RepairParams
 ) -> _Plan:
-    """The sub-week to re-roster: which carers and visits are in the model, which rows are locked."""
+    """The sub-week to re-roster: which carers and visits are in the model, which rows are locked.
+
+    Candidates for a broken visit: its ``ripple_carers`` best eligible carers (known to the
+    child, then nearest), who may have nearby visits of their own moved, and its
+    ``free_carers`` best eligible carers who have nothing booked around it; plus the other carer
+    of a broken 2:1. Every candidate's whole week is in the sub-week (weekly rules), locked
+    except the ripple visits. A visit whose every row is locked is pinned to its carers by a
+    private competency only they hold in the sub-week, so the model holds no other pair for it
+    (the merged rota is checked against the real instance).
+    """
     by_carer = rota.by_carer()
     by_visit = rota.by_visit()
     history = inst.history_hours
     broken_set = set(broken)
     candidates: set[str] = set()
     ripple: dict[str, list[int]] = {}  # ripple carer -> planned starts of the broken visits near
-    for vid in broken:
-        v = inst.visit_index[vid]
+    margin = 60  # minutes of travel either side that a free carer must have clear
+    ranked_of: dict[str, tuple[str, ...]] = {}
+
+    def ranked(v: int) -> list[str]:
         child_id = inst.visits[v].child_id
         eligible = [inst.carers[int(c)].carer_id for c in elig.eligible_carers(v)]
-        # the other carer of a broken 2:1 may stay on it, if the rules still allow
-        on_it = [a.carer_id for a in by_visit.get(vid, []) if a.carer_id in eligible]
 
-        def rank(k: str, v: int = v, child_id: str = child_id) -> tuple[float, float, str]:
+        def rank(k: str) -> tuple[float, float, str]:
             known = history.get((child_id, k), 0.0)
             return (-known, float(elig.home_miles[inst.carer_index[k], v]), k)
 
-        ranked = sorted(eligible, key=rank)
-        candidates.update(eligible)
-        candidates.update(on_it)
-        for k in ranked[: params.ripple_carers] + on_it:
-            ripple.setdefault(k, []).append(inst.planned_start[v])
+        return sorted(eligible, key=rank)
+
+    def idle(v: int, carers: Sequence[str], limit: int) -> list[str]:
+        """The first ``limit`` of ``carers`` with nothing booked around visit ``v``."""
+        lo = int(elig.start_lo[v]) - margin
+        hi = int(elig.start_hi[v]) + inst.visits[v].duration_min + margin
+        out = []
+        for k in carers:
+            if not any(a.start - a.travel_min < hi and lo < a.end for a in by_carer.get(k, [])):
+                out.append(k)
+                if len(out) >= limit:
+                    break
+        return out
 
     window = int(params.ripple_hours * 60)
+    for vid in broken:
+        v = inst.visit_index[vid]
+        order_k = ranked(v)
+        # the other carer of a broken 2:1 may stay on it, if the rules still allow
+        on_it = [a.carer_id for a in by_visit.get(vid, []) if a.carer_id in order_k]
+        ranked_of[vid] = tuple(on_it) + tuple(k for k in order_k if k not in on_it)
+        swappers = order_k[: params.ripple_carers] + on_it
+        candidates.update(swappers, idle(v, order_k, params.free_carers))
+        for k in swappers:
+            ripple.setdefault(k, []).append(inst.planned_start[v])
+    # the swappers' own visits near the broken ones may move; idle carers who could take them join
+    moving = {
+        a.visit_id
+        for k, times in ripple.items()
+        for a in by_carer.get(k, [])
+        if a.visit_id not in broken_set and any(abs(a.start - t) <= window for t in times)
+    }
+    for vid in sorted(moving):
+        v = inst.visit_index[vid]
+        candidates.update(idle(v, ranked(v), max(1, params.free_carers // 2)))
+
     sub_visits: set[str] = set(broken_set)
     for k in candidates:
         sub_visits.update(a.visit_id for a in by_carer.get(k, []))
@@ -301,7 +351,7 @@ def _plan(
 
     locks: list[Assignment] = []
     reference: list[Assignment] = []
-    free = set(broken_set)
+    free_visits = set(broken_set)
     for vid in sub_visits:
         for a in by_visit.get(vid, []):
             if vid in broken_set:
@@ -309,23 +359,31 @@ def _plan(
                     reference.append(a)  # a partner on a broken 2:1 may stay
                 continue
             reference.append(a)
-            near = ripple.get(a.carer_id, [])
-            if a.carer_id in candidates and any(abs(a.start - t) <= window for t in near):
-                free.add(vid)
+            if vid in moving and a.carer_id in ripple:
+                free_visits.add(vid)
             else:
                 locks.append(a)
     order = inst.visit_index
-    keep_visits = sorted(sub_visits, key=lambda vid: order[vid])
     keep_carers = candidates | partners
+    pinned = sorted(sub_visits - free_visits, key=lambda vid: order[vid])
+    pin = {vid: f"{PIN_PREFIX}{vid}" for vid in pinned}
+    visits = []
+    for vid in sorted(sub_visits, key=lambda vid: order[vid]):
+        visit = inst.visits[order[vid]]
+        if vid in pin:
+            visit = replace(visit, competencies=tuple(visit.competencies) + (pin[vid],))
+        visits.append(visit)
+    pins = tuple(Training(a.carer_id, pin[a.visit_id]) for a in locks if a.visit_id in pin)
     sub = replace(
         inst,
         carers=tuple(c for c in inst.carers if c.carer_id in keep_carers),
-        visits=tuple(inst.visits[order[vid]] for vid in keep_visits),
-        training=tuple(t for t in inst.training if t.carer_id in keep_carers),
+        visits=tuple(visits),
+        training=tuple(t for t in inst.training if t.carer_id in keep_carers) + pins,
         availability=tuple(a for a in inst.availability if a.carer_id in keep_carers),
         absences=tuple(a for a in inst.absences if a.carer_id in keep_carers),
     )
-    return _Plan(sub, Rota(tuple(reference)), tuple(locks), len(free))
+    ranked_of = {vid: tuple(k for k in ks if k in keep_carers) for vid, ks in ranked_of.items()}
+    return _Plan(sub, Rota(tuple(reference)), tuple(locks), len(free_visits), ranked_of)
 
 
 def _merge(inst: Instance, rota: Rota, plan: _Plan, sub_rota: Rota) -> Rota:
@@ -344,9 +402,53 @@ def _merge(inst: Instance, rota: Rota, plan: _Plan, sub_rota: Rota) -> Rota:
     return Rota(tuple(fixed))
 
 
-def _without(rota: Rota, absence: Absence, broken: Sequence[str]) -> Rota:
-    gone = set(broken)
-    return Rota(tuple(a for a in rota.assignments if not (a.carer_id == absence.carer_id and a.visit_id in gone)))
+def _without_visits(rota: Rota, visits: Sequence[str]) -> Rota:
+    gone = set(visits)
+    return Rota(tuple(a for a in rota.assignments if a.visit_id not in gone))
+
+
+def _breaks(inst: Instance, rota: Rota) -> bool:
+    """Whether any hard rule is broken (structure aside: unassigned rows are written later)."""
+    from roster.checker import check
+
+    return any(v.rule != "structure" for v in check(inst, rota))
+
+
+def _insertion_hint(plan: _Plan, broken: Sequence[str]) -> Rota:
+    """A warm start for the sub-week: the old rows as they were, and each broken visit given to
+    the first candidate (in rank order) whose week still keeps every rule with it added. The
+    solver keeps it when CP-SAT finds nothing better in time; it changes no other family."""
+    from roster.checker import check
+    from roster.store import retravel
+
+    sub = plan.sub_instance
+    rows = retravel(sub, list(plan.reference.assignments), {a.carer_id for a in plan.reference.assignments})
+    for vid in broken:
+        visit = sub.visit(vid)
+        on_it = [a for a in rows if a.visit_id == vid]
+        for carer_id in plan.ranked.get(vid, ()):
+            if len(on_it) >= visit.carers:
+                break
+            if any(a.carer_id == carer_id for a in on_it):
+                continue
+            start = on_it[0].start if on_it else sub.planned_start[sub.visit_index[vid]]
+            trial = retravel(
+                sub,
+                [a for a in rows if a.carer_id == carer_id]
+                + [Assignment(vid, carer_id, start, start + visit.duration_min)],
+                {carer_id},
+            )
+            mine = Rota(tuple(trial))
+            if any(v.rule != "structure" for v in check(sub, mine)):
+                continue
+            rows = [a for a in rows if a.carer_id != carer_id] + trial
+            on_it = [a for a in rows if a.visit_id == vid]
+        if len(on_it) < visit.carers:  # no partial 2:1 in a rota
+            rows = [a for a in rows if a.visit_id != vid]
+            rows = retravel(sub, rows, {a.carer_id for a in on_it})
+    order = sub.visit_index
+    rows.sort(key=lambda a: (order[a.visit_id], a.carer_id))
+    return Rota(tuple(rows))
 
 
 def _complete_rows_only(inst: Instance, rota: Rota) -> Rota:
@@ -471,6 +573,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ripple-carers", type=int, default=RepairParams.ripple_carers)
     parser.add_argument("--ripple-hours", type=float, default=RepairParams.ripple_hours)
+    parser.add_argument("--free-carers", type=int, default=RepairParams.free_carers)
     parser.add_argument("--change-penalty", type=float, default=DEFAULT_CHANGE_PENALTY)
 
 
@@ -490,6 +593,7 @@ def run_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             ripple_carers=args.ripple_carers,
             ripple_hours=args.ripple_hours,
+            free_carers=args.free_carers,
             change_penalty=args.change_penalty,
         ),
     )
