@@ -261,17 +261,20 @@ def _home_journeys(
     n_c, n_v = len(instance.carers), len(instance.visits)
     c_lat = np.array([c.lat for c in instance.carers], dtype=float)
     c_lon = np.array([c.lon for c in instance.carers], dtype=float)
-    places = [instance.visit_location(v) for v in instance.visits]
-    v_lat = np.array([p[0] for p in places], dtype=float).reshape(n_v)
-    v_lon = np.array([p[1] for p in places], dtype=float).reshape(n_v)
+    places = np.array([instance.visit_location(v) for v in instance.visits], dtype=float).reshape(n_v, 2)
+    # Many visits share a place (the child's home): compute each distinct place once.
+    unique, where = np.unique(places, axis=0, return_inverse=True)
+    where = where.reshape(n_v)
     miles = np.empty((n_c, n_v), dtype=float)
     minutes = np.empty((n_c, n_v), dtype=np.int32)
-    block = max(1, 2_000_000 // max(n_v, 1))
+    block = max(1, 2_000_000 // max(len(unique), 1))
     for lo in range(0, n_c, block):
         hi = min(n_c, lo + block)
-        block_miles, block_minutes = model.journey_matrix(c_lat[lo:hi], c_lon[lo:hi], v_lat, v_lon)
-        miles[lo:hi] = block_miles
-        minutes[lo:hi] = block_minutes
+        block_miles, block_minutes = model.journey_matrix(
+            c_lat[lo:hi], c_lon[lo:hi], unique[:, 0], unique[:, 1]
+        )
+        miles[lo:hi] = block_miles[:, where]
+        minutes[lo:hi] = block_minutes[:, where]
     if model.matrix:
         # A supplied travel.csv wins over the default model: child-place keys first, so that a
         # visit-specific key overrides them (same lookup order as roster.rules.visit_place_ids).
