@@ -11,9 +11,8 @@ Variables live only on eligible (carer, visit) pairs (``roster.eligibility``):
   straight after i, less than ``return_home_gap_min`` later" and ``h[c, j]`` says "the carer
   comes to j from home" (R13). Exactly one of them holds for each assigned visit, so the travel
   into a visit, its minutes (working time, R10) and miles (R9 cap, travel objective) are exact.
-* Per carer, each visit's working time ``[start - travel, end)`` is an optional interval. A
-  chain of daily-rest blocks (R11) and one weekly-rest block (R14) share a ``NoOverlap`` with
-  those intervals.
+* Per carer, each visit's working time ``[start - travel, end)`` is an optional interval; they
+  share a ``NoOverlap`` with one weekly-rest block (R14). R11 is a duty-start chain (below).
 
 Modelling choices (each keeps every rota this model accepts valid under the contract; the
 checker is run on every decoded rota):
@@ -24,7 +23,7 @@ checker is run on every decoded rota):
   consecutive ones: ``start_j >= end_i + travel(i, j)``.
 * **R11** holds iff every duty (work separated by gaps shorter than the daily rest) spans at most
   ``24 h - daily rest``: from any start of work in such a duty the window reaches past its end
-  and holds the whole following rest. The rest blocks enforce exactly that.
+  and holds the whole following rest. ``add_daily_rest`` enforces exactly that.
 * **R15** (conservative): a *run* is a chain of visits whose gaps free of work are shorter than
   ``break_min``; a run of two or more visits holds at most ``break_after_hours`` of working time.
   Any duty that breaks R15 contains such a run, so R15 holds; a duty of, e.g., 4 h + 3 h back to
@@ -102,8 +101,9 @@ class CarerModel:
     run_work: dict[int, Any] = field(default_factory=dict)
     last_end: dict[int, Any] = field(default_factory=dict)
     weekly_rest: Any = None
-    rest_blocks: list[tuple[Any, Any, Any]] = field(default_factory=list)
-    rest_horizon: tuple[int, int] = (0, 0)
+    presence: dict[int, Any] = field(default_factory=dict)
+    duty_start: dict[int, Any] = field(default_factory=dict)
+    duty_links: list[tuple[int, int, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -168,10 +168,17 @@ def candidate_pairs(
         for a in params.reference.assignments:
             if a.visit_id in instance.visit_index and a.carer_id in instance.carer_index:
                 keep_always.add((instance.carer_index[a.carer_id], instance.visit_index[a.visit_id]))
+    locked_carers: dict[int, set[int]] = {}
+    for c, v in keep_always - _reference_only(instance, params):
+        locked_carers.setdefault(v, set()).add(c)
     history = instance.history_hours
     pairs: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for v, visit in enumerate(instance.visits):
         eligible = [int(c) for c in elig.eligible_carers(v)]
+        if len(locked_carers.get(v, ())) >= visit.carers:
+            # a fully locked visit needs no other candidate: a much smaller model for repairs,
+            # referrals and large-neighbourhood search, which lock most of the week
+            eligible = [c for c in eligible if c in locked_carers[v]]
         if params.max_candidates is not None and len(eligible) > params.max_candidates:
             def rank(c: int, v: int = v, child: str = visit.child_id) -> tuple[float, float, int]:
                 known = history.get((child, instance.carers[c].carer_id), 0.0)
@@ -185,6 +192,23 @@ def candidate_pairs(
             if ranges:
                 pairs[(c, v)] = ranges
     return pairs
+
+
+def _reference_only(instance: Instance, params: SolveParams) -> set[tuple[int, int]]:
+    """Pairs kept for the reference rota that are not locked."""
+    locked = set()
+    for lock in params.locks:
+        vid, cid = _lock_ids(lock)
+        if vid in instance.visit_index and cid in instance.carer_index:
+            locked.add((instance.carer_index[cid], instance.visit_index[vid]))
+    out = set()
+    if params.reference is not None:
+        for a in params.reference.assignments:
+            if a.visit_id in instance.visit_index and a.carer_id in instance.carer_index:
+                key = (instance.carer_index[a.carer_id], instance.visit_index[a.visit_id])
+                if key not in locked:
+                    out.add(key)
+    return out
 
 
 def _lock_ids(lock: Lock) -> tuple[str, str]:
@@ -401,6 +425,7 @@ def add_sequencing(
         m.add(ws == start[j] - tt)
         size = vs[j].duration_min
         cm.work_start[j] = ws
+        cm.presence[j] = xj
         cm.intervals[j] = m.new_optional_interval_var(
             ws, tt + size, start[j] + size, xj, f"work{c}_{j}"
         )
@@ -436,45 +461,63 @@ def _add_runs(
 def add_daily_rest(
     m: cp_model.CpModel, new: _Vars, instance: Instance, cm: CarerModel, bounds: dict[int, tuple[int, int]]
 ) -> None:
-    """R11 daily rest: a chain of rest blocks, each at least ``daily_rest`` long and free of work,
-    with at most ``24 h - daily_rest`` between one block's end and the next one's start; the first
-    block starts before any work and the last ends after it, so every duty lies in one gap.
+    """R11 daily rest: every duty (work separated by gaps shorter than the daily rest) spans at
+    most ``24 h - daily_rest``.
 
-    Blocks may overlap each other (a duplicated block stands for an unused one): a cumulative
-    with capacity k gives each work interval demand k and each block demand 1.
+    ``D[j]`` is a lower bound on the start of j's duty: ``D[j] <= work start of j``, and for each
+    earlier visit i that may end less than a daily rest before j, a literal "i is in j's duty":
+    if it holds ``D[j] <= D[i]``, if not i ends a full rest before j's work. Then
+    ``end_j - D[j] <= 24 h - rest``. Exact: the visits ending less than a rest before j are all in
+    j's duty, and the earliest duty start among them is the duty's own.
     """
     if not cm.visits:
         return
     rest = cm.limits.daily_rest_min
     span = 24 * 60 - rest
     vs = instance.visits
-    first = min(bounds[v][0] - cm.max_travel[v] for v in cm.visits)
-    last = max(bounds[v][1] + vs[v].duration_min for v in cm.visits)
-    h_lo, h_hi = first - rest, last + rest
-    # m duties need m + 1 blocks, and m + 1 rests fit the horizon
-    k = max(2, min(len(cm.visits) + 1, (h_hi - h_lo) // rest))
-    blocks = []
-    block_vars: list[tuple[Any, Any, Any]] = []
-    prev: tuple[Any, Any] | None = None
-    for b in range(k):
-        s = new.integer(h_lo, h_hi - rest, f"rest{cm.c}_{b}_s")
-        e = new.integer(h_lo + rest, h_hi, f"rest{cm.c}_{b}_e")
-        size = new.integer(rest, h_hi - h_lo, f"rest{cm.c}_{b}_z")
-        blocks.append(m.new_interval_var(s, size, e, f"rest{cm.c}_{b}"))
-        block_vars.append((s, e, size))
-        if prev is None:
-            m.add(s == h_lo)
-        else:
-            m.add(s >= prev[0])
-            m.add(e >= prev[1])
-            m.add(s <= prev[1] + span)
-        prev = (s, e)
-    assert prev is not None
-    m.add(prev[1] == h_hi)
-    work = list(cm.intervals.values())
-    m.add_cumulative(work + blocks, [k] * len(work) + [1] * len(blocks), k)
-    cm.rest_blocks = [(s_, e_, z_) for s_, e_, z_ in block_vars]
-    cm.rest_horizon = (h_lo, h_hi)
+    c = cm.c
+    order = cm.visits
+    lo = {v: bounds[v][0] - cm.max_travel[v] for v in order}  # earliest work start
+    hi_end = {v: bounds[v][1] + vs[v].duration_min for v in order}
+    lo_end = {v: bounds[v][0] + vs[v].duration_min for v in order}
+    duty: dict[int, Any] = {}
+    prefix_max_end: list[int] = []
+    best = -(10**9)
+    for v in order:
+        best = max(best, hi_end[v])
+        prefix_max_end.append(best)
+    for jj, j in enumerate(order):
+        dj = new.integer(lo[j] - span, 10**6, f"D{c}_{j}")
+        duty[j] = dj
+        m.add(dj <= cm.work_start[j])
+        m.add(vs[j].duration_min + cm.work_start[j] + cm.travel[j] - dj <= span).only_enforce_if(
+            _x_of(cm, j)
+        )
+        for ii in range(jj - 1, -1, -1):
+            if prefix_max_end[ii] <= lo[j] - rest:
+                break
+            i = order[ii]
+            if hi_end[i] <= lo[j] - rest:
+                continue  # always a full rest between them
+            xi, xj = _x_of(cm, i), _x_of(cm, j)
+            max_gap = bounds[j][1] - lo_end[i]
+            if max_gap < rest:
+                m.add(dj <= duty[i]).only_enforce_if([xi, xj])
+            else:
+                same = new.boolean(f"duty{c}_{i}_{j}")
+                m.add_implication(same, xi)
+                m.add_implication(same, xj)
+                m.add(dj <= duty[i]).only_enforce_if(same)
+                end_i: Any = cm.intervals[i].end_expr()
+                m.add(cm.work_start[j] >= end_i + rest).only_enforce_if(
+                    [xi, xj, same.negated()]
+                )
+                cm.duty_links.append((i, j, same))
+    cm.duty_start = duty
+
+
+def _x_of(cm: CarerModel, v: int) -> Any:
+    return cm.presence[v]
 
 
 def add_weekly_rest(
@@ -828,7 +871,7 @@ def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
 
 
 def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
-    """Fill travel, work starts, runs, rest blocks, continuity and hours from x, start, h, p,
+    """Fill travel, work starts, runs, duty starts, rest, continuity and hours from x, start, h, p,
     so that CP-SAT can take a feasible warm start as its first solution at once."""
     inst = rm.instance
     vs = inst.visits
@@ -881,22 +924,25 @@ def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
             last = v
         for v, w in cm.run_work.items():
             values[w.index] = acc.get(v, vs[v].duration_min)
-        # rest blocks: the gaps between duties, the unused ones repeating the last
-        if cm.rest_blocks:
-            h_lo, h_hi = cm.rest_horizon
-            spans = [(s - tt, s + vs[v].duration_min) for s, v, tt in mine]
-            gaps: list[tuple[int, int]] = []
-            cursor = h_lo
-            for ws, we in spans:
-                if ws - cursor >= lim.daily_rest_min:
-                    gaps.append((cursor, ws))
-                cursor = max(cursor, we)
-            gaps.append((cursor, h_hi))
-            if gaps[0][0] != h_lo:
-                gaps.insert(0, (h_lo, h_lo + lim.daily_rest_min))
-            for b, (bs, be, bz) in enumerate(cm.rest_blocks):
-                g0, g1 = gaps[min(b, len(gaps) - 1)]
-                values[bs.index], values[be.index], values[bz.index] = g0, g1, g1 - g0
+        # duty starts (R11)
+        if cm.duty_start:
+            spans = sorted((s - tt, s + vs[v].duration_min, v) for s, v, tt in mine)
+            start_of: dict[int, int] = {}
+            end_of: dict[int, int] = {}
+            current = None
+            last_end = None
+            for ws, we, v in spans:
+                if last_end is None or ws - last_end >= lim.daily_rest_min:
+                    current = ws
+                start_of[v] = current  # type: ignore[assignment]
+                end_of[v] = we
+                last_end = we if last_end is None else max(last_end, we)
+            for v, d in cm.duty_start.items():
+                values[d.index] = start_of.get(v, values[cm.work_start[v].index])
+            for i, j, same in cm.duty_links:
+                gap_ij = values[cm.work_start[j].index] - end_of.get(i, 0)
+                on = i in start_of and j in start_of and gap_ij < lim.daily_rest_min
+                values[same.index] = int(on)
         if cm.weekly_rest is not None:
             edges = [0]
             for s, v, tt in mine:
