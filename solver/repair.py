@@ -39,7 +39,15 @@ from typing import Any
 
 from roster.changes import Change, VisitChange, changes_report, visit_changes
 from roster.errors import InstanceError, Problem
-from roster.model import Absence, Assignment, Instance, Rota, Training, Unassigned
+from roster.model import (
+    Absence,
+    Assignment,
+    Availability,
+    Instance,
+    Rota,
+    Training,
+    Unassigned,
+)
 from solver.params import SolveParams, Weights
 
 PIN_PREFIX = "__repair_pinned_"
@@ -94,7 +102,8 @@ class RepairResult:
     status: str
     seconds: float
     fallback: bool = False
-    """True when the small model's rota failed the checker and the whole week was re-solved."""
+    """True when the sub-week's rota broke a rule once merged (a bug): the old rota without the
+    broken visits was kept instead, and those visits are listed as uncovered."""
     stages: tuple[Any, ...] = ()
 
 
@@ -379,11 +388,34 @@ def _plan(
         carers=tuple(c for c in inst.carers if c.carer_id in keep_carers),
         visits=tuple(visits),
         training=tuple(t for t in inst.training if t.carer_id in keep_carers) + pins,
-        availability=tuple(a for a in inst.availability if a.carer_id in keep_carers),
+        availability=tuple(a for a in inst.availability if a.carer_id in candidates)
+        + _only_their_rows(inst, [a for a in locks if a.carer_id in partners]),
         absences=tuple(a for a in inst.absences if a.carer_id in keep_carers),
     )
-    ranked_of = {vid: tuple(k for k in ks if k in keep_carers) for vid, ks in ranked_of.items()}
+    ranked_of = {vid: tuple(k for k in ks if k in candidates) for vid, ks in ranked_of.items()}
     return _Plan(sub, Rota(tuple(reference)), tuple(locks), len(free_visits), ranked_of)
+
+
+def _only_their_rows(inst: Instance, rows: Sequence[Assignment]) -> tuple[Availability, ...]:
+    """Availability for a carer who is in the sub-week only as the partner on a locked 2:1 visit:
+    exactly the times of those rows, so the model cannot give them anything else (the rest of
+    their week is not in the sub-week)."""
+    from roster.calendar import format_hhmm
+
+    clock = inst.clock
+    out = []
+    for a in rows:
+        begin = clock.datetime_of(a.start)
+        end = clock.datetime_of(a.end)
+        out.append(
+            Availability(
+                a.carer_id,
+                begin.date().isoformat(),
+                format_hhmm(begin.hour * 60 + begin.minute),
+                format_hhmm(end.hour * 60 + end.minute),
+            )
+        )
+    return tuple(out)
 
 
 def _merge(inst: Instance, rota: Rota, plan: _Plan, sub_rota: Rota) -> Rota:
@@ -558,7 +590,7 @@ def report_lines(result: RepairResult) -> list[str]:
     lines.append(
         f"repair: {result.status}, {result.seconds:.2f} s, {result.carers_in_model} carer(s) and "
         f"{result.free_visits} free visit(s) in the model, {result.locked_assignments} locked"
-        + (" (the whole week was re-solved)" if result.fallback else "")
+        + (" (fallback: the model's rota broke a rule; broken visits left uncovered)" if result.fallback else "")
     )
     return lines
 
