@@ -272,3 +272,13 @@ def test_training_rows_are_needed_for_every_carer_of_a_two_to_one():
     inst = replace(inst, training=tuple(t for c in ("K1", "K3") for t in mandatory(c)))
     found = check(inst, base_rota(inst))
     assert codes(found) == {"R2"} and {v.carer_id for v in found} == {"K2"}
+
+
+def test_cli_on_a_missing_rota_folder_says_so_without_a_traceback(tmp_path, capsys):
+    from roster.cli import main
+    from roster.io import write_instance
+
+    write_instance(base_instance(), tmp_path / "inst")
+    assert main(["check", str(tmp_path / "inst"), str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "Traceback" not in err
