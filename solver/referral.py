@@ -32,7 +32,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -189,6 +191,15 @@ class ReferralParams:
     """For a decline, search (and verify) what would change the answer."""
     alternatives_time: float = 60.0
     """Seconds, in all, for the alternatives."""
+    free_candidates: int = 8
+    """Per referral session, the nearest carers free then who join the first (no-change) solve."""
+    busy_candidates: int = 4
+    """Per unstaffed session, the nearest busy carers whose sessions may be handed over, and per
+    handed-over session, the nearest free carers who may take it."""
+    max_candidates: int | None = 6
+    wide: bool = False
+    """If the near neighbourhood leaves a session unstaffed, try every carer who could take it."""
+    """Per visit, the carers the CP-SAT model considers (locked and current pairs always)."""
 
 
 @dataclass(frozen=True)
@@ -210,37 +221,51 @@ class Attempt:
         return sum(self.staffed.values())
 
 
-def _sub_instance(instance: Instance, carer_ids: set[str], visit_ids: set[str]) -> Instance:
+def _sub_instance(
+    instance: Instance,
+    carer_ids: set[str],
+    visit_ids: set[str],
+    pinned: Mapping[str, Sequence[Assignment]] | None = None,
+) -> Instance:
+    """The instance cut to some carers and visits. A *pinned* carer is present only for the
+    given rows (a 2:1 partner outside the neighbourhood): their availability becomes exactly
+    those rows, so the solver cannot give them anything else."""
+    pinned = pinned or {}
     visits = tuple(v for v in instance.visits if v.visit_id in visit_ids)
     child_ids = {v.child_id for v in visits}
+    keep = carer_ids | set(pinned)
+    clock = instance.clock
+    availability = [a for a in instance.availability if a.carer_id in carer_ids]
+    for cid, rows in pinned.items():
+        for r in rows:
+            availability.append(
+                Availability(
+                    cid,
+                    clock.local_date(r.start).isoformat(),
+                    format_hhmm(clock.local_minute_of_day(r.start)),
+                    format_hhmm(clock.local_minute_of_day(r.end)),
+                )
+            )
+    # A pinned carer's journey in is not the sub-instance's business (their real rows are kept),
+    # so put their home at the session: a home over the mileage cap must not make the pin fail.
+    homes = {
+        cid: instance.visit_location(instance.visit(rows[0].visit_id)) for cid, rows in pinned.items()
+    }
+    carers = tuple(
+        replace(c, lat=homes[c.carer_id][0], lon=homes[c.carer_id][1]) if c.carer_id in homes else c
+        for c in instance.carers
+        if c.carer_id in keep
+    )
     return replace(
         instance,
-        carers=tuple(c for c in instance.carers if c.carer_id in carer_ids),
+        carers=carers,
         children=tuple(c for c in instance.children if c.child_id in child_ids),
         visits=visits,
-        training=tuple(t for t in instance.training if t.carer_id in carer_ids),
-        availability=tuple(a for a in instance.availability if a.carer_id in carer_ids),
+        training=tuple(t for t in instance.training if t.carer_id in keep),
+        availability=tuple(availability),
         absences=tuple(a for a in instance.absences if a.carer_id in carer_ids),
-        history=tuple(h for h in instance.history if h.carer_id in carer_ids and h.child_id in child_ids),
+        history=tuple(h for h in instance.history if h.carer_id in keep and h.child_id in child_ids),
     )
-
-
-def _close(carers: set[str], by_carer: Mapping[str, list[Assignment]], by_visit: Mapping[str, list[Assignment]]) -> tuple[set[str], set[str]]:
-    """Carers and visits closed under 'a carer brings all their visits, a visit all its carers'."""
-    carers = set(carers)
-    visits: set[str] = set()
-    frontier = list(carers)
-    while frontier:
-        cid = frontier.pop()
-        for a in by_carer.get(cid, ()):
-            if a.visit_id in visits:
-                continue
-            visits.add(a.visit_id)
-            for b in by_visit.get(a.visit_id, ()):
-                if b.carer_id not in carers:
-                    carers.add(b.carer_id)
-                    frontier.append(b.carer_id)
-    return carers, visits
 
 
 def _solve_neighbourhood(
@@ -253,20 +278,55 @@ def _solve_neighbourhood(
     travel: TravelModel | None,
     stage: str,
 ) -> Attempt:
-    """Solve the referral on the neighbourhood of ``carers``; everyone else keeps their rota."""
+    """Solve the referral on the neighbourhood of ``carers`` (their whole weeks); everyone else
+    keeps their rota exactly. A 2:1 partner outside the neighbourhood is pinned to the shared
+    session."""
     from solver import SolveParams, Weights, solve
 
     t0 = time.perf_counter()
     by_carer = current.by_carer()
     by_visit = current.by_visit()
-    kset, vset = _close(carers, by_carer, by_visit)
+    kset = {c for c in carers if c in merged.carer_index}
+    vset = {a.visit_id for c in kset for a in by_carer.get(c, ())}
+    pinned: dict[str, list[Assignment]] = {}
+    for _ in range(3):
+        pinned = {}
+        for vid in vset:
+            for a in by_visit.get(vid, ()):
+                if a.carer_id not in kset:
+                    pinned.setdefault(a.carer_id, []).append(a)
+        # A partner shared over sessions at different places joins with their whole week.
+        spread = {
+            cid for cid, rows in pinned.items()
+            if len({merged.visit_location(merged.visit(a.visit_id)) for a in rows}) > 1
+        }
+        if not spread:
+            break
+        kset |= spread
+        vset |= {a.visit_id for c in spread for a in by_carer.get(c, ())}
+    for cid in [c for c, rows in pinned.items() if len({merged.visit_location(merged.visit(a.visit_id)) for a in rows}) > 1]:
+        kset.add(cid)
+        vset |= {a.visit_id for a in by_carer.get(cid, ())}
+        del pinned[cid]
     vset |= set(referral.visit_ids)
-    sub = _sub_instance(merged, kset, vset)
-    kept = tuple(a for a in current.assignments if a.carer_id in kset)
+    sub = _sub_instance(merged, kset, vset, pinned)
+    kept = tuple(a for a in current.assignments if a.visit_id in vset)
     locks = tuple(a for a in kept if (a.visit_id, a.carer_id) not in unlocked)
+    # Warm start from the current rota (valid in the cut once pinned carers come from home).
+    from roster.rules import journey_into
+
+    hint_rows = []
+    for a in kept:
+        if a.carer_id in pinned:
+            j = sub.visit_index[a.visit_id]
+            frm, miles, minutes = journey_into(sub, sub.carer(a.carer_id), None, j, a.start, travel)
+            a = replace(a, travel_from=frm, travel_miles=miles, travel_min=minutes)
+        hint_rows.append(a)
+    hint = Rota(tuple(hint_rows))
     relock: set[tuple[str, str]] = set()
     for _ in range(3):
         sp = SolveParams(
+            hint=hint,
             time_limit=params.time_limit,
             workers=params.workers,
             seed=params.seed,
@@ -274,8 +334,11 @@ def _solve_neighbourhood(
             reference=Rota(kept),
             locks=locks,
             travel=travel,
+            max_candidates=params.max_candidates,
         )
         result = solve(sub, sp)
+        if os.environ.get("REFDBG"):
+            print(stage, len(sub.carers), len(sub.visits), len(locks), result.status, [(s["stage"], s["status"], s["seconds"]) for s in result.stages], file=sys.stderr)
         staffed_sub: dict[str, int] = {}
         for a in result.rota.assignments:
             staffed_sub[a.visit_id] = staffed_sub.get(a.visit_id, 0) + 1
@@ -288,7 +351,10 @@ def _solve_neighbourhood(
             break
         relock |= {(a.visit_id, a.carer_id) for a in kept if a.visit_id in dropped}
         locks = tuple(a for a in kept if (a.visit_id, a.carer_id) not in unlocked or (a.visit_id, a.carer_id) in relock)
-    rows = tuple(a for a in current.assignments if a.carer_id not in kset) + tuple(result.rota.assignments)
+    # Pinned carers keep their own rows (their journeys come from visits outside the cut).
+    rows = tuple(a for a in current.assignments if a.carer_id not in kset) + tuple(
+        a for a in result.rota.assignments if a.carer_id in kset
+    )
     existing_unassigned = tuple(u for u in current.unassigned if u.visit_id in merged.visit_index and u.visit_id not in vset)
     unassigned = existing_unassigned + tuple(result.rota.unassigned)
     full = Rota(rows, unassigned, {"solve_seconds": round(time.perf_counter() - t0, 3), "status": result.status})
@@ -328,6 +394,32 @@ def _when(instance: Instance, visit_index: int, start: int | None = None) -> str
     )
 
 
+def _nearest(merged: Instance, el: Eligibility, j: int, current: Rota, free: bool | None, k: int) -> list[str]:
+    """Up to ``k`` carers eligible for visit ``j``, nearest home first (home within the cap before
+    the rest); ``free``: only those with nothing in the current rota within 90 minutes of the
+    visit's window (True), only those with something (False), or either (None)."""
+    import numpy as np
+
+    v = merged.visits[j]
+    lo = int(el.start_lo[j]) - 90
+    hi = int(el.start_hi[j]) + v.duration_min + 90
+    by_carer = current.by_carer()
+    able = el.eligible_carers(j)
+    order = sorted(
+        (int(c) for c in able),
+        key=lambda c: (not bool(el.home_within_cap[c, j]), float(np.asarray(el.home_miles)[c, j])),
+    )
+    out: list[str] = []
+    for c in order:
+        cid = merged.carers[c].carer_id
+        busy = any(a.start - a.travel_min < hi and lo < a.end for a in by_carer.get(cid, ()))
+        if free is None or busy != free:
+            out.append(cid)
+        if len(out) >= k:
+            break
+    return out
+
+
 def try_referral(
     merged: Instance,
     current: Rota,
@@ -336,38 +428,75 @@ def try_referral(
     travel: TravelModel | None = None,
     eligibility: Eligibility | None = None,
 ) -> Attempt:
-    """Staff the referral on top of ``current``: first changing nobody's sessions, then (if a
-    session is left) letting the carers who could take it hand over their nearby sessions."""
+    """Staff the referral on top of ``current``: first changing nobody's sessions (carers free
+    then, nearest first), then, if a session is left, letting the nearest carers who could take
+    it hand over their sessions around it to carers free to take them."""
     from roster.eligibility import compute_eligibility
 
     el = eligibility if eligibility is not None else compute_eligibility(merged, travel)
     idx = [merged.visit_index[v.visit_id] for v in referral.visits]
-    candidates = {merged.carers[c].carer_id for j in idx for c in el.eligible_carers(j)}
+    candidates: set[str] = set()
+    for j in idx:
+        candidates |= set(_nearest(merged, el, j, current, True, params.free_candidates))
     first = _solve_neighbourhood(merged, current, referral, candidates, set(), params, travel, "no changes")
-    if first.accepted(referral.visits) or not candidates:
+    if first.accepted(referral.visits):
         return first
-    # Unlock the sessions, on the days around each unstaffed referral session, of the carers
-    # who could take it; the carers who could take those over join the neighbourhood.
+    # Unlock the sessions around each unstaffed referral session of the nearest carers who
+    # could take it; carers free to take those sessions over join the neighbourhood.
     short = [merged.visit_index[v.visit_id] for v in referral.visits if first.staffed.get(v.visit_id, 0) < v.carers]
+    by_carer = current.by_carer()
     unlocked: set[tuple[str, str]] = set()
-    freed: set[str] = set()
+    freed: set[int] = set()
+    movers: set[str] = set()
+    for j in short:
+        day = merged.visits[j].date
+        for cid in _nearest(merged, el, j, current, False, params.busy_candidates):
+            movers.add(cid)
+            for a in by_carer.get(cid, ()):
+                if abs((merged.visit(a.visit_id).date - day).days) <= 1:
+                    unlocked.add((a.visit_id, cid))
+                    freed.add(merged.visit_index[a.visit_id])
+    if not unlocked:
+        return first
+    helpers = candidates | movers
+    # A handed-over session goes to a nearby carer free then, or to a nearby busy one who in turn
+    # hands over their overlapping session (a chain of two).
+    for j in sorted(freed):
+        helpers |= set(_nearest(merged, el, j, current, True, params.busy_candidates))
+        v = merged.visits[j]
+        lo, hi = int(el.start_lo[j]) - 90, int(el.start_hi[j]) + v.duration_min + 90
+        for cid in _nearest(merged, el, j, current, False, max(1, params.busy_candidates // 2)):
+            if cid in movers:
+                continue
+            helpers.add(cid)
+            for a in by_carer.get(cid, ()):
+                if a.start - a.travel_min < hi and lo < a.end:
+                    unlocked.add((a.visit_id, cid))
+                    k = merged.visit_index[a.visit_id]
+                    helpers |= set(_nearest(merged, el, k, current, True, max(1, params.busy_candidates // 2)))
+    second = _solve_neighbourhood(merged, current, referral, helpers, unlocked, params, travel, "with changes")
+    best = second if second.slots() > first.slots() else first
+    if best.accepted(referral.visits) or not params.wide:
+        return best
+    # Wide: every carer who could take an unstaffed session hands over their sessions around
+    # it, and every carer who could take those over joins. Slower; tried last.
+    short = [merged.visit_index[v.visit_id] for v in referral.visits if best.staffed.get(v.visit_id, 0) < v.carers]
+    wide_unlocked: set[tuple[str, str]] = set()
+    wide_freed: set[int] = set()
+    wide = set(helpers)
     for j in short:
         day = merged.visits[j].date
         for c in el.eligible_carers(j):
-            cid = merged.carers[c].carer_id
-            for a in current.by_carer().get(cid, ()):
+            cid = merged.carers[int(c)].carer_id
+            wide.add(cid)
+            for a in by_carer.get(cid, ()):
                 if abs((merged.visit(a.visit_id).date - day).days) <= 1:
-                    unlocked.add((a.visit_id, cid))
-                    freed.add(a.visit_id)
-    if not unlocked:
-        return first
-    helpers = set(candidates)
-    for vid in freed:
-        helpers |= {merged.carers[c].carer_id for c in el.eligible_carers(merged.visit_index[vid])}
-    second = _solve_neighbourhood(merged, current, referral, helpers, unlocked, params, travel, "with changes")
-    if second.slots() > first.slots():
-        return second
-    return first
+                    wide_unlocked.add((a.visit_id, cid))
+                    wide_freed.add(merged.visit_index[a.visit_id])
+    for j in wide_freed:
+        wide |= {merged.carers[int(c)].carer_id for c in el.eligible_carers(j)}
+    third = _solve_neighbourhood(merged, current, referral, wide, wide_unlocked | unlocked, params, travel, "with changes (wide)")
+    return third if third.slots() > best.slots() else best
 
 
 # ---- why a session cannot be staffed ----------------------------------------------------------
@@ -927,6 +1056,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alternatives-time", type=float, default=60.0,
                         help="seconds in all for verifying alternatives to a decline (default 60)")  # fmt: skip
     parser.add_argument("--no-alternatives", action="store_true", help="do not search alternatives")
+    parser.add_argument("--wide", action="store_true",
+                        help="if the near neighbourhood cannot staff a session, also try every carer "
+                        "who could take it (slower)")  # fmt: skip
 
 
 def _write_decision(folder: Path, decision: Decision, travel: TravelModel | None) -> None:
@@ -966,6 +1098,7 @@ def run_command(args: argparse.Namespace) -> int:
         workers=args.workers,
         alternatives=not args.no_alternatives,
         alternatives_time=args.alternatives_time,
+        wide=args.wide,
     )
     referrals = [load_referral(instance, path) for path in args.referrals]
     names = [r.name for r in referrals]
