@@ -88,8 +88,10 @@ def _method(spec: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         inst = generate(carers=spec["carers"], children=spec["children"], seed=seed)
         return {"time": time.perf_counter() - t0, "status": "OK", "visits": len(inst.visits)}
-    if method.startswith("mankowska") or method.startswith("italian"):
+    if method in ("mankowska", "italian"):
         return _public(spec)
+    if method == "solomon":
+        return _solomon(spec)
     instance = _instance(spec)
     t0 = time.perf_counter()
     out: dict[str, Any] = {}
@@ -152,13 +154,27 @@ def _public(spec: dict[str, Any]) -> dict[str, Any]:
     path = Path(spec["path"])
     inst = load_mankowska(path) if spec["method"].startswith("mankowska") else load_italian(path)
     t0 = time.perf_counter()
-    res = hhc_solve(inst, time_limit=float(spec["time_limit"]), seed=int(spec.get("seed", 0)))
+    res = hhc_solve(inst, time_limit=float(spec["time_limit"]), seed=int(spec.get("seed", 0)),
+                    workers=int(spec.get("workers", 2)))
     ev = evaluate(inst, res.solution)
     bks = float(spec["bks"])
     return {"time": time.perf_counter() - t0, "status": res.status,
             "cost": round(ev.cost, 3), "bks": bks, "gap_pct": round(100 * (ev.cost - bks) / bks, 3),
             "bound": None if res.bound is None else round(res.bound, 3),
             "violations": len(ev.violations), "tasks": len(inst.tasks), "carers": inst.n_carers}
+
+
+def _solomon(spec: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.solomon import evaluate, load_solomon, solve_pyvrp
+
+    inst = load_solomon(spec["path"])
+    t0 = time.perf_counter()
+    routes = solve_pyvrp(inst, float(spec["time_limit"]), seed=int(spec.get("seed", 0)))
+    dist, problems = evaluate(inst, routes)
+    bks = float(spec["bks"])
+    return {"time": time.perf_counter() - t0, "status": f"PyVRP {len(routes)} vehicles",
+            "cost": round(dist, 2), "bks": bks, "gap_pct": round(100 * (dist - bks) / bks, 3),
+            "violations": len(problems)}
 
 
 def _child(spec: dict[str, Any], queue: Any) -> None:
@@ -282,6 +298,10 @@ def _plan(suite: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             with open(it / "bks.csv", newline="") as fh:
                 inames = [r["instance"] for r in csv.DictReader(fh)][:4]
             rows.extend(_public_rows(it, inames, tl or 30, "italian"))
+        so = PUBLIC_ROOT / "solomon1987-vrptw"
+        if (so / "bks.csv").is_file():
+            rows.extend(_public_rows(so, ["C101", "C201", "R101", "R201", "RC101", "RC201"],
+                                     10, "solomon"))
     else:
         raise ValueError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
     return rows
@@ -290,13 +310,14 @@ def _plan(suite: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 def _public_rows(root: Path, names: Sequence[str], limit: float, kind: str) -> list[dict[str, Any]]:
     with open(root / "bks.csv", newline="") as fh:
         bks = {r["instance"]: r for r in csv.DictReader(fh)}
-    ext = ".txt" if kind == "mankowska" else ".json"
+    ext = ".json" if kind == "italian" else ".txt"
+    column = "objective_distance_only" if kind == "solomon" else "objective"
     out = []
     for name in names:
         if name not in bks:
             continue
         out.append({"method": kind, "instance": name, "size": bks[name].get("family_id", name[:12]),
-                    "path": str(root / "instances" / f"{name}{ext}"), "bks": bks[name]["objective"],
+                    "path": str(root / "instances" / f"{name}{ext}"), "bks": bks[name][column],
                     "proven": bks[name].get("proven_optimal", ""), "time_limit": limit, "seed": 0})
     return out
 
@@ -312,9 +333,9 @@ def run_suite(suite: str, args: argparse.Namespace, echo: Callable[[str], None] 
         times = [r["time"] for r in results if r.get("time") is not None]
         last = results[-1]
         cmd = _command(suite, args)
-        if spec["method"] in ("mankowska", "italian"):
+        if spec["method"] in ("mankowska", "italian", "solomon"):
             row = {"suite": suite, "instance": spec["instance"], "family": spec["size"],
-                   "method": "cpsat+lns" if "CPLEX_HCSRP_10" in spec["instance"] or "CPLEX_HCSRP_25" in spec["instance"] else "lns",
+                   "method": _public_method(spec),
                    "time_limit": spec["time_limit"],
                    "time_s": round(statistics.median(times), 2) if times else None,
                    "peak_rss_mb": last.get("peak_rss_mb"), "status": last.get("status"),
@@ -346,6 +367,13 @@ def run_suite(suite: str, args: argparse.Namespace, echo: Callable[[str], None] 
     if public:
         _write_csv(args.out / f"{suite}-public.csv", public, tuple(public[0].keys()))
     return path
+
+
+def _public_method(spec: dict[str, Any]) -> str:
+    if spec["method"] == "solomon":
+        return "PyVRP (distance only)"
+    small = any(f"CPLEX_HCSRP_{n}_" in spec["instance"] for n in (10, 25))
+    return "CP-SAT exact (LNS warm start)" if small else "greedy + CP-SAT LNS"
 
 
 def _derive(rows: list[dict[str, Any]]) -> None:

@@ -367,6 +367,12 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
                     group.discard(cid)
             if not changed:
                 break
+        while True:  # what is left unresolved: drop the carer (removal always converges)
+            loose = {cid for cid in group
+                     if {p for a in rows_by_carer.get(cid, ()) for p in carers_of_visit[a.visit_id]} - group}
+            if not loose:
+                break
+            group -= loose
         if not group:
             continue
         used |= group
