@@ -1998,7 +1998,8 @@ def parse_rota_tables(
 def load_rota(instance: Instance, path: str | os.PathLike[str]) -> Rota:
     """Read a rota folder (rota.csv, unassigned.csv, summary.json) for ``instance``.
 
-    ISO datetimes with offsets become epoch minutes of the instance's clock. Raises
+    ``path`` may also name the rota.csv itself (its siblings are read too) or a rota workbook
+    (``.xlsx``, see ``roster.excel.write_rota_xlsx``). ISO datetimes with offsets become epoch minutes of the instance's clock. Raises
     ``InstanceError`` listing every problem.
     """
     folder = Path(path)
@@ -2008,10 +2009,13 @@ def load_rota(instance: Instance, path: str | os.PathLike[str]) -> Rota:
         from roster.excel import load_rota_xlsx
 
         return load_rota_xlsx(instance, folder)
+    rota_path = folder / "rota.csv"
+    if folder.is_file() and folder.suffix.lower() == ".csv":  # rota.csv itself was named
+        rota_path, folder = folder, folder.parent
     sink = Sink()
     rota_t: Table | None = None
-    if (folder / "rota.csv").exists():
-        rota_t = read_csv_table(folder / "rota.csv", "rota.csv", sink)
+    if rota_path.exists():
+        rota_t = read_csv_table(rota_path, "rota.csv", sink)
     else:
         sink.add(
             Problem("rota.csv", None, None, None, None, "the file is missing from the rota folder.")

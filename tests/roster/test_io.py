@@ -639,3 +639,10 @@ def test_write_instance_into_the_current_folder_works(
     monkeypatch.chdir(tmp_path / "here")
     write_instance(instance, ".")
     assert load_instance(tmp_path / "here") == instance
+
+
+def test_load_rota_accepts_the_rota_csv_itself(tmp_path: Path) -> None:
+    instance = load_instance(TINY)
+    write_rota(instance, _rota(), tmp_path / "rota")
+    back = load_rota(instance, tmp_path / "rota" / "rota.csv")
+    assert back.assignments == _rota().assignments and back.unassigned == _rota().unassigned
