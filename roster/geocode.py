@@ -7,7 +7,10 @@
   ``DT1 1AA``) from a table of outward-code centroids. The table is a CSV
   ``outward,lat,lon`` found at ``$ROSTER_POSTCODE_TABLE`` or shipped as package data at
   ``roster/data/outward_codes.csv``. Without such a table, offline geocoding is unavailable
-  and a row that needs it is reported as a problem naming file, row and field.
+  and a row that needs it is reported as a problem naming file, row and field. roster ships
+  no table (no openly licensed one could be derived here); build one from the ONS Postcode
+  Directory (Open Government Licence) with
+  ``python -m roster.geocode build-table ONSPD.csv outward_codes.csv``.
 * ``online``: OpenStreetMap's Nominatim through geopy, one request a second (its usage
   policy), results cached for the run. Only when the user opts in (``--geocode online``),
   since it sends postcodes over the internet.
@@ -173,3 +176,80 @@ def make_geocoder(
             return unavailable
         return table.lookup
     return None
+
+
+# ---- building the offline table -------------------------------------------------------------
+
+
+def build_centroid_table(
+    source: str | os.PathLike[str], target: str | os.PathLike[str], decimals: int = 4
+) -> int:
+    """Average a postcode directory into an ``outward,lat,lon`` table; returns its row count.
+
+    ``source`` is a CSV with one row per postcode and columns for the postcode (``pcds``,
+    ``pcd`` or ``postcode``) and its coordinates (``lat`` and ``long``/``lon``/``longitude``),
+    such as the ONS Postcode Directory (Open Government Licence). Rows without a grid
+    reference (ONSPD writes latitude 99.999999) or outside the UK are skipped. The result is
+    what ``--postcode-table`` and ``$ROSTER_POSTCODE_TABLE`` take.
+    """
+    from roster.atomic import atomic_write_text
+
+    sums: dict[str, list[float]] = {}
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = {name.strip().lower(): name for name in reader.fieldnames or ()}
+        code_col = next((fields[c] for c in ("pcds", "pcd", "postcode") if c in fields), None)
+        lat_col = next((fields[c] for c in ("lat", "latitude") if c in fields), None)
+        lon_col = next((fields[c] for c in ("long", "lon", "longitude") if c in fields), None)
+        if code_col is None or lat_col is None or lon_col is None:
+            raise ValueError(
+                f"{Path(source).name}: it needs a postcode column (pcds, pcd or postcode) and "
+                "lat and long columns."
+            )
+        for row in reader:
+            try:
+                outward = outward_code(row[code_col] or "")
+                lat, lon = float(row[lat_col]), float(row[lon_col])
+            except (GeocodeError, ValueError, TypeError):
+                continue
+            if not (49.8 <= lat <= 60.9 and -8.7 <= lon <= 1.8):
+                continue
+            total = sums.setdefault(outward, [0.0, 0.0, 0.0])
+            total[0] += lat
+            total[1] += lon
+            total[2] += 1
+    lines = ["outward,lat,lon"]
+    for outward in sorted(sums):
+        lat_sum, lon_sum, count = sums[outward]
+        lines.append(
+            f"{outward},{round(lat_sum / count, decimals)},{round(lon_sum / count, decimals)}"
+        )
+    atomic_write_text(target, "\n".join(lines) + "\n")
+    return len(lines) - 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m roster.geocode build-table POSTCODES.csv OUT.csv``."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m roster.geocode",
+        description="Build the offline outward-code centroid table from a postcode directory.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build-table", help="average postcodes into outward-code centroids")
+    build.add_argument("source", help="a postcode CSV (e.g. the ONS Postcode Directory)")
+    build.add_argument("target", help="the outward,lat,lon CSV to write")
+    args = parser.parse_args(argv)
+    try:
+        count = build_centroid_table(args.source, args.target)
+    except (OSError, ValueError) as exc:
+        print(f"roster.geocode: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.target}: {count} outward codes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

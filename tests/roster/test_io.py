@@ -646,3 +646,21 @@ def test_load_rota_accepts_the_rota_csv_itself(tmp_path: Path) -> None:
     write_rota(instance, _rota(), tmp_path / "rota")
     back = load_rota(instance, tmp_path / "rota" / "rota.csv")
     assert back.assignments == _rota().assignments and back.unassigned == _rota().unassigned
+
+
+def test_an_offline_table_is_built_by_averaging_a_postcode_directory(tmp_path: Path) -> None:
+    from roster.geocode import main, read_centroid_table
+
+    source = tmp_path / "onspd.csv"
+    source.write_text(
+        "pcd,pcds,lat,long,other\n"
+        "DT1 1AA,DT1 1AA,50.7100,-2.4400,x\n"
+        "DT1 2BB,DT1 2BB,50.7200,-2.4300,x\n"
+        "DT11 0AA,DT11 0AA,50.8600,-2.1600,x\n"
+        "ZZ99 3WZ,ZZ99 3WZ,99.999999,0.000000,x\n"
+        "PE1 1XX,PE1 1XX,,,x\n"
+    )
+    assert main(["build-table", str(source), str(tmp_path / "outward.csv")]) == 0
+    table = read_centroid_table(tmp_path / "outward.csv")
+    assert table.centroids == {"DT1": (50.715, -2.435), "DT11": (50.86, -2.16)}
+    assert table.lookup("dt1 9zz") == (50.715, -2.435)
