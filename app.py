@@ -17,6 +17,7 @@ import importlib
 import inspect
 import io
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -37,11 +38,22 @@ from roster.errors import InstanceError, Problem
 from roster.model import Absence, Assignment, Availability, Carer, Instance, Rota, Training
 
 LOG = logging.getLogger("roster.app")
+if os.environ.get("ROSTER_APP_LOG") and not LOG.handlers:  # e.g. ROSTER_APP_LOG=INFO
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    LOG.addHandler(_handler)
+    LOG.setLevel(os.environ["ROSTER_APP_LOG"].upper())
 HERE = Path(__file__).resolve().parent
 SAMPLE = Path(os.environ.get("ROSTER_SAMPLE") or HERE / "data" / "sample")
 MAX_UPLOAD_FILES = 200  # a zipped contract folder holds a handful of CSV files
 PAGES = ("Data", "Rota", "What-if", "Downloads")
 CANCEL_GRACE_SECONDS = 3.0
+STATUS_WORDS = {
+    "OPTIMAL": "the best rota possible (proven)",
+    "FEASIBLE": "the best rota found in the time allowed",
+    "GREEDY": "a first-draft rota (the solver found nothing better in the time allowed)",
+    "UNCHANGED": "nothing needed to change",
+}
 
 
 # ---- optional capabilities -------------------------------------------------------------------
@@ -375,6 +387,12 @@ KPI_TILES: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
     ("Cost", ("cost", "staff_cost"), "gbp", True),
     ("Margin", ("margin",), "gbp", True),
 )
+# The measures compared side by side on the What-if page (every measure is on the Rota page).
+COMPARE_KEYS: tuple[str, ...] = (
+    "visits_covered", "visits_covered_pct", "carer_slots_covered", "carer_slots_covered_pct",
+    "mean_carers_per_child", "children_within_target", "known_carer_pct", "travel_miles",
+    "working_hours", "agency_hours", "hours_mean_abs_deviation", "cost", "charge", "margin",
+)  # fmt: skip
 MONEY_KEYS = frozenset({"cost", "staff_cost", "charge", "margin", "pay", "mileage"})
 
 
@@ -416,6 +434,7 @@ def kpi_tiles(kpis: Mapping[str, Any], base: Mapping[str, Any] | None = None) ->
     tiles = [t for t in KPI_TILES if not t[3] or is_manager()]
     shown = [(label, *pick(kpis, keys), how) for label, keys, how, _m in tiles]
     shown = [s for s in shown if s[1] is not None]
+    no_card = "Needs a rate card: rates.csv (commissioner, band, hourly_rate) beside the data."
     if not shown:
         st.info("No KPIs to show yet.")
         return
@@ -425,7 +444,10 @@ def kpi_tiles(kpis: Mapping[str, Any], base: Mapping[str, Any] | None = None) ->
         if base is not None and key in base:
             with contextlib.suppress(TypeError, ValueError):
                 delta = fmt(float(value) - float(base[key]), how)
-        cols[i % len(cols)].metric(label, fmt(value, how), delta=delta, border=True)
+        if value is None:
+            cols[i % len(cols)].metric(label, "no rates", help=no_card, border=True)
+        else:
+            cols[i % len(cols)].metric(label, fmt(value, how), delta=delta, border=True)
 
 
 def kpi_table(kpis: Mapping[str, Any]) -> pd.DataFrame:
@@ -506,7 +528,9 @@ def gantt(instance: Instance, rota: Rota, carer_ids: Sequence[str]) -> Any:
     fig.update_xaxes(
         range=[ws, ws + timedelta(days=7)], dtick=86400000, tickformat="%a %d %b", showgrid=True
     )
-    fig.update_yaxes(autorange="reversed", title=None)
+    order = [f"{instance.carer(c).name} ({c})" for c in carer_ids]
+    order = [o for o in order if o in set(frame["carer"])]
+    fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed", title=None)
     fig.update_layout(
         height=max(260, 28 * len(set(frame["carer"])) + 120), margin=dict(l=10, r=10, t=30, b=10),
         legend_title_text="", legend=dict(orientation="h", y=1.02, yanchor="bottom"),
@@ -538,24 +562,27 @@ def journey_map(instance: Instance, rota: Rota) -> Any:
              "label": f"{a.visit_id}: {a.travel_miles:.1f} mi"}
         )  # fmt: skip
     journeys = pd.DataFrame(lines, columns=["from_lon", "from_lat", "to_lon", "to_lat", "label"])
+    lats = pd.concat([carers.lat, children.lat])
+    lons = pd.concat([carers.lon, children.lon])
+    span = max(float(lons.max() - lons.min()), 2 * float(lats.max() - lats.min()), 0.01)
     view = pdk.ViewState(
-        latitude=float(pd.concat([carers.lat, children.lat]).mean()),
-        longitude=float(pd.concat([carers.lon, children.lon]).mean()),
-        zoom=9,
+        latitude=float(lats.min() + lats.max()) / 2,
+        longitude=float(lons.min() + lons.max()) / 2,
+        zoom=max(5.0, min(13.0, math.log2(360.0 / span) - 1.2)),  # the whole area, with a margin
     )
     layers = [
         pdk.Layer(
             "LineLayer", journeys, get_source_position="[from_lon, from_lat]",
-            get_target_position="[to_lon, to_lat]", get_color=[120, 120, 120, 120], get_width=1,
+            get_target_position="[to_lon, to_lat]", get_color=[90, 90, 90, 150], get_width=2,
             pickable=True,
         ),
         pdk.Layer(
             "ScatterplotLayer", children, get_position="[lon, lat]", get_fill_color=[230, 120, 20, 220],
-            get_radius=250, radius_min_pixels=3, pickable=True,
+            get_radius=150, radius_min_pixels=6, pickable=True,
         ),
         pdk.Layer(
             "ScatterplotLayer", carers, get_position="[lon, lat]", get_fill_color=[30, 100, 200, 220],
-            get_radius=200, radius_min_pixels=3, pickable=True,
+            get_radius=120, radius_min_pixels=5, pickable=True,
         ),
     ]  # fmt: skip
     return pdk.Deck(
@@ -671,7 +698,7 @@ def data_page() -> None:
         sources.append("A saved scenario")
     source = st.radio("Where is this week's data?", sources, key="source_choice")
     if source == sources[0]:
-        st.caption(f"A synthetic caseload shipped with the app ({SAMPLE.name}).")
+        st.caption("The example week shipped with the app (a fictional provider; no real people).")
         if st.button("Load the sample", type="primary"):
             try:
                 instance, found, card = load_sample()
@@ -847,21 +874,20 @@ def result_banner(j: SolveJob) -> None:
         show_problems(f"{j.label} did not finish.", j.error)
         return
     r = j.result
-    status = getattr(r, "status", "done")
     rota = rota_of(r)
-    covered = len(rota.assignments) if rota else 0
+    status = str(getattr(r, "status", ""))
+    quality = STATUS_WORDS.get(status, "done")
     note = " You stopped it early; this is the best rota found by then." if j.stop.is_set() else ""
-    gap = getattr(r, "gap", None)
-    gap_text = f", within {gap * 100:.1f}% of the best possible" if isinstance(gap, float) else ""
-    st.success(
-        f"{j.label}: {status.lower()} in {j.elapsed:.0f} s, {covered} carer-visits{gap_text}.{note}"
-    )
+    visits = len(rota.by_visit()) if rota else 0
+    label = j.label[:1].upper() + j.label[1:]
+    st.success(f"{label}: {quality}, in {j.elapsed:.0f} s; {visits} visits staffed.{note}")
     checker = optional("roster.checker")
     if rota is not None and checker is not None and hasattr(checker, "check"):
         found = checker.check(j.instance, rota)
         if found:
             show_problems(
-                "The rota breaks rules; do not publish it.", [str(v.message) for v in found]
+                "The rota breaks rules; do not publish it.",
+                [f"{v.rule} {v.visit_id or ''} {v.carer_id or ''}: {v.message}" for v in found],
             )
         else:
             st.caption("Checked: this rota breaks none of the rules (R1-R15).")
@@ -1547,6 +1573,7 @@ def users_page() -> None:
 
 
 def main() -> None:
+    LOG.debug("script run starts")
     st.set_page_config(page_title="Rota planner", page_icon="🗓️", layout="wide")
     current = user()
     if current is None:
@@ -1561,12 +1588,8 @@ def main() -> None:
             st.rerun()
         pages = list(PAGES) + (["Users"] if current.is_manager else [])
         page = st.radio("Go to", pages, key="page")
-        instance = st.session_state.get("instance")
-        if instance is not None:
-            st.caption(
-                f"Week starting {instance.settings.week_start:%d %b %Y}: {len(instance.carers)} carers, "
-                f"{len(instance.children)} children, {len(instance.visits)} visits."
-            )
+        week = st.empty()  # filled after the page, which may load new data
+    began = time.perf_counter()
     try:
         {
             "Data": data_page,
@@ -1578,6 +1601,13 @@ def main() -> None:
     except Exception as exc:  # never a traceback on screen; the log holds no personal data
         LOG.warning("page %s failed: %s", page, type(exc).__name__)
         show_problems("Something went wrong on this page.", plain_error(exc))
+    LOG.debug("page %s drawn in %.2f s", page, time.perf_counter() - began)
+    instance = st.session_state.get("instance")
+    if instance is not None:
+        week.caption(
+            f"Week starting {instance.settings.week_start:%d %b %Y}: {len(instance.carers)} carers, "
+            f"{len(instance.children)} children, {len(instance.visits)} visits."
+        )
 
 
 main()
