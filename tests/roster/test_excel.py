@@ -330,3 +330,23 @@ def test_a_blank_setting_takes_the_default_and_empty_lists_survive(tmp_path: Pat
             row[1].value = None
     book.save(tmp_path / "bare.xlsx")
     assert load_instance(tmp_path / "bare.xlsx").settings.mileage_cap_miles == 20.0
+
+
+def test_validate_command_reads_a_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _tiny_book(tmp_path)
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(
+        "OK: 2 carers, 2 children, 3 visits (week of 2026-11-23)"
+    )
+    book = load_workbook(path)
+    book["visits"]["F2"] = 500  # V1's flex_min, longer than its 120 minutes
+    book.save(path)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "visits sheet row 2 (V1): flex_min is '500'; it must not be larger than the visit's duration_min (120)."
+        in err
+    )
+    assert "Traceback" not in err
