@@ -5,21 +5,25 @@ ROTA --absence CARER,START,END --out OUT``.
 
 How (the model is kept small so that a repair on a medium caseload takes seconds):
 
-1. The absence is added to the instance. The *broken* visits are those the rota no longer
-   satisfies: the absent carer's visits that touch the absence (R5), found by the checker, with
-   any other row the checker flags.
-2. The *candidates* are every carer eligible for a broken visit, plus the other carers already
-   on a broken 2:1 visit. Each broken visit's ``ripple_carers`` best candidates (carers the child
-   knows, then the nearest) may also have their own visits within ``ripple_hours`` of it moved,
-   so that a known carer can swap onto the broken visit; every other assignment of a candidate
-   is locked exactly (carer and start). Carers who are no candidate are not in the model at all,
-   and their rows stay as they were.
-3. The solver (``solver.solve``) re-rosters that sub-week with the old rota as its reference and a
-   strong change penalty (``Weights.change``): coverage first, then the fewest changes to other
-   families' carers, then the usual continuity, preferences and travel.
+1. The absence is added to the instance. The *broken* visits are the absent carer's visits the
+   checker now rejects (R5: the visit touches the absence).
+2. The *candidates* for a broken visit are its ``ripple_carers`` best eligible carers (known to
+   the child, then nearest), whose own visits within ``ripple_hours`` of it may move so that a
+   known carer can swap onto it; its ``free_carers`` best eligible carers with nothing booked
+   around it; the other carer of a broken 2:1; and a few idle carers who could take the visits
+   a swap would free. Each candidate's whole week is in the sub-week (the weekly rules need
+   it); every row not allowed to move is locked exactly (carer and start), and a visit whose
+   rows are all locked is pinned to its carers. Carers who are no candidate are not in the
+   model at all, and their rows stay as they were.
+3. A warm start changes nobody else: each broken visit goes to the first candidate whose week
+   still keeps every rule with it added. The solver (``solver.solve``) then searches from it,
+   with the old rota as its reference and a strong change penalty (``Weights.change``) in one
+   weighted search: coverage dominant, then the fewest changes to other families' carers,
+   then the usual continuity, preferences and travel.
 4. The result is merged back, travel (R13) is recomputed for every carer whose rows moved, and
-   the whole week is checked against every hard rule (``roster.checker``). Should the merged rota
-   break one (it should not), the whole week is solved again with the old rota as reference.
+   the whole week is checked against every hard rule (``roster.checker``). Should the merged
+   rota break one (a bug), the old rota without the broken visits is kept instead and they are
+   reported uncovered: a repair never returns a rota that breaks a rule.
 
 Every family whose carers change is listed (``roster.changes``), and every visit that still
 cannot be covered is listed first, with its reason, since "no family must be left without a due
@@ -53,16 +57,18 @@ from solver.params import SolveParams, Weights
 PIN_PREFIX = "__repair_pinned_"
 """Private competency that pins a locked visit to its carers inside the repair's sub-week."""
 
-DEFAULT_CHANGE_PENALTY = 2_000.0
+DEFAULT_CHANGE_PENALTY = 1_000.0
 """Cost per (carer, visit) pair of the old rota not kept: far above continuity (100 per distinct
-carer) so that other families keep their carers unless a broken visit cannot be covered else."""
+carer), preferences and travel, so other families keep their carers unless that covers a broken
+visit; a tenth of a carer slot's coverage weight (10 000), so covering a visit may move up to
+ten other rows."""
 
 
 @dataclass(frozen=True)
 class RepairParams:
     """How far a repair may reach, and how long it may search."""
 
-    time_limit: float = 4.0
+    time_limit: float = 2.5
     """Seconds for the CP-SAT stages on the sub-week."""
     workers: int = 2
     seed: int = 0
@@ -75,6 +81,10 @@ class RepairParams:
     change_penalty: float = DEFAULT_CHANGE_PENALTY
     weights: Weights = field(default_factory=Weights)
     deterministic: bool = False
+    lexicographic: bool = False
+    """One weighted search from the warm start (coverage dominant, then changes) rather than the
+    solver's stages: the first stage would otherwise return a rota that covers most visits with
+    any number of changes when time runs out."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,7 @@ def repair(
         reference=plan.reference,
         locks=plan.locks,
         deterministic=params.deterministic,
+        lexicographic=params.lexicographic,
     )
     fallback = False
     status = "UNCHANGED"
