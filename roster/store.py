@@ -1026,6 +1026,40 @@ def instance_with_history(
     return replace(instance, history=history)
 
 
+def instance_for_week(
+    url: str | os.PathLike[str] | None, week_start: date
+) -> tuple[int, Instance]:
+    """The latest instance saved for the week starting ``week_start``, with its history from the
+    store's published weeks before it (``instance_with_history``): what ``roster solve --db URL
+    --week YYYY-MM-DD`` solves. Returns (instance id, instance)."""
+    with Store.open(url) as store:
+        saved = [i for i in store.instances() if i.week_start == week_start]
+        if not saved:
+            raise StoreLookupError(f"store: no instance saved for the week of {week_start}")
+        instance_id = saved[-1].id
+        instance = store.load_instance(instance_id)
+        history = store.history_for(week_start)
+    return instance_id, (replace(instance, history=history) if history else instance)
+
+
+def save_solve(
+    url: str | os.PathLike[str] | None,
+    instance: Instance,
+    rota: Rota,
+    *,
+    user: str,
+    instance_id: int | None = None,
+    note: str = "solved",
+) -> tuple[int, int]:
+    """Save a solver's rota (and the instance, unless ``instance_id`` names it already) as a
+    draft version in one transaction. Returns (instance id, rota version id)."""
+    with Store.open(url) as store, store._write() as conn:
+        if instance_id is None:
+            instance_id = store.save_instance(instance, user=user, conn=conn)
+        version_id = store.save_rota(instance_id, rota, user=user, note=note, conn=conn)
+    return instance_id, version_id
+
+
 # ---- helpers ---------------------------------------------------------------------------------
 
 
@@ -1356,7 +1390,9 @@ __all__ = [
     "StoreLookupError",
     "decode",
     "encode",
+    "instance_for_week",
     "instance_with_history",
+    "save_solve",
     "retravel",
     "unassigned_for",
     "upgrade",

@@ -598,3 +598,20 @@ def test_the_store_command_reports_a_bad_id_in_one_sentence(tmp_path: Path, caps
     assert main(["store", "--db", str(tmp_path / "x.sqlite"), "publish", "42"]) == 2
     err = capsys.readouterr().err
     assert "rota version 42 does not exist" in err and "Traceback" not in err
+
+
+def test_the_week_to_solve_comes_from_the_store_with_the_history_of_published_weeks(tmp_path: Path):
+    from roster.store import instance_for_week, save_solve
+
+    url = f"sqlite:///{tmp_path / 'weeks.sqlite'}"
+    week2 = WEEK + timedelta(weeks=1)
+    inst1 = week_instance(WEEK)
+    id1, v1 = save_solve(url, inst1, valid_rota(inst1, {"V1": ("K1",), "V3": ("K1",)}), user="solver")
+    with Store.open(url) as s:
+        s.publish(v1, user="mgr")
+        id2 = s.save_instance(week_instance(week2), user="amy")
+    instance_id, instance = instance_for_week(url, week2)
+    assert instance_id == id2 != id1
+    assert instance.history == (History("C1", "K1", 3.0),)
+    with pytest.raises(StoreLookupError, match="no instance saved for the week of 2027-01-04"):
+        instance_for_week(url, date(2027, 1, 4))
