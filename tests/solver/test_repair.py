@@ -162,3 +162,35 @@ def test_the_repair_command_writes_the_rota_changes_and_uncovered_visits_first(t
     assert check(repaired_instance, load_rota(repaired_instance, out / "rota")) == []
     assert (out / "uncovered.csv").read_text().splitlines()[1].startswith("V2,C1,")
     assert (out / "changes.csv").read_text().splitlines()[1] == "C1,K1,loses,false,V2"
+
+
+def test_on_a_generated_caseload_only_visits_near_the_absence_change_and_every_rule_holds():
+    from collections import Counter
+
+    from roster.generator import SIZES, generate
+    from solver.greedy import greedy
+
+    instance = generate(*SIZES["S"], seed=3)
+    old = greedy(instance)
+    busiest = Counter((a.carer_id, instance.visit(a.visit_id).date) for a in old.assignments)
+    (carer_id, day), _count = busiest.most_common(1)[0]
+    absence = Absence(carer_id, datetime.combine(day, datetime.min.time()),
+                      datetime.combine(day + timedelta(days=1), datetime.min.time()))
+    params = RepairParams(time_limit=2.0, workers=1, deterministic=True)
+    result = repair(instance, old, absence, params)
+    assert check(result.instance, result.rota) == []
+    assert len(result.broken) >= 2
+    assert all(a.carer_id != carer_id or instance.visit(a.visit_id).date != day
+               for a in result.rota.assignments)
+    window = params.ripple_hours * 60
+    broken_starts = [instance.planned_start[instance.visit_index[v]] for v in result.broken]
+    old_rows = {(a.visit_id, a.carer_id, a.start) for a in old.assignments}
+    new_rows = {(a.visit_id, a.carer_id, a.start) for a in result.rota.assignments}
+    for vid, _k, _s in old_rows ^ new_rows:
+        start = instance.planned_start[instance.visit_index[vid]]
+        assert vid in result.broken or any(abs(start - t) <= window + 240 for t in broken_starts), vid
+    # every broken visit is covered or listed first, with a reason, for its family to be told
+    covered = {a.visit_id for a in result.rota.assignments}
+    for vid in result.broken:
+        assert vid in covered or vid in {u.visit_id for u in result.uncovered}
+    assert all(u.reasons for u in result.uncovered)
