@@ -24,6 +24,7 @@ journey from home breaks the cap, so ``ok_strict == (reason_codes == 0)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -82,6 +83,10 @@ class Eligibility:
     """Per carer, (k, 2) array of [start, end) spans inside availability and clear of absences."""
     _bands: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     """(4, n_days) table: core start, core end, young day start, young day end per local day."""
+    _visit_table: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    """(3, n_visits): duration, index of the visit date in ``_bands``, visit date ordinal."""
+    _carer_table: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    """(2, n_carers): ordinal of the 18th birthday, overnight_ok."""
 
     @property
     def ok_strict(self) -> np.ndarray:
@@ -174,6 +179,81 @@ class Eligibility:
         working time from home inside 06:00-22:00). Empty when no start does."""
         lo_hi = self._start_ranges(carer_index, visit_index, r5=True, r7=True, r12=True)
         return _union(lo_hi)
+
+    def allowed_starts_by_visit(
+        self, carer_index: int, visit_indices: Sequence[int] | np.ndarray | None = None
+    ) -> dict[int, list[tuple[int, int]]]:
+        """``allowed_starts`` for many visits of one carer at once, vectorised over the visits.
+
+        ``visit_indices`` defaults to the visits the carer is eligible for (``ok``). Returns
+        visit index -> inclusive ranges, exactly as ``allowed_starts(carer_index, v)`` would.
+        """
+        c = carer_index
+        idx = (
+            np.flatnonzero(self.ok[c])
+            if visit_indices is None
+            else np.asarray(visit_indices, dtype=np.int64).reshape(-1)
+        )
+        out: dict[int, list[tuple[int, int]]] = {int(v): [] for v in idx}
+        pieces = self._pieces[c]
+        if not len(idx) or not len(pieces):
+            return out
+        lo, hi = self.start_lo[idx], self.start_hi[idx]
+        dur, day, v_date = self._visit_table[0][idx], self._visit_table[1][idx], self._visit_table[2][idx]
+        need_core = not bool(self._carer_table[1][c])
+        young = v_date < self._carer_table[0][c]
+        dead = young & (dur > YOUNG_DAY_MAX_MIN)
+        band_lo = np.full((3, len(idx)), -BIG, dtype=np.int64)
+        band_hi = np.full((3, len(idx)), BIG, dtype=np.int64)
+        days = np.stack([day - 1, day, day + 1])
+        if need_core:
+            band_lo = np.maximum(band_lo, self._bands[0][days])
+            band_hi = np.minimum(band_hi, self._bands[1][days] - dur[None, :])
+        if young.any():
+            home = self.home_minutes[c, idx].astype(np.int64)
+            band_lo = np.where(young[None, :], np.maximum(band_lo, self._bands[2][days] + home[None, :]), band_lo)
+            band_hi = np.where(young[None, :], np.minimum(band_hi, self._bands[3][days] - dur[None, :]), band_hi)
+        if not need_core and not young.any():
+            band_lo, band_hi = band_lo[:1], band_hi[:1]
+        ps, pe = pieces[:, 0], pieces[:, 1]
+        first = np.searchsorted(pe, lo + dur, side="left")
+        found_pos, found_lo, found_hi = [], [], []
+        step = 0
+        while True:
+            j = first + step
+            live = (j < len(pieces)) & ~dead
+            jj = np.minimum(j, len(pieces) - 1)
+            live &= ps[jj] <= hi
+            if not live.any():
+                break
+            s_lo = np.maximum(ps[jj], lo)
+            s_hi = np.minimum(pe[jj] - dur, hi)
+            r_lo = np.maximum(s_lo[None, :], band_lo)
+            r_hi = np.minimum(s_hi[None, :], band_hi)
+            hit = live[None, :] & (r_lo <= r_hi)
+            k, pos = np.nonzero(hit)
+            found_pos.append(pos)
+            found_lo.append(r_lo[k, pos])
+            found_hi.append(r_hi[k, pos])
+            step += 1
+        if found_pos and sum(len(p) for p in found_pos):
+            pos_all = np.concatenate(found_pos)
+            lo_all = np.concatenate(found_lo)
+            hi_all = np.concatenate(found_hi)
+            order = np.lexsort((lo_all, pos_all))
+            pos_all, lo_all, hi_all = pos_all[order], lo_all[order], hi_all[order]
+            # Merge overlapping or touching ranges of the same visit: a running maximum of the
+            # ends inside each visit's group (offset by the group so it restarts per visit).
+            shift = pos_all.astype(np.int64) << 40
+            reach = np.maximum.accumulate(hi_all + shift) - shift
+            new = np.ones(len(pos_all), dtype=bool)
+            new[1:] = (pos_all[1:] != pos_all[:-1]) | (lo_all[1:] > reach[:-1] + 1)
+            starts = np.flatnonzero(new)
+            ends = np.append(starts[1:], len(pos_all)) - 1
+            visit_of = idx[pos_all[starts]].tolist()
+            for v, a, b in zip(visit_of, lo_all[starts].tolist(), reach[ends].tolist(), strict=True):
+                out[v].append((a, b))
+        return out
 
     # ---- scalar helpers behind reasons() and allowed_starts() ------------------------
     def _young(self, c: int, v: int) -> bool:
@@ -473,6 +553,8 @@ def compute_eligibility(instance: Instance, travel: TravelModel | None = None) -
         start_hi=hi,
         _pieces=tuple(pieces_of),
         _bands=bands,
+        _visit_table=np.stack([dur, offset, v_date]),
+        _carer_table=np.stack([birthday18, overnight.astype(np.int64)]),
     )
 
 

@@ -287,3 +287,14 @@ def test_a_young_worker_cannot_take_a_visit_over_eight_hours():
 def test_a_visit_longer_than_the_carers_weekly_cap_is_excluded_under_r10():
     inst = make_instance([carer("K1", max_week_hours=2)], visits=[visit("V1", duration_min=121)])
     assert compute_eligibility(inst).codes(0, 0) == ("R10",)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_allowed_starts_by_visit_equals_allowed_starts_one_by_one(seed: int):
+    inst = random_instance(100 + seed)
+    el = compute_eligibility(inst)
+    every = range(len(inst.visits))
+    for c in range(len(inst.carers)):
+        bulk = el.allowed_starts_by_visit(c, every)
+        assert bulk == {v: el.allowed_starts(c, v) for v in every}
+        assert set(el.allowed_starts_by_visit(c)) == set(np.flatnonzero(el.ok[c]).tolist())
