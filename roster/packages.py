@@ -46,7 +46,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from roster.calendar import DAY_NAMES, bank_holidays_in_week, parse_hhmm
+from roster.calendar import DAY_NAMES, bank_holidays_in_week, format_hhmm, parse_hhmm
 from roster.errors import Problem, raise_if_any
 from roster.model import KINDS, Child, Instance, Visit
 
@@ -96,7 +96,8 @@ def delivers_on_bank_holidays(commissioner: str) -> bool:
 
 def visit_id_for(child_id: str, day: date, start: str) -> str:
     """The deterministic visit id of a child's session on ``day`` at ``start``."""
-    return f"{child_id}-{day:%Y%m%d}-{start.replace(':', '')}"
+    minute = parse_hhmm(start)
+    return f"{child_id}-{day.year:04d}{day.month:02d}{day.day:02d}-{minute // 60:02d}{minute % 60:02d}"
 
 
 def expand(
@@ -134,8 +135,9 @@ def expand(
     dated.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
     seen: dict[str, int] = {}
     visits: list[Visit] = []
-    for day, _, child_id, _, row in dated:
-        base = visit_id_for(child_id, day, row.start)
+    for day, minute, child_id, _, row in dated:
+        start = format_hhmm(minute)
+        base = visit_id_for(child_id, day, start)
         seen[base] = seen.get(base, 0) + 1
         visit_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
         visits.append(
@@ -143,7 +145,7 @@ def expand(
                 visit_id=visit_id,
                 child_id=child_id,
                 date=day,
-                start=row.start,
+                start=start,
                 duration_min=row.duration_min,
                 flex_min=row.flex_min,
                 carers=row.carers,

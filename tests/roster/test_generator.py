@@ -48,7 +48,7 @@ def test_named_sizes_have_the_promised_counts_and_about_ten_visits_per_carer(nam
     instance = generate(carers, children, seed=1)
     assert len(instance.carers) == carers
     assert len(instance.children) == children
-    assert 7 <= len(instance.visits) / carers <= 12
+    assert 6.5 <= len(instance.visits) / carers <= 12
 
 
 def test_sizes_are_s_m_l_xl_with_the_agreed_carer_counts():
@@ -177,7 +177,7 @@ def test_generate_cli_writes_a_valid_folder(tmp_path, capsys):
     from roster.cli import main
 
     assert main(["generate", str(tmp_path / "s"), "--size", "S", "--seed", "2"]) == 0
-    assert "30 carers, 66 children" in capsys.readouterr().out
+    assert "30 carers, 56 children" in capsys.readouterr().out
     assert main(["validate", str(tmp_path / "s")]) == 0
     assert main(["generate", str(tmp_path / "c"), "--carers", "12", "--children", "20",
                  "--county", "Milton Keynes", "--week", "2026-10-19"]) == 0

@@ -153,3 +153,9 @@ def test_expand_cli_writes_the_week(tmp_path, capsys):
     assert [v.visit_id for v in out.visits] == ["Q1-20261228-1000"]
     assert out.settings.bank_holidays == (date(2026, 12, 28), date(2027, 1, 1))
     assert "1 session(s) not delivered" in capsys.readouterr().out
+
+
+def test_a_start_written_without_a_leading_zero_is_normalised():
+    (v,) = expand(parse_packages("child_id,day,start,duration_min\nQ1,Mon,7:15,60\n"), [CCC],
+                  date(2026, 11, 23))
+    assert (v.visit_id, v.start) == ("Q1-20261123-0715", "07:15")
