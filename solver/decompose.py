@@ -168,8 +168,43 @@ def assign_regions(instance: Instance, k: int, seed: int = 0,
                 break
             centres = np.delete(centres, small, axis=0)
     child_region = _nearest(pts, centres)
-    carer_region = _nearest(carer_pts, centres)
+    carer_region = _balance_carers(instance, carer_pts, centres, child_region)
     return carer_region, child_region
+
+
+def _balance_carers(instance: Instance, carer_pts: np.ndarray, centres: np.ndarray,
+                    child_region: np.ndarray, slack_miles: float = 6.0) -> np.ndarray:
+    """Each carer to a region near home, the one shortest of staff among those near enough.
+
+    A region's demand is its children's visit hours x carers; a carer's supply is their
+    available hours in the week (capped at the working-time limit). Carers with one obvious
+    region (far from the second) are placed first; the rest go, among the regions whose centre
+    is within ``slack_miles`` of their nearest, to the one with the least supply per demand.
+    """
+    k = len(centres)
+    d = np.sqrt(((carer_pts[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)) * 69.0
+    region_of_child = {c.child_id: int(g) for c, g in zip(instance.children, child_region, strict=True)}
+    demand = np.zeros(k)
+    for v in instance.visits:
+        demand[region_of_child[v.child_id]] += v.duration_min * v.carers / 60.0
+    cap = instance.settings.max_week_hours
+    supply_c = np.array([min(cap if c.max_week_hours is None else c.max_week_hours,
+                             sum(w.end - w.start for w in instance.windows_by_carer.get(c.carer_id, ())) / 60.0)
+                         for c in instance.carers])
+    nearest = d.argmin(axis=1)
+    if k == 1:
+        return nearest
+    part = np.partition(d, 1, axis=1)
+    flexibility = part[:, 1] - part[:, 0]
+    supply = np.zeros(k)
+    out = np.zeros(len(instance.carers), dtype=int)
+    for c in np.argsort(flexibility, kind="stable"):
+        near = np.flatnonzero(d[c] <= d[c, nearest[c]] + slack_miles)
+        ratio = supply[near] / np.maximum(demand[near], 1e-9)
+        r = int(near[int(np.argmin(ratio))])
+        out[c] = r
+        supply[r] += supply_c[c]
+    return out
 
 
 def sub_instance(instance: Instance, carer_ids: Sequence[str], child_ids: Sequence[str],
