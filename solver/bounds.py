@@ -334,13 +334,33 @@ def _solve_pulp_inner(lp: _LP, time_limit: float | None) -> tuple[str, float | N
     return status, value, x, duals, slack, backend, note
 
 
-def _solve_direct(lp: _LP, time_limit: float | None) -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
+def dual_bound(lp: _LP, duals: np.ndarray) -> float:
+    """An upper bound on the LP (hence on any rota) from *any* row prices ``y >= 0``.
+
+    Weak duality with ``0 <= x <= 1``: ``max 1.x s.t. Ax <= b`` is at most
+    ``b.y + sum_j max(0, 1 - (A^T y)_j)``. It holds whatever the solver's tolerances or status,
+    so a time-limited or approximate solve still gives a valid bound. Both sign conventions of
+    the reported duals are tried (each is valid) and the smaller kept.
+    """
+    best = math.inf
+    for sign in (1.0, -1.0):
+        y = np.clip(sign * np.asarray(duals, dtype=float), 0.0, None)
+        aty = np.bincount(lp.cols_j, weights=lp.vals * y[lp.rows_i], minlength=lp.n_cols)
+        best = min(best, float(lp.row_ub @ y + np.clip(1.0 - aty, 0.0, None).sum()))
+    return best
+
+
+def _solve_direct(lp: _LP, time_limit: float | None, method: str = "ipm") -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
     import highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("solver", "ipm")
-    h.setOptionValue("run_crossover", "off")
+    h.setOptionValue("solver", method)
+    if method == "ipm":
+        h.setOptionValue("run_crossover", "off")
+    elif method == "pdlp":
+        # duals need only be good, not exact: dual_bound() turns them into a valid bound
+        h.setOptionValue("pdlp_d_gap_tol", 1e-4)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     n_rows = len(lp.row_ub)
@@ -368,7 +388,7 @@ def _solve_direct(lp: _LP, time_limit: float | None) -> tuple[str, float | None,
     x = np.array(sol.col_value) if lp.n_cols else np.zeros(0)
     row_act = np.array(sol.row_value) if n_rows else np.zeros(0)
     duals = np.array(sol.row_dual) if n_rows else np.zeros(0)
-    return status, value, x, np.abs(duals), lp.row_ub - row_act, "highspy", ""
+    return status, value, x, duals, lp.row_ub - row_act, "highspy", ""
 
 
 def capacity_bound(
@@ -378,6 +398,7 @@ def capacity_bound(
     grid_min: int = GRID_MIN,
     time_limit: float | None = None,
     direct_above: int = DIRECT_ABOVE,
+    method: str = "ipm",
     top: int = 10,
 ) -> BoundResult:
     """An upper bound on carer slots any valid rota can staff (see the module docstring).
@@ -392,6 +413,9 @@ def capacity_bound(
         Seconds for the LP; past it the eligibility bound is returned (status says so).
     direct_above:
         Pairs beyond which the LP goes to HiGHS through highspy instead of PuLP objects.
+    method:
+        HiGHS's method for that direct LP: ``ipm`` (default), ``pdlp`` (first-order, faster on
+        very large LPs, approximate: the bound still holds, from its prices) or ``simplex``.
     top:
         How many binding carers, times and short visits to list.
     """
@@ -411,18 +435,24 @@ def capacity_bound(
             time.perf_counter() - t0, unreachable_visits=unreachable,
             note="no carer can take any visit",
         )  # fmt: skip
-    solve = _solve_direct if lp.n_cols > direct_above else _solve_pulp
-    status, value, x, duals, slack, backend, note = solve(lp, time_limit)
+    if lp.n_cols > direct_above:
+        status, value, x, duals, slack, backend, note = _solve_direct(lp, time_limit, method)
+    else:
+        status, value, x, duals, slack, backend, note = _solve_pulp(lp, time_limit)
     t2 = time.perf_counter()
-    if status != "optimal" or value is None:
+    by_duals = dual_bound(lp, duals) if len(duals) == len(lp.row_ub) and len(duals) else math.inf
+    if not math.isfinite(by_duals):
         return BoundResult(
             elig_bound, int(slots_v.sum()), None, elig_bound, status, backend, lp.n_cols, rows,
             t2 - t1, t2 - t0, unreachable_visits=unreachable,
-            note=(note + "; " if note else "") + f"the LP ended {status}; the eligibility bound is reported",
+            note=(note + "; " if note else "") + f"the LP ended {status} without prices; the eligibility bound is reported",
         )  # fmt: skip
-    # The LP optimum is a real number; coverage is whole slots. The tolerance guards against
-    # the solver's feasibility tolerance (1e-7 relative) pushing a true 120 to 119.9999.
-    bound = min(elig_bound, int(math.floor(value + 1e-6 * max(1.0, abs(value)))))
+    # The dual bound is valid whatever the solver's tolerance; coverage is whole slots.
+    bound = min(elig_bound, int(math.floor(by_duals + 1e-6)))
+    if status != "optimal":
+        note = (note + "; " if note else "") + f"the LP ended {status}; the bound comes from its prices"
+    if value is None:
+        value = by_duals
     kinds = np.array(lp.row_kind)
     tight = (np.abs(duals) > 1e-6) & (slack < 1e-6)
     binding = {k: int(np.count_nonzero(tight & (kinds == k))) for k in ("visit", "time", "hours")}
@@ -445,7 +475,7 @@ def capacity_bound(
         slots=int(slots_v.sum()),
         lp_value=float(value),
         eligibility_bound=elig_bound,
-        status="optimal",
+        status=status,
         backend=backend,
         pairs=lp.n_cols,
         rows=rows,

@@ -94,3 +94,28 @@ def test_direct_highs_and_pulp_agree():
     direct = capacity_bound(inst, direct_above=0)
     assert via_pulp.backend == "pulp/HiGHS" and direct.backend == "highspy"
     assert via_pulp.bound == direct.bound
+
+
+def test_any_row_prices_give_a_bound_no_smaller_than_the_lp_optimum():
+    import numpy as np
+
+    from roster.eligibility import compute_eligibility
+    from solver.bounds import _build_lp, dual_bound, reachable_pairs
+
+    inst = generate(carers=8, children=12, seed=5)
+    el = compute_eligibility(inst)
+    lp, _, _ = _build_lp(inst, reachable_pairs(inst, el), 30)
+    optimum = capacity_bound(inst, el).lp_value
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        prices = rng.random(len(lp.row_ub)) * rng.choice([0.0, 0.1, 1.0])
+        assert dual_bound(lp, prices) >= optimum - 1e-6
+    assert dual_bound(lp, np.zeros(len(lp.row_ub))) == lp.n_cols
+
+
+def test_pdlp_bound_is_valid_and_close():
+    inst = generate(carers=8, children=12, seed=6)
+    exact = capacity_bound(inst, direct_above=0, method="ipm")
+    first_order = capacity_bound(inst, direct_above=0, method="pdlp")
+    assert first_order.bound >= exact.bound - 0  # never below the true LP optimum's floor
+    assert first_order.bound <= exact.bound + 2
