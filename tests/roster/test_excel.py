@@ -250,6 +250,7 @@ def _tiny_workbook_bytes(factory: pytest.TempPathFactory) -> BytesIO:
     return BytesIO(_TINY_BOOK["book"])
 
 
+@pytest.mark.filterwarnings("ignore::roster.errors.DataWarning")
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -200,6 +200,7 @@ def malformed_folder(draw: st.DrawFn) -> dict[str, str]:
     return files
 
 
+@pytest.mark.filterwarnings("ignore::roster.errors.DataWarning")
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -225,6 +226,7 @@ def test_random_malformed_csvs_give_an_instance_error_or_load(
         assert instance.absences_by_carer is not None
 
 
+@pytest.mark.filterwarnings("ignore::roster.errors.DataWarning")
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -251,6 +253,7 @@ UNASSIGNED_TEXT = "visit_id,missing,reasons\nV3,1,no carer free\n"
 INSTANCE = load_instance(TINY)
 
 
+@pytest.mark.filterwarnings("ignore::roster.errors.DataWarning")
 @settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
