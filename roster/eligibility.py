@@ -24,9 +24,11 @@ journey from home breaks the cap, so ``ok_strict == (reason_codes == 0)``.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 
@@ -269,7 +271,11 @@ class Eligibility:
         visit = inst.visits[v]
         dur = visit.duration_min
         lo, hi = int(self.start_lo[v]), int(self.start_hi[v])
-        pieces = self._pieces[c] if r5 else np.array([[-BIG, BIG]])
+        if r5:
+            starts, ends = self._piece_lists[c]
+            first = bisect.bisect_left(ends, lo + dur)  # pieces are sorted and disjoint
+        else:
+            starts, ends, first = [-BIG], [BIG], 0
         bands: list[tuple[int, int]] = [(-BIG, BIG)]
         need_core = r7 and not carer.overnight_ok
         young = r12 and self._young(c, v)
@@ -279,24 +285,36 @@ class Eligibility:
             bands = []
             offset = (visit.date - inst.settings.week_start).days + 2
             home = int(self.home_minutes[c, v])
+            table = self._band_lists
             for d in (offset - 1, offset, offset + 1):
-                if not 0 <= d < self._bands.shape[1]:
+                if not 0 <= d < len(table[0]):
                     continue
                 b_lo, b_hi = -BIG, BIG
                 if need_core:
-                    b_lo, b_hi = max(b_lo, int(self._bands[0, d])), min(b_hi, int(self._bands[1, d]) - dur)
+                    b_lo, b_hi = table[0][d], table[1][d] - dur
                 if young:
-                    b_lo = max(b_lo, int(self._bands[2, d]) + home)
-                    b_hi = min(b_hi, int(self._bands[3, d]) - dur)
+                    b_lo = max(b_lo, table[2][d] + home)
+                    b_hi = min(b_hi, table[3][d] - dur)
                 bands.append((b_lo, b_hi))
         out: list[tuple[int, int]] = []
-        for ps, pe in pieces:
+        for j in range(first, len(starts)):
+            ps, pe = starts[j], ends[j]
+            if ps > hi:
+                break
             for b_lo, b_hi in bands:
-                s = max(int(ps), lo, b_lo)
-                e = min(int(pe) - dur, hi, b_hi)
+                s = max(ps, lo, b_lo)
+                e = min(pe - dur, hi, b_hi)
                 if s <= e:
                     out.append((s, e))
         return out
+
+    @cached_property
+    def _piece_lists(self) -> tuple[tuple[list[int], list[int]], ...]:
+        return tuple((p[:, 0].tolist(), p[:, 1].tolist()) for p in self._pieces)
+
+    @cached_property
+    def _band_lists(self) -> list[list[int]]:
+        return [row.tolist() for row in self._bands]
 
 
 def _union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
