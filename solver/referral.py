@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
-import os
 import statistics
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -55,6 +54,8 @@ from roster.model import (
     Visit,
 )
 from roster.rates import RateCard, cost_assignments
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from roster.eligibility import Eligibility
@@ -196,7 +197,7 @@ class ReferralParams:
     busy_candidates: int = 4
     """Per unstaffed session, the nearest busy carers whose sessions may be handed over, and per
     handed-over session, the nearest free carers who may take it."""
-    max_candidates: int | None = 6
+    max_candidates: int | None = 10
     wide: bool = False
     """If the near neighbourhood leaves a session unstaffed, try every carer who could take it."""
     """Per visit, the carers the CP-SAT model considers (locked and current pairs always)."""
@@ -337,8 +338,11 @@ def _solve_neighbourhood(
             max_candidates=params.max_candidates,
         )
         result = solve(sub, sp)
-        if os.environ.get("REFDBG"):
-            print(stage, len(sub.carers), len(sub.visits), len(locks), result.status, [(s["stage"], s["status"], s["seconds"]) for s in result.stages], file=sys.stderr)
+        _log.debug(
+            "referral %s: %s: %d carers, %d visits, %d locks -> %s %s",
+            referral.name, stage, len(sub.carers), len(sub.visits), len(locks), result.status,
+            [(st["stage"], st["status"], st["seconds"]) for st in result.stages],
+        )  # fmt: skip
         staffed_sub: dict[str, int] = {}
         for a in result.rota.assignments:
             staffed_sub[a.visit_id] = staffed_sub.get(a.visit_id, 0) + 1

@@ -217,3 +217,22 @@ def test_several_referrals_are_ranked_and_combined_only_when_they_fit_together()
     assert all(d.accept for d in decisions)
     assert [r["referral"] for r in summary["ranking"]][0] == "C"  # the longest session earns most
     assert len(summary["accept_together"]) == 2  # two carers, three simultaneous sessions
+
+
+def test_decline_offers_a_verified_move_of_the_session_when_a_carer_is_free_later():
+    # K1 is on V1 Mon 16:00-18:00; K2 works only from 18:30. A referral at Mon 17:00-18:00
+    # cannot be staffed, but moved to 18:30 (+90 min) it can.
+    k1, k2 = carer("K1"), carer("K2")
+    from roster.model import Availability
+
+    availability = tuple(Availability("K1", "Mon", "07:00", "18:15") for _ in (0,)) + (
+        Availability("K2", "Mon", "18:30", "22:00"),
+    )
+    inst = make_instance([k1, k2], [child("C1")], [visit("V1", "C1")], availability=availability)
+    current = Rota((_row(inst, "V1", "K1"),))
+    ref = _referral(visit("NV1", "N1", start="17:00", duration_min=60))
+    d = evaluate_referral(inst, ref, current, RATES, FAST)
+    assert not d.accept
+    moves = [a for a in d.alternatives if a["kind"] == "move_sessions"]
+    assert moves and moves[0]["verified"] and moves[0]["sessions_staffed"] == 1
+    assert "17:00 -> 18:30" in moves[0]["summary"]
