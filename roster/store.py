@@ -331,8 +331,8 @@ def normalise_url(url: str | os.PathLike[str] | None) -> str:
     return f"sqlite:///{Path(text)}"
 
 
-def upgrade(engine: Engine) -> None:
-    """Run the Alembic migrations up to head on ``engine``'s database."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations up to ``revision`` (head) on ``engine``'s database."""
     from alembic import command
     from alembic.config import Config
 
@@ -341,7 +341,7 @@ def upgrade(engine: Engine) -> None:
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 class Store:

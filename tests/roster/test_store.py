@@ -328,7 +328,34 @@ def test_reopening_a_store_keeps_what_was_saved_and_does_not_migrate_twice(tmp_p
     with Store.open(url) as s:
         assert s.load_instance(instance_id) == week_instance(WEEK)
         with s.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_a_store_made_by_the_first_migration_is_upgraded_with_its_data_kept(db_url: str):
+    from roster.store import upgrade
+
+    engine = sa.create_engine(db_url)
+    upgrade(engine, "0001")
+    engine.dispose()
+    with Store(sa.create_engine(db_url)) as old:
+        instance_id = old.save_instance(week_instance(WEEK), user="amy")
+        first = old.save_rota(instance_id, valid_rota(week_instance(WEEK), {"V1": ("K1",)}), user="a")
+    with Store.open(db_url) as s:
+        assert s.load_instance(instance_id) == week_instance(WEEK)
+        s.publish(first, user="mgr")
+        with s.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_the_database_refuses_two_published_versions_of_one_week(store: Store):
+    instance_id = store.save_instance(week_instance(WEEK), user="amy")
+    first = store.save_rota(instance_id, Rota(()), user="a")
+    second = store.save_rota(instance_id, Rota(()), user="a")
+    store.publish(first, user="mgr", force=True)
+    with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE rota_version SET status = 'published' WHERE id = {second}"))
+    store.publish(second, user="mgr", force=True)
+    assert [v.status for v in store.versions()] == ["superseded", "published"]
 
 
 # ---- manual changes and the audit trail ------------------------------------------------------
