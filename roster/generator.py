@@ -39,7 +39,7 @@ import bisect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -288,7 +288,6 @@ def _make_carers(
     training: list[Training] = []
     availability: list[Availability] = []
     absences: list[Absence] = []
-    mid_week = week + timedelta(days=3)
     for i in range(n):
         cid = f"K{i + 1:0{width}d}"
         g = str(gender[i])
@@ -318,8 +317,8 @@ def _make_carers(
             if r < 0.04:  # over three years old: lapsed
                 issued = week - timedelta(days=int(rng.integers(365 * 3 + 10, 365 * 5)))
             elif r < 0.06:  # turns three years old during this week
-                issued = week + timedelta(days=int(rng.integers(1, 6))) - timedelta(days=365 * 3 + 1)
-                issued = date(issued.year, issued.month, issued.day)
+                lapse = week + timedelta(days=int(rng.integers(1, 6)))
+                issued = lapse.replace(year=lapse.year - 3, day=min(lapse.day, 28))
             else:
                 issued = week - timedelta(days=int(rng.integers(14, 365 * 3 - 30)))
         languages = ["English"]
@@ -338,9 +337,11 @@ def _make_carers(
         max_hours: float | None = None
         if not young[i] and not agency[i] and rng.random() < 0.2:
             max_hours = float(max(contracted + 8, 24))
+        # National Living/Minimum Wage from April 2026: 21+ £12.71, 18-20 £10.85, 16-17 £8.00.
+        floor = 8.0 if age < 18 else 10.85 if age < 21 else 12.71
         cost = (
             round(float(rng.uniform(24.0, 32.0)), 2) if agency[i]
-            else round(float(rng.uniform(12.71, 15.5)) + (1.0 if pattern == "waking_nights" else 0), 2)
+            else round(floor + float(rng.uniform(0.0, 2.8)) + (1.0 if pattern == "waking_nights" else 0), 2)
         )
         drafts.append(
             _CarerDraft(
@@ -398,13 +399,10 @@ def _make_carers(
         elif r < 0.05:  # off sick one day
             day = week + timedelta(days=int(rng.integers(0, 7)))
             absences.append(Absence(cid, _midnight(day), _midnight(day + timedelta(days=1))))
-    del mid_week
     return drafts, training, availability, absences
 
 
-def _midnight(day: date):
-    from datetime import datetime, time
-
+def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0))
 
 
