@@ -51,6 +51,7 @@ from roster.model import (
     Instance,
     Rota,
     Training,
+    Unassigned,
     Visit,
 )
 from roster.rates import RateCard, cost_assignments
@@ -359,8 +360,18 @@ def _solve_neighbourhood(
     rows = tuple(a for a in current.assignments if a.carer_id not in kset) + tuple(
         a for a in result.rota.assignments if a.carer_id in kset
     )
-    existing_unassigned = tuple(u for u in current.unassigned if u.visit_id in merged.visit_index and u.visit_id not in vset)
-    unassigned = existing_unassigned + tuple(result.rota.unassigned)
+    # Every visit not fully staffed is listed (contract §2), with the current rota's reason
+    # when it has one.
+    count: dict[str, int] = {}
+    for a in rows:
+        count[a.visit_id] = count.get(a.visit_id, 0) + 1
+    reasons = {u.visit_id: u.reasons for u in current.unassigned}
+    reasons.update({u.visit_id: u.reasons for u in result.rota.unassigned})
+    unassigned = tuple(
+        Unassigned(v.visit_id, v.carers - count.get(v.visit_id, 0), reasons.get(v.visit_id, "not staffed in the current rota"))
+        for v in merged.visits
+        if count.get(v.visit_id, 0) < v.carers
+    )
     full = Rota(rows, unassigned, {"solve_seconds": round(time.perf_counter() - t0, 3), "status": result.status})
     staffed = {v.visit_id: staffed_sub.get(v.visit_id, 0) for v in referral.visits}
     return Attempt(full, staffed, _changes(merged, current, full, referral), stage, time.perf_counter() - t0)

@@ -225,9 +225,7 @@ def test_decline_offers_a_verified_move_of_the_session_when_a_carer_is_free_late
     k1, k2 = carer("K1"), carer("K2")
     from roster.model import Availability
 
-    availability = tuple(Availability("K1", "Mon", "07:00", "18:15") for _ in (0,)) + (
-        Availability("K2", "Mon", "18:30", "22:00"),
-    )
+    availability = (Availability("K1", "Mon", "07:00", "18:15"), Availability("K2", "Mon", "18:30", "22:00"))
     inst = make_instance([k1, k2], [child("C1")], [visit("V1", "C1")], availability=availability)
     current = Rota((_row(inst, "V1", "K1"),))
     ref = _referral(visit("NV1", "N1", start="17:00", duration_min=60))
@@ -236,3 +234,23 @@ def test_decline_offers_a_verified_move_of_the_session_when_a_carer_is_free_late
     moves = [a for a in d.alternatives if a["kind"] == "move_sessions"]
     assert moves and moves[0]["verified"] and moves[0]["sessions_staffed"] == 1
     assert "17:00 -> 18:30" in moves[0]["summary"]
+
+
+def test_cli_without_a_current_rota_uses_the_greedy_one_and_still_writes_a_valid_rota(tmp_path):
+    from roster.cli import main
+    from roster.io import load_instance, load_rota, write_instance
+
+    inst, _ = _base()
+    # a visit nobody can take stays unstaffed and must be listed in unassigned.csv
+    inst = replace(inst, visits=inst.visits + (visit("V9", "C1", start="23:00", duration_min=60),))
+    write_instance(inst, tmp_path / "inst")
+    _write_referral(tmp_path / "ref")
+    assert main(["referral", str(tmp_path / "inst"), str(tmp_path / "ref"), "--out", str(tmp_path / "out"),
+                 "--time-limit", "5", "--no-alternatives"]) == 0  # fmt: skip
+    decision = json.loads((tmp_path / "out" / "decision.json").read_text())
+    assert decision["accept"] and any("greedy" in n for n in decision["notes"])
+    base = load_instance(tmp_path / "inst")
+    merged = merge(base, load_referral(base, tmp_path / "ref"))
+    rota = load_rota(merged, tmp_path / "out" / "rota")
+    assert check(merged, rota) == []
+    assert [u.visit_id for u in rota.unassigned] == ["V9"]
