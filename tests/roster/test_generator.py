@@ -185,3 +185,9 @@ def test_generate_cli_writes_a_valid_folder(tmp_path, capsys):
 
     inst = load_instance(tmp_path / "c")
     assert len(inst.carers) == 12 and inst.settings.week_start == date(2026, 10, 19)
+
+
+def test_progress_bar_reports_each_stage(tmp_path, capsys):
+    generate_instance_folder(tmp_path / "p", 10, 20, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "generate" in err and "5/5" in err
