@@ -586,15 +586,32 @@ def explain_session(instance: Instance, el: Eligibility, j: int, rota: Rota) -> 
         }
         return f"{when}: {need}: no carer who passes the checks before also {words.get(binding, RULES_BY_CODE[binding].name)}"
     # Eligible carers exist: they are busy, at their weekly limits or too far from their last visit.
+
+    # The council sees counts, not other families' sessions; the detail stays in the office.
+    able = np.flatnonzero(passing)
+    near = able[np.asarray(el.home_within_cap)[able, j]]
+    far = able[~np.asarray(el.home_within_cap)[able, j]]
+    parts = []
+    if len(near):
+        parts.append(f"the {len(near)} who could are booked with other families then or at their weekly limits")
+    if len(far):
+        k = int(far[np.argmin(np.asarray(el.home_miles)[far, j])])
+        miles = float(el.home_miles[k, j]) + v.trip_miles
+        parts.append(
+            f"{len(far)} more live beyond the cap and have no nearby session just before "
+            f"(nearest is {instance.carers[k].carer_id} at {miles:.1f} miles)"
+        )
+    return f"{when}: {need} is free; " + "; ".join(parts)
+
+
+def explain_session_detail(instance: Instance, el: Eligibility, j: int, rota: Rota) -> str:
+    """For the office: what each carer who could take session ``j`` is doing instead."""
     from solver.explain import explain_visit
 
-    busy = [instance.carers[c].carer_id for c in np.flatnonzero(passing)]
-    names = ", ".join(busy[:4]) + ("..." if len(busy) > 4 else "")
     try:
-        detail = explain_visit(instance, el, j, rota.by_carer())
-    except Exception:  # noqa: BLE001 - the explanation is a courtesy; the decision stands
-        detail = f"the {len(busy)} who could ({names}) are already booked or at their limits"
-    return f"{when}: {need} is free ({detail})"
+        return explain_visit(instance, el, j, rota.by_carer())
+    except Exception:  # noqa: BLE001 - the detail is a courtesy; the decision stands
+        return ""
 
 
 # ---- the decision -----------------------------------------------------------------------------
@@ -680,6 +697,7 @@ def _decide(
             "when": _when(merged, j),
             "missing": v.carers - attempt.staffed.get(v.visit_id, 0),
             "reason": explain_session(merged, el, j, attempt.rota),
+            "detail_for_office": explain_session_detail(merged, el, j, attempt.rota),
         })  # fmt: skip
     carers = sorted({a.carer_id for a in staffed_rows})
     n_changes = len(attempt.changes)
