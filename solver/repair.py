@@ -16,7 +16,9 @@ How (the model is kept small so that a repair on a medium caseload takes seconds
    rows are all locked is pinned to its carers. Carers who are no candidate are not in the
    model at all, and their rows stay as they were.
 3. A warm start changes nobody else: each broken visit goes to the first candidate whose week
-   still keeps every rule with it added. The solver (``solver.solve``) then searches from it,
+   still keeps every rule with it added. When that covers every broken visit it is already
+   best on coverage and on changes, and it is kept as it is. Otherwise the solver
+   (``solver.solve``) searches from it,
    with the old rota as its reference and a strong change penalty (``Weights.change``) in one
    weighted search: coverage dominant, then the fewest changes to other families' carers,
    then the usual continuity, preferences and travel.
@@ -81,6 +83,9 @@ class RepairParams:
     change_penalty: float = DEFAULT_CHANGE_PENALTY
     weights: Weights = field(default_factory=Weights)
     deterministic: bool = False
+    always_search: bool = False
+    """Run the solver even when the warm start already covers every broken visit without moving
+    anyone else (it cannot do better on coverage or changes; only continuity or travel)."""
     lexicographic: bool = False
     """One weighted search from the warm start (coverage dominant, then changes) rather than the
     solver's stages: the first stage would otherwise return a rota that covers most visits with
@@ -233,8 +238,13 @@ def repair(
     if broken:
         if plan.sub_instance.carers:
             hint = _insertion_hint(plan, broken)
-            result = solve(plan.sub_instance, replace(solve_params, hint=hint))
-            status, stages, sub_rota = result.status, tuple(result.stages), result.rota
+            if _covers(plan.sub_instance, hint, broken) and not params.always_search:
+                # every broken visit went to a free candidate and nobody else moved: already
+                # the best coverage and the fewest changes, so there is nothing to search for
+                status, sub_rota = "INSERTED", hint
+            else:
+                result = solve(plan.sub_instance, replace(solve_params, hint=hint))
+                status, stages, sub_rota = result.status, tuple(result.stages), result.rota
         else:  # nobody at all can take the broken visits
             status, sub_rota = "NO_CANDIDATE", Rota(())
         merged = _merge(inst, rota, plan, sub_rota)
@@ -443,6 +453,11 @@ def _merge(inst: Instance, rota: Rota, plan: _Plan, sub_rota: Rota) -> Rota:
     order = inst.visit_index
     fixed.sort(key=lambda a: (order[a.visit_id], a.carer_id))
     return Rota(tuple(fixed))
+
+
+def _covers(sub: Instance, rota: Rota, visits: Sequence[str]) -> bool:
+    staffed = _staffed(rota)
+    return all(staffed.get(vid, 0) >= sub.visit(vid).carers for vid in visits)
 
 
 def _without_visits(rota: Rota, visits: Sequence[str]) -> Rota:

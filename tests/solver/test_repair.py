@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -77,11 +78,13 @@ def test_only_the_absent_carers_broken_visits_and_a_minimal_ripple_change():
     }
 
 
-def test_a_visit_anyone_can_take_moves_to_a_free_carer_and_nothing_else_changes():
+@pytest.mark.parametrize("always_search", [False, True])
+def test_a_visit_anyone_can_take_moves_to_a_free_carer_and_nothing_else_changes(always_search: bool):
     instance = _week(peg_holders=("K1", "K2", "K3", "K4"))
     old = _rota(instance, BASE_PLAN)
-    result = repair(instance, old, TUESDAY_OFF, FAST)
+    result = repair(instance, old, TUESDAY_OFF, replace(FAST, always_search=always_search))
     assert check(result.instance, result.rota) == []
+    assert (result.status == "INSERTED") is not always_search
     changed = {vid for vid, _ in _pairs(old) ^ _pairs(result.rota)}
     assert changed == {"V2"}
     assert result.families == ("C1",)
