@@ -188,7 +188,10 @@ def open_store() -> Any | None:
 class SolveJob:
     """One solve running in its own thread; the page polls it. Never touches Streamlit."""
 
-    def __init__(self, label: str, instance: Instance, work: Callable[..., Any], time_limit: float):
+    def __init__(
+        self, key: str, label: str, instance: Instance, work: Callable[..., Any], time_limit: float
+    ):
+        self.key = key  # names the solve in logs ("base", "scenario-2"); a label may hold a name
         self.label = label
         self.instance = instance
         self.time_limit = time_limit
@@ -224,7 +227,7 @@ class SolveJob:
         try:
             self.result = self._work(self.on_progress, self.stop)
         except Exception as exc:  # shown to the user as sentences; logged without personal data
-            LOG.warning("solve %s failed: %s", self.label, type(exc).__name__)
+            LOG.warning("solve %s failed: %s", self.key, type(exc).__name__)
             self.error = plain_error(exc)
         finally:
             self.finished = time.monotonic()
@@ -322,9 +325,9 @@ def start_job(
         old.cancel()
     LOG.info(
         "solve %s started: %d carers, %d children, %d visits, limit %.0fs",
-        label, len(instance.carers), len(instance.children), len(instance.visits), time_limit,
+        key, len(instance.carers), len(instance.children), len(instance.visits), time_limit,
     )  # fmt: skip
-    job = SolveJob(label, instance, work, time_limit).start()
+    job = SolveJob(key, label, instance, work, time_limit).start()
     jobs[key] = job
     return job
 
@@ -564,11 +567,13 @@ def journey_map(instance: Instance, rota: Rota) -> Any:
     journeys = pd.DataFrame(lines, columns=["from_lon", "from_lat", "to_lon", "to_lat", "label"])
     lats = pd.concat([carers.lat, children.lat])
     lons = pd.concat([carers.lon, children.lon])
-    span = max(float(lons.max() - lons.min()), 2 * float(lats.max() - lats.min()), 0.01)
+    # deck.gl draws 512 px per 360 degrees at zoom 0; fit the area into ~400 px of a 500 px map
+    # (a degree of latitude is ~1.6 times a degree of longitude on screen in England).
+    span = max(float(lons.max() - lons.min()), 2.5 * float(lats.max() - lats.min()), 0.01)
     view = pdk.ViewState(
         latitude=float(lats.min() + lats.max()) / 2,
         longitude=float(lons.min() + lons.max()) / 2,
-        zoom=max(5.0, min(13.0, math.log2(360.0 / span) - 1.2)),  # the whole area, with a margin
+        zoom=max(5.0, min(13.0, math.log2(400.0 / span))),
     )
     layers = [
         pdk.Layer(
@@ -859,7 +864,7 @@ def progress_panel(key: str) -> None:
         st.progress(frac, text=f"Solving {j.label}: {progress_text(j)}")
         if st.button("Cancel", key=f"cancel-{key}", disabled=j.stop.is_set()):
             j.cancel()
-            LOG.info("solve %s cancelled", j.label)
+            LOG.info("solve %s cancelled", j.key)
             st.rerun(scope="fragment")
     elif seen.get(key) != id(j):
         seen[key] = id(j)

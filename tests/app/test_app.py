@@ -266,3 +266,86 @@ def test_cancel_stops_waiting_for_a_long_solve(app_env, monkeypatch):
     shown = texts(at)
     # A solver that honours the stop flag returns its best rota; one that cannot stop is dropped.
     assert "You stopped it early" in shown or "You cancelled the week's rota" in shown
+
+
+def _scenario(at, kind: str, number: int):
+    go(at, "What-if")
+    at.radio(key="whatif-kind").set_value(kind).run()
+    return at
+
+
+def _run_scenario(at, key: str):
+    button(at, "Run this scenario").click()
+    at.run()
+    return wait_for(at, key)
+
+
+@needs_solver
+def test_referral_and_recruit_scenarios_add_people_and_are_compared(app_env):
+    from roster.checker import check
+
+    at = _solved()
+    _scenario(at, "A new referral", 1)
+    at = _run_scenario(at, "scenario-1")
+    assert not at.exception, at.exception
+    referral = at.session_state["jobs"]["scenario-1"]
+    assert "REF1" in referral.instance.child_index
+    shown = texts(at)
+    decided = getattr(referral.result, "rationale", None)
+    if decided:  # solver.referral's decision: accept or decline with the reason
+        assert decided.split(":")[0] in ("Accept", "Decline") and decided in shown
+    rota = referral.result.rota
+    assert check(referral.instance, rota) == []
+
+    _scenario(at, "A new recruit", 2)
+    at = _run_scenario(at, "scenario-2")
+    recruit = at.session_state["jobs"]["scenario-2"]
+    assert "NEW1" in recruit.instance.carer_index
+    assert check(recruit.instance, recruit.result.rota) == []
+    (compare,) = [d.value for d in at.dataframe if "Current rota" in d.value.columns]
+    assert {"Referral New referral", "Recruit New recruit"} <= set(compare.columns)
+
+
+@needs_solver
+def test_locked_visits_are_kept_when_re_solving(app_env):
+    from roster.checker import check
+
+    at = _solved()
+    base = at.session_state["jobs"]["base"].result.rota
+    _scenario(at, "Lock visits and re-solve", 1)
+    chosen = sorted(base.by_visit())[:2]
+    at.multiselect[0].set_value(chosen)
+    button(at, "Re-solve with these locked").click()
+    at.run()
+    at = wait_for(at, "scenario-1")
+    job = at.session_state["jobs"]["scenario-1"]
+    kept = {(a.visit_id, a.carer_id, a.start) for a in job.result.rota.assignments}
+    assert {(a.visit_id, a.carer_id, a.start) for v in chosen for a in base.by_visit()[v]} <= kept
+    assert check(job.instance, job.result.rota) == []
+
+
+@needs_solver
+def test_a_wider_mileage_cap_is_solved_as_a_scenario(app_env):
+    at = _solved()
+    _scenario(at, "Change the mileage cap", 1)
+    cap = next(n for n in at.number_input if n.label == "New mileage cap per visit (miles)")
+    cap.set_value(40.0)
+    at = _run_scenario(at, "scenario-1")
+    job = at.session_state["jobs"]["scenario-1"]
+    assert job.instance.settings.mileage_cap_miles == 40.0
+    assert "Mileage cap 40 miles" in [s["name"] for s in at.session_state["scenarios"]]
+
+
+@needs_solver
+def test_the_app_logs_no_names(app_env, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="roster.app")
+    at = _solved()
+    _scenario(at, "A carer is off sick", 1)
+    _run_scenario(at, "scenario-1")
+    instance = at.session_state["jobs"]["base"].instance
+    names = {c.name for c in instance.carers} | {c.name for c in instance.children} | {MANAGER[0]}
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("roster"))
+    assert "solve" in logged  # the app does log what it does...
+    assert not [n for n in names if n in logged]  # ...but never who
