@@ -261,6 +261,11 @@ def solve_piece(piece: RegionPiece) -> RegionOutcome:
                          use_greedy_only=piece.greedy_only, deterministic=piece.deterministic,
                          locks=piece.locks,
                          max_candidates=None if piece.greedy_only else piece.max_candidates)
+    if piece.max_candidates is not None and not piece.greedy_only:
+        # max_candidates trims the greedy too; warm-start CP-SAT from the untrimmed greedy so
+        # the region never staffs fewer slots than the greedy would.
+        base = solve(inst, SolveParams(use_greedy_only=True, seed=piece.seed, locks=piece.locks))
+        params = replace(params, hint=base.rota)
     result = solve(inst, params)
     rota = result.rota
     return RegionOutcome(piece.region, len(inst.carers), len(inst.children), len(inst.visits),
