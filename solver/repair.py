@@ -74,9 +74,9 @@ class RepairParams:
     """Seconds for the CP-SAT stages on the sub-week."""
     workers: int = 2
     seed: int = 0
-    ripple_carers: int = 4
+    ripple_carers: int = 3
     """Per broken visit, how many of the best candidates may have their own visits moved."""
-    free_carers: int = 8
+    free_carers: int = 5
     """Per broken visit, how many of the best candidates with nothing booked around it join."""
     ripple_hours: float = 12.0
     """A ripple candidate's visits starting within this many hours of a broken visit may move."""
