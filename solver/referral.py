@@ -340,8 +340,8 @@ def _solve_neighbourhood(
         )
         result = solve(sub, sp)
         _log.debug(
-            "referral %s: %s: %d carers, %d visits, %d locks -> %s %s",
-            referral.name, stage, len(sub.carers), len(sub.visits), len(locks), result.status,
+            "referral for %s: %s: %d carers, %d visits, %d locks -> %s %s",
+            ",".join(c.child_id for c in referral.children), stage, len(sub.carers), len(sub.visits), len(locks), result.status,
             [(st["stage"], st["status"], st["seconds"]) for st in result.stages],
         )  # fmt: skip
         staffed_sub: dict[str, int] = {}
