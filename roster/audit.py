@@ -36,8 +36,9 @@ from sqlalchemy import (
     select,
 )
 
-ACTIONS: tuple[str, ...] = ("create", "assign", "unassign", "lock", "unlock", "publish")
-"""What a row can record. ``create`` is a rota version saved whole (by the solver or an import)."""
+ACTIONS: tuple[str, ...] = ("create", "assign", "unassign", "lock", "unlock", "publish", "repair")
+"""What a row can record. ``create`` is a rota version saved whole (by the solver or an import);
+``repair`` is a sickness repair saved as a new version (one row per visit it changed)."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

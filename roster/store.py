@@ -825,6 +825,45 @@ class Store:
             )
             return new_id
 
+    def save_repair(
+        self,
+        version_id: int,
+        instance: Instance,
+        rota: Rota,
+        *,
+        user: str,
+        note: str = "repair",
+    ) -> int:
+        """Save a repaired rota (``solver.repair``) as a new draft version of ``version_id``.
+
+        ``instance`` is the repair's instance (the absence added), saved alongside; the locks are
+        carried over where their rows survive, and one ``repair`` audit row per visit whose
+        carers or start changed records the visit before and after.
+        """
+        with self._write() as conn:
+            old = self.load_rota(version_id, conn)
+            self.version(version_id, conn)
+            instance_id = self.save_instance(instance, user=user, conn=conn)
+            kept = {(a.visit_id, a.carer_id) for a in rota.assignments}
+            locks = tuple(
+                lk for lk in self.locks(version_id, conn) if (lk.visit_id, lk.carer_id) in kept
+            )
+            new_id = self._insert_version(conn, instance_id, rota, user, locks, version_id, note)
+            moment = self._now()
+            for vid in _changed_visits(old, rota):
+                audit.append(
+                    conn,
+                    at=moment,
+                    user=user,
+                    action="repair",
+                    rota_version_id=version_id,
+                    new_rota_version_id=new_id,
+                    visit_id=vid,
+                    before=_visit_state(old, vid),
+                    after=_visit_state(rota, vid),
+                )
+            return new_id
+
     def publish(self, version_id: int, *, user: str, force: bool = False) -> RotaVersion:
         """Publish a draft: it becomes the week's rota (the earlier published one is superseded).
 
@@ -1112,6 +1151,17 @@ def _known_visit(instance: Instance, visit_id: str) -> Visit:
     if visit_id not in instance.visit_index:
         raise StoreLookupError(f"store: visit {visit_id!r} does not exist in the instance")
     return instance.visit(visit_id)
+
+
+def _changed_visits(old: Rota, new: Rota) -> list[str]:
+    """Visits whose (carer, start) rows differ between two rotas, sorted."""
+    was: dict[str, set[tuple[str, int]]] = {}
+    now: dict[str, set[tuple[str, int]]] = {}
+    for a in old.assignments:
+        was.setdefault(a.visit_id, set()).add((a.carer_id, a.start))
+    for a in new.assignments:
+        now.setdefault(a.visit_id, set()).add((a.carer_id, a.start))
+    return sorted(v for v in set(was) | set(now) if was.get(v) != now.get(v))
 
 
 def _visit_state(rota: Rota, visit_id: str) -> dict[str, Any]:

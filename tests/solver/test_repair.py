@@ -197,3 +197,24 @@ def test_on_a_generated_caseload_only_visits_near_the_absence_change_and_every_r
     for vid in result.broken:
         assert vid in covered or vid in {u.visit_id for u in result.uncovered}
     assert all(u.reasons for u in result.uncovered)
+
+
+def test_a_repair_saved_in_the_store_is_a_new_draft_with_one_audit_row_per_changed_visit(tmp_path: Path):
+    from roster.store import Store
+
+    instance = _week()
+    old = _rota(instance, BASE_PLAN)
+    result = repair(instance, old, TUESDAY_OFF, FAST)
+    with Store.open(tmp_path / "r.sqlite") as store:
+        first = store.save_rota(store.save_instance(instance, user="amy"), old, user="solver")
+        store.publish(first, user="mgr")
+        second = store.save_repair(first, result.instance, result.rota, user="coordinator")
+        head = store.version(second)
+        assert head.parent_id == first and head.status == "draft"
+        assert store.load_rota(second) == result.rota
+        assert store.load_instance(head.instance_id).absences == (TUESDAY_OFF,)
+        rows = store.audit(action="repair")
+        assert sorted(e.visit_id for e in rows) == ["V2", "V5"]
+        assert all(e.user == "coordinator" and e.new_rota_version_id == second for e in rows)
+        store.publish(second, user="mgr")
+        assert store.version(first).status == "superseded"
