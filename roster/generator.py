@@ -63,12 +63,12 @@ from roster.travel import EARTH_RADIUS_MILES, great_circle_miles_matrix
 SIZES: dict[str, tuple[int, int]] = {
     "S": (30, 56),
     "M": (150, 320),
-    "L": (1000, 2400),
-    "XL": (5000, 12000),
+    "L": (1000, 2550),
+    "XL": (5000, 12750),
 }
 """Named sizes: (carers, children), calibrated to about 8-10 visits per carer-week with demand
 just under supply: on seeds 1-3 the LP capacity bound (``solver.bounds``) is ~97-99 % of carer
-slots at S and ~99.6 % at M, and the greedy roster covers ~90 % (S), ~94 % (M), ~97 % (L). A
+slots at S and ~99.6 % at M, and the greedy roster covers ~90 % (S), ~94 % (M), ~97 % (L at 2,400 children). A
 larger provider covers more of each patch, so it can carry a little more demand per carer."""
 
 COMPETENCIES: tuple[str, ...] = (
