@@ -391,6 +391,61 @@ def _solve_direct(lp: _LP, time_limit: float | None, method: str = "ipm") -> tup
     return status, value, x, duals, lp.row_ub - row_act, "highspy", ""
 
 
+def _solve_by_columns(
+    lp: _LP, start: np.ndarray, time_limit: float | None, method: str, rounds: int = 12, batch: int = 60_000
+) -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
+    """Column generation: solve the LP on a subset of pairs, price every pair with the row duals,
+    add the most promising, repeat until the dual bound (valid for the full LP, see
+    ``dual_bound``) and the restricted optimum (a full-LP solution) round to the same integer.
+    Returns the best prices found; the caller's bound comes from them."""
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    n_rows = len(lp.row_ub)
+    in_set = np.zeros(lp.n_cols, dtype=bool)
+    in_set[start] = True
+    best_bound, best_duals = math.inf, np.zeros(n_rows)
+    x_full = np.zeros(lp.n_cols)
+    primal = 0.0
+    status = "unknown"
+    for _ in range(rounds):
+        cols = np.flatnonzero(in_set)
+        remap = np.full(lp.n_cols, -1, dtype=np.int64)
+        remap[cols] = np.arange(len(cols))
+        keep = in_set[lp.cols_j]
+        sub = _LP(len(cols), lp.rows_i[keep], remap[lp.cols_j[keep]], lp.vals[keep], lp.row_ub, lp.row_kind, lp.row_label)
+        left = None if deadline is None else max(1.0, deadline - time.perf_counter())
+        st, value, x, duals, _slack, _b, _n = _solve_direct(sub, left, method)
+        if len(duals) != n_rows:
+            break
+        primal = max(primal, float(value or 0.0))
+        x_full[:] = 0.0
+        x_full[cols] = x
+        bound_now = dual_bound(lp, duals)
+        if bound_now < best_bound:
+            best_bound, best_duals = bound_now, np.asarray(duals, dtype=float)
+        if math.floor(best_bound + 1e-6) <= math.floor(primal + 1e-6) or (deadline and time.perf_counter() > deadline):
+            status = "optimal" if math.floor(best_bound + 1e-6) <= math.floor(primal + 1e-6) else "time limit"
+            break
+        # price every pair with the better sign convention
+        y = best_duals
+        sign = 1.0
+        costs = []
+        for sg in (1.0, -1.0):
+            yy = np.clip(sg * y, 0.0, None)
+            aty = np.bincount(lp.cols_j, weights=lp.vals * yy[lp.rows_i], minlength=lp.n_cols)
+            costs.append((float(lp.row_ub @ yy + np.clip(1.0 - aty, 0.0, None).sum()), sg, 1.0 - aty))
+        _, sign, reduced = min(costs, key=lambda t: t[0])
+        reduced[in_set] = -np.inf
+        candidates = np.flatnonzero(reduced > 1e-9)
+        if not len(candidates):
+            status = "optimal"
+            break
+        top = candidates[np.argsort(-reduced[candidates])[:batch]]
+        in_set[top] = True
+    row_act = np.bincount(lp.rows_i, weights=lp.vals * x_full[lp.cols_j], minlength=n_rows)
+    value_out = primal if status == "optimal" else None
+    return status, value_out, x_full, best_duals, lp.row_ub - row_act, "highspy (column generation)", ""
+
+
 def capacity_bound(
     instance: Instance,
     eligibility: Eligibility | None = None,
@@ -399,6 +454,7 @@ def capacity_bound(
     time_limit: float | None = None,
     direct_above: int = DIRECT_ABOVE,
     method: str = "ipm",
+    columns: bool = True,
     top: int = 10,
 ) -> BoundResult:
     """An upper bound on carer slots any valid rota can staff (see the module docstring).
@@ -416,6 +472,9 @@ def capacity_bound(
     method:
         HiGHS's method for that direct LP: ``ipm`` (default), ``pdlp`` (first-order, faster on
         very large LPs, approximate: the bound still holds, from its prices) or ``simplex``.
+    columns:
+        For a direct LP, column generation from each visit's nearest carers (priced with the
+        duals; the bound is valid at every round), instead of one solve of every pair.
     top:
         How many binding carers, times and short visits to list.
     """
@@ -435,7 +494,16 @@ def capacity_bound(
             time.perf_counter() - t0, unreachable_visits=unreachable,
             note="no carer can take any visit",
         )  # fmt: skip
-    if lp.n_cols > direct_above:
+    if lp.n_cols > direct_above and columns:
+        # Start from each visit's nearest few reachable carers.
+        miles = np.asarray(el.home_miles)[pc, pv]
+        order = np.lexsort((miles, pv))
+        rank = np.empty(len(order), dtype=np.int64)
+        first_of = np.searchsorted(pv[order], pv[order], side="left")
+        rank[order] = np.arange(len(order)) - first_of
+        start = np.flatnonzero(rank < 6)
+        status, value, x, duals, slack, backend, note = _solve_by_columns(lp, start, time_limit, method)
+    elif lp.n_cols > direct_above:
         status, value, x, duals, slack, backend, note = _solve_direct(lp, time_limit, method)
     else:
         status, value, x, duals, slack, backend, note = _solve_pulp(lp, time_limit)

@@ -91,9 +91,11 @@ def test_bound_is_never_below_the_solver_coverage_on_a_random_week():
 def test_direct_highs_and_pulp_agree():
     inst = generate(carers=8, children=12, seed=4)
     via_pulp = capacity_bound(inst, direct_above=10**9)
-    direct = capacity_bound(inst, direct_above=0)
+    direct = capacity_bound(inst, direct_above=0, columns=False)
+    by_columns = capacity_bound(inst, direct_above=0)
     assert via_pulp.backend == "pulp/HiGHS" and direct.backend == "highspy"
-    assert via_pulp.bound == direct.bound
+    assert by_columns.backend == "highspy (column generation)"
+    assert via_pulp.bound == direct.bound == by_columns.bound
 
 
 def test_any_row_prices_give_a_bound_no_smaller_than_the_lp_optimum():
@@ -115,7 +117,15 @@ def test_any_row_prices_give_a_bound_no_smaller_than_the_lp_optimum():
 
 def test_pdlp_bound_is_valid_and_close():
     inst = generate(carers=8, children=12, seed=6)
-    exact = capacity_bound(inst, direct_above=0, method="ipm")
-    first_order = capacity_bound(inst, direct_above=0, method="pdlp")
+    exact = capacity_bound(inst, direct_above=0, method="ipm", columns=False)
+    first_order = capacity_bound(inst, direct_above=0, method="pdlp", columns=False)
     assert first_order.bound >= exact.bound - 0  # never below the true LP optimum's floor
     assert first_order.bound <= exact.bound + 2
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_column_generation_gives_the_same_bound_as_the_whole_lp(seed):
+    inst = generate(carers=10, children=16, seed=seed)
+    whole = capacity_bound(inst, direct_above=10**9)
+    by_columns = capacity_bound(inst, direct_above=0)
+    assert by_columns.bound == whole.bound
