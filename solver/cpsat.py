@@ -325,7 +325,11 @@ def add_sequencing(
     lo = [bounds[v][0] for v in visits]
     hi = [bounds[v][1] for v in visits]
     caps = [instance.child_cap(instance.child(vs[v].child_id)) for v in visits]
-    miles_m, minutes_m = travel.block(visits, visits) if n else (np.zeros((0, 0)), np.zeros((0, 0)))
+    miles_np, minutes_np = travel.block(visits, visits) if n else (np.zeros((0, 0)), np.zeros((0, 0)))
+    # plain lists: numpy scalar indexing in the pair loop below costs more than the loop itself
+    miles_m: list[list[float]] = miles_np.tolist()
+    minutes_m: list[list[int]] = minutes_np.astype(np.int64).tolist()
+    reach_in = [int(minutes_np[:k, k].max()) if k else 0 for k in range(n)]
     # Visits that overlap whatever their starts (their mandatory parts [latest start, earliest
     # end) share a minute) form cliques: one at-most-one per clique instead of a clause per pair.
     mandatory = [(hi[k], lo[k] + dur[k]) for k in range(n)]
@@ -348,7 +352,7 @@ def add_sequencing(
         # Coming from home, an earlier visit must have ended the return-home gap before, and
         # long enough before that the journey from home leaves a break (R15 runs, conservative).
         far = max(gap, home_min + lim.break_min)
-        reach = max(far, int(minutes_m[:jj, jj].max()) if jj else 0)
+        reach = max(far, reach_in[jj])
         h: Any = new.boolean(f"h{c}_{j}") if home_ok else 0
         arcs: list[Arc] = []
         closers: list[tuple[int, int]] = []  # earlier visits that may end < gap before j
@@ -358,8 +362,8 @@ def add_sequencing(
                 break  # every earlier visit ends long enough before j: nothing to say
             i = visits[ii]
             xi = x[(c, i)]
-            t = int(minutes_m[ii, jj])
-            mi = float(miles_m[ii, jj])
+            t = minutes_m[ii][jj]
+            mi = miles_m[ii][jj]
             min_gap = lo[jj] - (hi[ii] + dur[ii])  # smallest possible start_j - end_i
             max_gap = hi[jj] - (lo[ii] + dur[ii])
             if max_gap < t:
