@@ -282,3 +282,14 @@ def test_cli_on_a_missing_rota_folder_says_so_without_a_traceback(tmp_path, caps
     assert main(["check", str(tmp_path / "inst"), str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "nowhere" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("code", sorted(PLANTS))
+def test_violations_do_not_depend_on_the_order_of_rota_rows(code: str):
+    import random
+
+    inst, rota = PLANTS[code]()
+    rows = list(rota.assignments)
+    random.Random(code).shuffle(rows)
+    shuffled = replace(rota, assignments=tuple(rows), unassigned=tuple(reversed(rota.unassigned)))
+    assert sorted(map(str, check(inst, shuffled))) == sorted(map(str, check(inst, rota)))
