@@ -1304,8 +1304,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p.add_argument("week", type=date.fromisoformat)
 
 
-def _user(args: argparse.Namespace) -> str:
-    if args.user:
+def acting_user(args: argparse.Namespace) -> str:
+    """Who is acting: ``--user``, else the login name."""
+    if getattr(args, "user", None):
         return str(args.user)
     import getpass
 
@@ -1317,7 +1318,7 @@ def _user(args: argparse.Namespace) -> str:
 
 def run_command(args: argparse.Namespace) -> int:
     action = args.store_command
-    user = _user(args)
+    user = acting_user(args)
     try:
         store = Store.open(args.db)
     except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable server: one sentence

@@ -36,6 +36,7 @@ visit" without being told (003 §8.8) and families must be consulted before a ca
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -633,6 +634,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ripple-hours", type=float, default=RepairParams.ripple_hours)
     parser.add_argument("--free-carers", type=int, default=RepairParams.free_carers)
     parser.add_argument("--change-penalty", type=float, default=DEFAULT_CHANGE_PENALTY)
+    parser.add_argument(
+        "--db", default=None, help="also save the repaired rota in this store (with --version)"
+    )
+    parser.add_argument(
+        "--version", type=int, default=None, dest="store_version",
+        help="the stored rota version repaired: the new draft's parent",
+    )
+    parser.add_argument("--user", default=None, help="who is repairing (default: the login name)")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -659,6 +668,21 @@ def run_command(args: argparse.Namespace) -> int:
     for line in report_lines(result):
         print(line)
     print(f"written to {args.out}: rota/, instance/, uncovered.csv, changes.csv, visit_changes.csv")
+    if args.db is not None or args.store_version is not None:
+        if args.db is None or args.store_version is None:
+            print("roster repair: --db and --version go together; nothing saved", file=sys.stderr)
+            return 2
+        from roster.store import Store, StoreError, acting_user
+
+        try:
+            with Store.open(args.db) as store:
+                new_id = store.save_repair(
+                    args.store_version, result.instance, result.rota, user=acting_user(args)
+                )
+        except StoreError as exc:
+            print(f"roster repair: {exc}", file=sys.stderr)
+            return 2
+        print(f"saved as draft rota version {new_id} (parent {args.store_version})")
     return 0
 
 

@@ -167,6 +167,28 @@ def test_the_repair_command_writes_the_rota_changes_and_uncovered_visits_first(t
     assert (out / "changes.csv").read_text().splitlines()[1] == "C1,K1,loses,false,V2"
 
 
+def test_the_repair_command_can_save_the_result_as_a_draft_in_the_store(tmp_path: Path, capsys):
+    from roster.cli import main
+    from roster.io import write_instance, write_rota
+    from roster.store import Store
+
+    instance = _week()
+    old = _rota(instance, BASE_PLAN)
+    write_instance(instance, tmp_path / "week")
+    write_rota(instance, old, tmp_path / "rota")
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    with Store.open(db) as store:
+        first = store.save_rota(store.save_instance(instance, user="amy"), old, user="solver")
+    code = main(["repair", str(tmp_path / "week"), "--rota", str(tmp_path / "rota"),
+                 "--absence", "K1,2026-11-24,2026-11-24", "--out", str(tmp_path / "out"),
+                 "--time-limit", "3", "--workers", "1", "--db", db, "--version", str(first),
+                 "--user", "coordinator"])
+    assert code == 0
+    assert f"saved as draft rota version {first + 1} (parent {first})" in capsys.readouterr().out
+    with Store.open(db) as store:
+        assert store.version(first + 1).created_by == "coordinator"
+
+
 def test_on_a_generated_caseload_only_visits_near_the_absence_change_and_every_rule_holds():
     from collections import Counter
 
