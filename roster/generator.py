@@ -57,7 +57,7 @@ from roster.model import (
     Training,
 )
 from roster.packages import PackageRow, expand
-from roster.towns import Town, county_towns
+from roster.towns import COUNTY_ALIASES, COUNTY_NAMES, Town, county_towns
 from roster.travel import EARTH_RADIUS_MILES, great_circle_miles_matrix
 
 SIZES: dict[str, tuple[int, int]] = {
@@ -898,7 +898,7 @@ def generate_caseload(
     holidays = bank_holidays_in_week(week_start)
     rows = tuple(r for rs in packages for r in rs)
     visits = expand(rows, child_list, week_start, holidays)
-    county_name = county_towns(county)[0].council.replace(" Council", "").replace(" City", "")
+    county_name = COUNTY_NAMES[COUNTY_ALIASES[county.strip().lower()]]
     settings = Settings(
         week_start=week_start,
         name=f"Synthetic caseload, {county_name}: {carers} carers, {children} children (seed {seed})",

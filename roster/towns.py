@@ -125,6 +125,14 @@ COUNTY_ALIASES: dict[str, str] = {
 }
 
 
+COUNTY_NAMES: dict[str, str] = {
+    "Dorset": "Dorset",
+    "Cambridgeshire": "Cambridgeshire and Peterborough",
+    "Milton Keynes": "Milton Keynes",
+}
+"""How each area is written in an instance's name."""
+
+
 def county_towns(county: str) -> tuple[Town, ...]:
     """The towns of ``county`` (case-insensitive; ``Peterborough`` means Cambridgeshire).
 
