@@ -525,13 +525,10 @@ _KILLED_SAVE = textwrap.dedent(
     rota = Rota(tuple(Assignment(v.visit_id, "K1", 960, 1080) for v in visits[:300]))
     first = store.save_rota(instance_id, rota, user="amy")
     print("SAVED", instance_id, first, flush=True)
-    calls = 0
-
     @event.listens_for(store.engine, "after_execute")
-    def pause_midway(*_args):
-        global calls
-        calls += 1
-        if calls == 2:  # the head row and the records are written, not yet committed
+    def pause_midway(_conn, clause, *_args):
+        # the head row and the first rows are written, nothing committed: now we are killed
+        if str(clause).startswith(("INSERT INTO rota_assignment", "INSERT INTO instance_record")):
             print("MIDSAVE", flush=True)
             time.sleep(120)
 
