@@ -675,10 +675,10 @@ class Store:
         """Put ``carer_id`` on ``visit_id`` (instead of ``replace_carer`` if given).
 
         Makes a new draft version from ``version_id`` and an audit row with the visit's carers
-        before and after. The start is the visit's other carer's (a 2:1 starts together), else the
-        current one, else ``start``, else the planned start; travel (R13) is recomputed for the
-        carers whose day changed. A change that breaks a hard rule is refused (``StoreError``
-        naming the rule) unless ``force``.
+        before and after. The start is the visit's other carer's (a 2:1 starts together), else
+        ``start``, else the replaced carer's, else the planned start; travel (R13) is recomputed
+        for the carers whose day changed. A change that breaks a hard rule is refused
+        (``StoreError`` naming the rule) unless ``force``; so is replacing a locked carer.
         """
         with self._write() as conn:
             instance, rota, head = self._working_copy(conn, version_id)
@@ -690,7 +690,12 @@ class Store:
             if any(a.carer_id == carer_id for a in on_visit):
                 raise StoreError(f"store: carer {carer_id} is already on visit {visit_id}")
             previous_start: int | None = None
+            locks = self.locks(version_id, conn)
             if replace_carer is not None:
+                if Lock(visit_id, replace_carer) in locks:
+                    raise StoreError(
+                        f"store: carer {replace_carer} is locked on visit {visit_id}; unlock first"
+                    )
                 old = [a for a in on_visit if a.carer_id == replace_carer]
                 if not old:
                     raise StoreError(f"store: carer {replace_carer} is not on visit {visit_id}")
@@ -719,7 +724,7 @@ class Store:
                 head.instance_id,
                 new_rota,
                 user,
-                self.locks(version_id, conn),
+                locks,
                 version_id,
                 f"assign {carer_id} to {visit_id}",
             )

@@ -413,6 +413,8 @@ def test_lock_and_unlock_are_versions_with_audit_rows(store: Store):
     assert store.locks(locked) == (Lock("V1", "K1"),) and store.locks(first) == ()
     with pytest.raises(StoreError, match="already locked"):
         store.lock(locked, "V1", "K1", user="bob")
+    with pytest.raises(StoreError, match="locked on visit V1; unlock first"):
+        store.assign(locked, "V1", "K2", user="bob", replace_carer="K1")
     unlocked = store.unlock(locked, "V1", "K1", user="cat")
     assert store.locks(unlocked) == ()
     assert [e.action for e in store.audit()][-2:] == ["lock", "unlock"]
