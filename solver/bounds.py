@@ -25,7 +25,12 @@ Objective
 
 The LP is written with PuLP and solved by HiGHS (``pulp.HiGHS``). Past ``direct_above`` pairs
 PuLP's per-variable Python objects dominate the run time, so the same arrays are handed to HiGHS
-through ``highspy`` directly (``BoundResult.backend`` says which was used). Without HiGHS the
+through ``highspy`` directly, by column generation: start from each visit's six nearest carers,
+price every pair with the row duals, add the best, repeat (``BoundResult.backend`` says which
+was used). Whatever the route, the bound is computed from the row prices by weak duality
+(``dual_bound``), so it is valid even when a solve stops early or is approximate. Measured on
+generator L (1,000 carers, 6,051 visits, 1.13 M reachable pairs, 68 k rows): the whole LP by
+interior point took 87 s of CPU; column generation 24 s (same bound, 6,571 of 6,591 slots). Without HiGHS the
 bound falls back to PuLP's CBC and says so. If the LP cannot be solved to optimality (time limit)
 the result falls back to the always-valid *eligibility bound*, ``sum_v min(carers_v, #reachable
 carers of v)``.

@@ -383,17 +383,36 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--top", type=int, default=15, help="rows shown per long table (default 15)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds for the LP (default 60)")
+    parser.add_argument("--bound", action="store_true",
+                        help="also the LP upper bound on carer slots any rota can staff (solver.bounds)")  # fmt: skip
 
 
 def run_command(args: argparse.Namespace) -> int:
     from roster.io import load_instance
 
     instance = load_instance(args.instance)
-    report = capacity_view(instance, time_limit=args.time_limit)
+    from roster.eligibility import compute_eligibility
+
+    el = compute_eligibility(instance)
+    report = capacity_view(instance, el, time_limit=args.time_limit)
+    bound = None
+    if getattr(args, "bound", False):
+        from solver.bounds import capacity_bound
+
+        bound = capacity_bound(instance, el, time_limit=args.time_limit)
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2, default=str))
+        data = report.as_dict()
+        if bound is not None:
+            data["slot_bound"] = bound.as_dict()
+        print(json.dumps(data, indent=2, default=str))
     else:
         print(format_report(instance, report, args.top))
+        if bound is not None:
+            print(
+                f"\nNo rota can staff more than {bound.bound:,} of {bound.slots:,} carer slots "
+                f"(LP bound, {bound.backend}, {bound.lp_seconds:.1f} s; "
+                f"{len(bound.unreachable_visits)} visits no carer can ever take)."
+            )
     return 0
 
 

@@ -83,3 +83,13 @@ def test_cli_prints_tables_and_json(tmp_path, capsys):
     data = json.loads(out[out.index("{"):])
     assert data["bottlenecks"][0]["part"] == "after_school"
     assert data["bottlenecks"][0]["shortfall_hours"] == 2.0
+
+
+def test_cli_bound_flag_adds_the_slot_bound(tmp_path, capsys):
+    from roster.cli import main
+    from roster.io import write_instance
+
+    inst = make_instance([carer("K1")], [child("C1"), child("C2")], [visit("V1", "C1"), visit("V2", "C2")])
+    write_instance(inst, tmp_path / "inst")
+    assert main(["capacity", str(tmp_path / "inst"), "--bound"]) == 0
+    assert "No rota can staff more than 1 of 2 carer slots" in capsys.readouterr().out
