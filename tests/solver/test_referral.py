@@ -254,3 +254,31 @@ def test_cli_without_a_current_rota_uses_the_greedy_one_and_still_writes_a_valid
     rota = load_rota(merged, tmp_path / "out" / "rota")
     assert check(merged, rota) == []
     assert [u.visit_id for u in rota.unassigned] == ["V9"]
+
+
+def test_cli_ranks_several_referrals_one_given_as_a_weekly_pattern(tmp_path):
+    from roster.cli import main
+    from roster.io import write_instance, write_rota
+
+    inst, current = _base()
+    write_instance(inst, tmp_path / "inst")
+    write_rota(inst, current, tmp_path / "rota")
+    _write_referral(tmp_path / "alpha", child_id="NA", visit_id="NA1", start="10:00")
+    pattern = tmp_path / "beta"
+    _write_referral(pattern, child_id="NB", visit_id="NB1")
+    (pattern / "visits.csv").unlink()
+    (pattern / "packages.csv").write_text(
+        "child_id,day,start,duration_min\nNB,Tue,13:00,90\nNB,Thu,13:00,90\n", encoding="utf-8"
+    )
+    code = main([
+        "referral", str(tmp_path / "inst"), str(tmp_path / "alpha"), str(pattern),
+        "--out", str(tmp_path / "out"), "--rota", str(tmp_path / "rota"), "--time-limit", "5",
+        "--no-alternatives",
+    ])  # fmt: skip
+    assert code == 0
+    ranking = json.loads((tmp_path / "out" / "ranking.json").read_text())
+    assert {r["referral"] for r in ranking["ranking"]} == {"alpha", "beta"}
+    assert sorted(ranking["accept_together"]) == ["alpha", "beta"]
+    beta = json.loads((tmp_path / "out" / "beta" / "decision.json").read_text())
+    assert beta["accept"] and beta["sessions_total"] == 2
+    assert (tmp_path / "out" / "together" / "rota" / "rota.csv").exists()
