@@ -1334,7 +1334,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return _run(store, action, args, user)
     except StoreError as exc:
-        print(f"roster store {action}: {exc}", file=sys.stderr)
+        print(f"roster store {action}: {str(exc).removeprefix('store: ')}", file=sys.stderr)
         return 2
     finally:
         store.close()
