@@ -52,8 +52,15 @@ def solve(
     t0 = time.perf_counter()
     elig = compute_eligibility(instance, params.travel)
     warm = params.hint
-    greedy_rota = greedy_with(instance, elig, locks=params.locks, travel=params.travel,
-                              max_candidates=params.max_candidates)
+    # The baseline considers every eligible carer, as a coordinator would; as a warm start it
+    # uses the model's candidates, so that the hint is a complete solution of the model.
+    greedy_rota = greedy_with(
+        instance,
+        elig,
+        locks=params.locks,
+        travel=params.travel,
+        max_candidates=None if params.use_greedy_only else params.max_candidates,
+    )
     if warm is None:
         warm = greedy_rota
     stages: list[dict[str, Any]] = []
