@@ -34,6 +34,8 @@ ROLES: tuple[Role, ...] = ("coordinator", "manager")
 USERS_ENV = "ROSTER_USERS"
 DEFAULT_USERS_FILE = "users.json"
 MIN_PASSWORD_LENGTH = 8
+BCRYPT_ROUNDS = 12
+"""bcrypt's cost factor for new hashes (2**12 rounds); tests may lower it to run faster."""
 
 # A hash of a random password, checked when the name is unknown so that a wrong name takes as
 # long as a wrong password (no telling which names exist by timing).
@@ -115,7 +117,7 @@ def add_user(path: str | os.PathLike[str] | None, name: str, password: str, role
         )
     target = users_path(path)
     users = [u for u in _read(target) if u["name"].casefold() != name.casefold()]
-    digest = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    digest = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_ROUNDS)).decode("ascii")
     users.append({"name": name, "role": role, "password_hash": digest})
     _write(target, users)
     return User(name, cast(Role, role))

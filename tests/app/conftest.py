@@ -12,11 +12,18 @@ from typing import Any
 
 import pytest
 
+from roster import auth
 from roster.auth import add_user
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 MANAGER = ("manager1", "manager-pass-1")
 COORDINATOR = ("coord1", "coordinator-pass-1")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bcrypt at its lowest cost in tests: the behaviour is the same, the CPU is shared."""
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +33,10 @@ def app_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("app")
     write_instance(generate(carers=8, children=10, seed=3), root / "sample")
+    saved, auth.BCRYPT_ROUNDS = auth.BCRYPT_ROUNDS, 4
     add_user(root / "users.json", *MANAGER, "manager")
     add_user(root / "users.json", *COORDINATOR, "coordinator")
+    auth.BCRYPT_ROUNDS = saved
     return root
 
 
@@ -36,7 +45,7 @@ def app_env(app_files: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("ROSTER_SAMPLE", str(app_files / "sample"))
     monkeypatch.setenv("ROSTER_USERS", str(app_files / "users.json"))
     monkeypatch.setenv("ROSTER_DB", str(tmp_path / "roster.sqlite"))
-    monkeypatch.setenv("ROSTER_APP_TIME_LIMIT", "4")
+    monkeypatch.setenv("ROSTER_APP_TIME_LIMIT", "2")
     monkeypatch.setenv("ROSTER_APP_WORKERS", "1")
     return app_files
 
