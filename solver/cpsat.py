@@ -31,6 +31,14 @@ checker is run on every decoded rota):
 * **R9** on the journey from home is a property of the pair (``home_within_cap``): ``h`` is fixed
   to false where home is over the cap, so such a carer may take the visit only straight after a
   nearby visit.
+* **R15 and coming home**: a carer who comes to j from home must have ended every earlier visit at
+  least ``max(return_home_gap, home travel + break_min)`` before j (conservative when the journey
+  home is longer than the gap minus a break; never with the contract's 20-mile cap and 120 min).
+* **Candidates**: ``SolveParams.max_candidates`` (default 12) carers per visit, known carers first,
+  then the nearest; fully locked visits keep only their locked carers.
+
+The objective's travel miles are exact (the R13 journey of each row, not a home approximation);
+continuity counts distinct carers per child through ``y[c, child] >= x[c, v]``.
 """
 
 from __future__ import annotations

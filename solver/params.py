@@ -65,12 +65,12 @@ class SolveParams:
     """Assignments fixed by hand; kept exactly (a lock the rules forbid raises ``ValueError``)."""
     hint: Rota | None = None
     """A warm start; when ``None`` the greedy rota is used."""
-    max_candidates: int | None = 16
+    max_candidates: int | None = 12
     """Keep only this many eligible carers per visit (carers the child knows first, then the
     nearest); ``None`` keeps all. The model grows with the square of a carer's candidate visits:
-    on the generator's M week (47 eligible carers per visit on average) all of them make a model
-    that takes minutes to build and GBs to hold; 16 keeps S whole in practice. CP-SAT's bounds
-    are then bounds of the pruned model."""
+    on the generator's M week (47 eligible carers per visit on average) all of them made a model
+    of 6.8 GB that took minutes to build, and 16 still over 6 GB; 12 keeps most of S (9.7 per
+    visit on average). CP-SAT's bounds are then bounds of the pruned model."""
     deterministic: bool = False
     """Stop each stage on CP-SAT's deterministic time instead of wall time, so that a run with
     one worker and a seed is repeatable even when it hits the limit."""
