@@ -313,8 +313,10 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
         t1 = time.perf_counter()
         remaining = params.time_limit - (t1 - t0)
         child_of = {c.child_id: int(g) for c, g in zip(instance.children, child_region, strict=True)}
+        # Seconds per visit the region solves took: what a coordination group will cost.
+        rate = sum(o.seconds for o in outcomes) / max(1, sum(o.visits for o in outcomes))
         rows, coordination = _coordinate(instance, rows, reasons, params, max(5.0, remaining * 0.8),
-                                         child_of)
+                                         child_of, rate)
         timings["coordination"] = time.perf_counter() - t1
     rota = _rota(instance, rows, reasons)
     violations = 0
@@ -353,14 +355,16 @@ def _rota(instance: Instance, rows: Sequence[Assignment], reasons: dict[str, str
 
 
 def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, str],
-                params: DecomposeParams, budget: float,
-                child_region: dict[str, int]) -> tuple[list[Assignment], dict[str, Any]]:
+                params: DecomposeParams, budget: float, child_region: dict[str, int],
+                rate: float = 0.0) -> tuple[list[Assignment], dict[str, Any]]:
     """Offer unstaffed visits to their nearest carers from any region, whole weeks locked.
 
     Open visits are grouped by region; each group gets the carers living nearest to its visits
     (any region), no carer in two groups, so the groups are solved independently and in
     parallel. A carer who shares a 2:1 visit with someone outside the group brings that carer
     along if there is room, else stays out, so no locked 2:1 visit is ever half in a group.
+    Groups are formed, most open visits first, while their estimated cost (``rate`` seconds per
+    visit, measured on the regions) fits the budget; the rest stay as the regions left them.
     """
     from solver.distributed import run_pieces
 
@@ -379,6 +383,8 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
     cap = params.max_coordination_carers
     used: set[str] = set()
     pieces: list[RegionPiece] = []
+    spent = 0.0
+    skipped = 0
     n_groups = len(groups)
     rounds = math.ceil(n_groups / max(1, params.processes))
     per_piece = max(1.0, budget * 0.8 / max(1, rounds) - 1.0)
@@ -415,6 +421,12 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
             group -= loose
         if not group:
             continue
+        n_visits = len({a.visit_id for cid in group for a in rows_by_carer.get(cid, ())}) + len(vids)
+        cost = rate * n_visits / max(1, params.processes)
+        if rate and pieces and spent + cost > budget:
+            skipped += 1
+            continue
+        spent += cost
         used |= group
         locked = tuple(a for cid in sorted(group) for a in rows_by_carer.get(cid, ()))
         visit_ids = {a.visit_id for a in locked} | set(vids)
@@ -435,6 +447,6 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
         reasons.pop(a.visit_id, None)
     info = {"open_before": len(open_ids), "groups": len(pieces), "carers": len(touched),
             "visits": sum(len(p.instance.visits) for p in pieces),
-            "open_after": len(reasons),
+            "open_after": len(reasons), "groups_skipped_for_time": skipped,
             "seconds": round(max((o.seconds for o in outcomes), default=0.0), 2)}
     return new_rows, info
