@@ -714,15 +714,12 @@ def _availability_grid(carers: Sequence[Carer], availability: Sequence[Availabil
     return cum
 
 
-def _row_quarters(day: str, row: PackageRow) -> tuple[int, int]:
-    s = int(row.start[:2]) * 60 + int(row.start[3:])
-    d = DAY_NAMES.index(day) * _QUARTERS
-    return d + s // 15, d + math.ceil((s + row.duration_min) / 15)
+_DAY_INDEX = {d: i for i, d in enumerate(DAY_NAMES)}
 
 
-def _is_overnight(row: PackageRow) -> bool:
-    s = int(row.start[:2]) * 60 + int(row.start[3:])
-    return s < 6 * 60 + 30 or s + row.duration_min > 22 * 60 + 30
+def _is_overnight(start_min: int, duration: int) -> bool:
+    """Any minute outside the contract's default core hours 06:30-22:30 (R7)."""
+    return start_min < 6 * 60 + 30 or start_min + duration > 22 * 60 + 30
 
 
 def _staffable_days(
@@ -737,23 +734,26 @@ def _staffable_days(
     out: list[PackageRow] = []
     taken: set[tuple[str, str]] = set()
     for row in rows:
-        fit = ok.copy()
-        if _is_overnight(row):
+        start = int(row.start[:2]) * 60 + int(row.start[3:])
+        night = _is_overnight(start, row.duration_min)
+        fit = ok & (miles * 1.35 + row.trip_miles <= cap)  # R9 with room for the road factor
+        if night:
             fit &= overnight[cand]
         if row.needs_driver or row.trip_miles > 0:
             fit &= drives[cand]
-        fit &= miles * 1.35 + row.trip_miles <= cap  # R9 with room for the road factor
-        sub = cum[cand[fit]]
+        idx = cand[fit]
+        first = start // 15
+        last = math.ceil((start + row.duration_min) / 15)
 
-        def staff(day: str, row: PackageRow = row, sub: np.ndarray = sub) -> int:
-            lo, hi = _row_quarters(day, row)
-            return int(np.count_nonzero(sub[:, hi] - sub[:, lo] == hi - lo))
+        def staff(day: str, idx: np.ndarray = idx, first: int = first, last: int = last) -> int:
+            d = _DAY_INDEX[day] * _QUARTERS
+            return int(np.count_nonzero(cum[idx, d + last] - cum[idx, d + first] == last - first))
 
         if (row.day, row.start) not in taken and staff(row.day) > row.carers:
             best = row.day
         else:
             group = (
-                DAY_NAMES if _is_overnight(row)
+                DAY_NAMES if night
                 else ("Sat", "Sun") if row.day in ("Sat", "Sun")
                 else WEEKDAYS
             )
@@ -829,9 +829,10 @@ def _history_and_refusals(
         if len(pool) and weekly_hours > 0 and rng.random() < 0.85:  # not a new referral: someone served them lately
             k = min(len(pool), int(rng.integers(1, 4)) + (1 if weekly_hours > 12 else 0))
             # the nearest few are likeliest to have served the child
-            p = 1.0 / (1.0 + np.arange(min(len(pool), 12)))
-            p /= p.sum()
-            served = rng.choice(pool[: len(p)], size=min(k, len(p)), replace=False, p=p).tolist()
+            # (weighted sampling without replacement by Gumbel keys: log(u) / weight, top k)
+            top = pool[:12]
+            keys = np.log(rng.random(len(top))) * (1.0 + np.arange(len(top)))
+            served = top[np.argsort(-keys, kind="stable")[:k]].tolist()
             shares = rng.dirichlet(np.ones(len(served)))
             total = 4 * weekly_hours * float(rng.uniform(0.6, 1.0))
             for j, s in zip(served, shares, strict=True):
