@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -325,7 +326,7 @@ def run_command(args: argparse.Namespace) -> int:
     week: date = args.week
     if week.weekday() != 0:
         print(f"roster expand: --week is {week.isoformat()}, a {DAY_NAMES[week.weekday()]}; "
-              "it must be a Monday.")
+              "it must be a Monday.", file=sys.stderr)
         return 2
     instance = load_instance(args.instance)
     rows = read_packages(args.packages)

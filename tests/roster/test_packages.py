@@ -64,10 +64,11 @@ def test_cambridgeshire_delivers_on_bank_holidays():
     assert [v.date for v in visits] == [date(2026, 12, 28), date(2027, 1, 1)]
 
 
-def test_peterborough_skips_christmas_day_and_boxing_day():
+def test_peterborough_skips_christmas_day_but_not_the_saturday_boxing_day():
+    # gov.uk: the Boxing Day bank holiday of 2026 is Monday 28 December, not Saturday 26th.
     rows = [row("P1", d) for d in ("Thu", "Fri", "Sat", "Sun")]
     visits = expand(rows, [PCC], CHRISTMAS_WEEK)
-    assert [v.date for v in visits] == [date(2026, 12, 24), date(2026, 12, 27)]
+    assert [v.date for v in visits] == [date(2026, 12, 24), date(2026, 12, 26), date(2026, 12, 27)]
 
 
 def test_expand_instance_writes_the_weeks_bank_holidays_into_settings():
@@ -159,3 +160,12 @@ def test_a_start_written_without_a_leading_zero_is_normalised():
     (v,) = expand(parse_packages("child_id,day,start,duration_min\nQ1,Mon,7:15,60\n"), [CCC],
                   date(2026, 11, 23))
     assert (v.visit_id, v.start) == ("Q1-20261123-0715", "07:15")
+
+
+def test_expand_cli_refuses_a_week_that_does_not_start_on_monday(tmp_path, capsys):
+    from roster.cli import main
+
+    code = main(["expand", "x", "y", "--week", "2026-12-29", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "it must be a Monday" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
