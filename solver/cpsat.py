@@ -1057,7 +1057,8 @@ def run_stages(
             info["objective"] = None
             info["bound"] = None
             stages.append(info)
-            if code == cp_model.INFEASIBLE:
+            if code == cp_model.INFEASIBLE and best is None:
+                # only the hard rules and the locks constrain the first stage
                 raise ValueError(
                     "no rota satisfies the locks together with the hard rules "
                     "(a lock clashes with another lock or a rule)"
