@@ -320,3 +320,30 @@ def test_training_is_per_visit_competency():
         training=mandatory("K1") + mandatory("K2", "peg_feeding"),
     )
     assert [a.carer_id for a in solved(inst).rota.assignments] == ["K2"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "bad", "the_visit", "child_kw"),
+    [
+        ("R1", {"dbs_check": "enhanced"}, {}, {}),
+        ("R1", {"dbs_issued": date(2020, 1, 1)}, {}, {}),
+        ("R3", {"gender": "M"}, {}, {"gender_required": "F"}),
+        ("R3", {}, {}, {"excluded_carers": ("K1",)}),
+        ("R7", {}, {"start": "22:00", "duration_min": 90}, {}),
+        ("R8", {"drives": False}, {"needs_driver": True}, {}),
+    ],
+)
+def test_row_rule_binds_the_known_carer_out(rule, bad, the_visit, child_kw):
+    # K1 is the child's known carer and lives next door, but breaks the rule; K2 may go.
+    inst = make_instance(
+        [carer("K1", **bad), carer("K2", lat=DORCHESTER[0] + 0.05, overnight_ok=True)],
+        [child("C1", **child_kw)],
+        [visit("V1", **the_visit)],
+        history=(History("C1", "K1", 40.0),),
+        availability=(
+            Availability("K1", "Mon", "00:00", "23:59"),
+            Availability("K2", "Mon", "00:00", "23:59"),
+        ),
+    )
+    r = solved(inst)
+    assert [a.carer_id for a in r.rota.assignments] == ["K2"], rule
