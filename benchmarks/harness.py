@@ -279,7 +279,7 @@ def _plan(suite: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         c, k = sizes[suite]
         limit = tl or (10 if suite == "S" else 60)
         synthetic(suite, c, k, [("greedy", limit), ("cpsat", limit),
-                                ("decomposed", limit)], timing_rows=suite == "M", timeout=900)
+                                ("decomposed", limit)], timing_rows=suite == "M", timeout=600)
     elif suite == "L":
         # Decomposed first; the monolithic solve last, under a hard timeout (it is the reason
         # for the decomposition: see RESULTS.md).
