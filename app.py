@@ -1524,13 +1524,19 @@ def downloads_page() -> None:
     if not is_manager():
         st.caption("Invoices are for managers.")
         return
+    card = st.session_state.get("rate_card")
+    if card is None:
+        st.caption(
+            "Invoices show hours by band. Add rates.csv (commissioner, band, hourly_rate) "
+            "beside the data to price them."
+        )
     kids = sorted(
         {instance.visit(a.visit_id).child_id for a in rota.assignments},
         key=lambda c: instance.child_index[c],
     )
     cols = st.columns(2)
     cols[0].download_button(
-        "Every invoice (zip, one per child per commissioner)", lambda: exports.invoices_zip(instance, rota),
+        "Every invoice (zip, one per child per commissioner)", lambda: exports.invoices_zip(instance, rota, card=card),
         f"invoices-{week}.zip", "application/zip", key="dl-invoices", on_click="ignore",
     )  # fmt: skip
     if kids:
@@ -1538,7 +1544,7 @@ def downloads_page() -> None:
             "Child", kids, format_func=lambda c: f"{instance.child(c).name} ({c})", key="dl-child"
         )
         cols[1].download_button(
-            "This child's invoice (CSV)", lambda: exports.invoice_csv(instance, rota, child_id),
+            "This child's invoice (CSV)", lambda: exports.invoice_csv(instance, rota, child_id, card),
             f"invoice-{child_id}-{week}.csv", "text/csv", key="dl-invoice", on_click="ignore",
         )  # fmt: skip
 

@@ -35,6 +35,8 @@ from roster.model import Assignment, Instance, Rota, Visit
 if TYPE_CHECKING:
     import pandas as pd
 
+    from roster.rates import RateCard
+
 BANDS: tuple[str, ...] = ("weekday", "weekend", "overnight", "bank_holiday")
 BAND_LABELS: Mapping[str, str] = {
     "weekday": "Weekday (core hours)",
@@ -417,14 +419,36 @@ class InvoiceLine:
     session_hours: float
     carer_hours: float
     band_hours: Mapping[str, float]
+    amount: float | None = None
+    """The charge by the rate card (``roster.rates``): carer-hours per band x the hourly rate
+    agreed with the commissioner; ``None`` without a card or a rate for a band used."""
 
 
-def invoice_lines(instance: Instance, rota: Rota, child_id: str) -> list[InvoiceLine]:
+def _charge(card: RateCard | None, commissioner: str, band_min: Mapping[str, int]) -> float | None:
+    """Carer-minutes by band priced by the rate card; weekday and weekend are both ``day``."""
+    if card is None:
+        return None
+    by_rate_band = {
+        "day": band_min.get("weekday", 0) + band_min.get("weekend", 0),
+        "overnight": band_min.get("overnight", 0),
+        "bank_holiday": band_min.get("bank_holiday", 0),
+    }
+    try:
+        total = sum(card.rate(commissioner, b) * m / 60.0 for b, m in by_rate_band.items() if m)
+    except LookupError:  # roster.rates.MissingRateError: no agreed rate for this band
+        return None
+    return round(total, 2)
+
+
+def invoice_lines(
+    instance: Instance, rota: Rota, child_id: str, card: RateCard | None = None
+) -> list[InvoiceLine]:
     """The delivered visits of one child, in time order.
 
     Carer-hours count each carer present (a 2:1 session of 2 h is 4 carer-hours); a visit with
-    nobody on it is not delivered and not invoiced.
+    nobody on it is not delivered and not invoiced. With a rate card each line has its amount.
     """
+    commissioner = instance.child(child_id).commissioner
     lines = []
     by_visit = rota.by_visit()
     for visit in instance.visits:
@@ -446,16 +470,18 @@ def invoice_lines(instance: Instance, rota: Rota, child_id: str) -> list[Invoice
                 session_hours=round((first.end - first.start) / 60, 2),
                 carer_hours=round(sum(a.end - a.start for a in staffed) / 60, 2),
                 band_hours={b: round(m / 60, 2) for b, m in bands.items()},
+                amount=_charge(card, commissioner, bands),
             )
         )
     lines.sort(key=lambda line: (line.day, line.start, line.visit_id))
     return lines
 
 
-def invoice_csv(instance: Instance, rota: Rota, child_id: str) -> str:
+def invoice_csv(instance: Instance, rota: Rota, child_id: str, card: RateCard | None = None) -> str:
     """One child's invoice as CSV: a line per delivered visit and a total line, hours by band.
 
-    The header rows name the child, the commissioner and the period (002 §15.1).
+    The header rows name the child, the commissioner and the period (002 §15.1). With a rate
+    card (``roster.rates.load_rates``) a last column holds each line's amount in pounds.
     """
     child = instance.child(child_id)
     ws = instance.settings.week_start
@@ -465,41 +491,60 @@ def invoice_csv(instance: Instance, rota: Rota, child_id: str) -> str:
     writer.writerow(["commissioner", child.commissioner])
     writer.writerow(["period", ws.isoformat(), (ws + timedelta(days=6)).isoformat()])
     writer.writerow([])
+    money = card is not None
     writer.writerow(
         ["date", "visit_id", "start", "end", "carers", "session_hours", "carer_hours",
-         *(f"{b}_hours" for b in BANDS)]
+         *(f"{b}_hours" for b in BANDS), *(["amount"] if money else [])]
     )  # fmt: skip
-    lines = invoice_lines(instance, rota, child_id)
+    lines = invoice_lines(instance, rota, child_id, card)
     for line in lines:
         writer.writerow(
             [line.day.isoformat(), line.visit_id, line.start, line.end, line.carers,
              f"{line.session_hours:.2f}", f"{line.carer_hours:.2f}",
-             *(f"{line.band_hours[b]:.2f}" for b in BANDS)]
+             *(f"{line.band_hours[b]:.2f}" for b in BANDS),
+             *([_money(line.amount)] if money else [])]
         )  # fmt: skip
     writer.writerow(
         ["total", "", "", "", "", f"{sum(x.session_hours for x in lines):.2f}",
          f"{sum(x.carer_hours for x in lines):.2f}",
-         *(f"{sum(x.band_hours[b] for x in lines):.2f}" for b in BANDS)]
+         *(f"{sum(x.band_hours[b] for x in lines):.2f}" for b in BANDS),
+         *([_money(_total(lines))] if money else [])]
     )  # fmt: skip
     return out.getvalue()
 
 
-def invoice_html(instance: Instance, rota: Rota, child_id: str) -> str:
-    """One child's invoice as printable HTML, hours by band (002 §15.1)."""
+def _total(lines: list[InvoiceLine]) -> float | None:
+    amounts = [x.amount for x in lines]
+    return None if any(a is None for a in amounts) else round(sum(a or 0.0 for a in amounts), 2)
+
+
+def _money(amount: float | None) -> str:
+    """Pounds to 2 dp, or ``no rate`` when the card lacks a rate for a band used."""
+    return "no rate" if amount is None else f"{amount:.2f}"
+
+
+def invoice_html(
+    instance: Instance, rota: Rota, child_id: str, card: RateCard | None = None
+) -> str:
+    """One child's invoice as printable HTML, hours by band (002 §15.1), amounts with a card."""
     e = html.escape
     child = instance.child(child_id)
     ws = instance.settings.week_start
-    lines = invoice_lines(instance, rota, child_id)
+    lines = invoice_lines(instance, rota, child_id, card)
+    money = card is not None
     head = "".join(f"<th>{e(BAND_LABELS[b])}</th>" for b in BANDS)
+    head += "<th>Amount (£)</th>" if money else ""
     rows = []
     for line in lines:
         cells = "".join(f"<td>{line.band_hours[b]:.2f}</td>" for b in BANDS)
+        cells += f"<td>{_money(line.amount)}</td>" if money else ""
         rows.append(
             f"<tr><td>{e(_long_date(line.day))}</td><td>{e(line.visit_id)}</td>"
             f"<td>{line.start}-{line.end}</td><td>{line.carers}</td>"
             f"<td>{line.session_hours:.2f}</td><td>{line.carer_hours:.2f}</td>{cells}</tr>"
         )
     totals = "".join(f"<td>{sum(x.band_hours[b] for x in lines):.2f}</td>" for b in BANDS)
+    totals += f"<td>{_money(_total(lines))}</td>" if money else ""
     return "\n".join(
         [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -517,7 +562,12 @@ def invoice_html(instance: Instance, rota: Rota, child_id: str) -> str:
     )
 
 
-def invoices_zip(instance: Instance, rota: Rota, children: Iterable[str] | None = None) -> bytes:
+def invoices_zip(
+    instance: Instance,
+    rota: Rota,
+    children: Iterable[str] | None = None,
+    card: RateCard | None = None,
+) -> bytes:
     """A zip of one invoice per child per commissioner (CSV and HTML), for children with hours.
 
     Files are ``<commissioner>/<child_id>.csv`` and ``.html``.
@@ -533,8 +583,8 @@ def invoices_zip(instance: Instance, rota: Rota, children: Iterable[str] | None 
                 continue
             folder = _safe_name(child.commissioner)
             stem = f"{folder}/{_safe_name(child.child_id)}"
-            archive.writestr(f"{stem}.csv", invoice_csv(instance, rota, child.child_id))
-            archive.writestr(f"{stem}.html", invoice_html(instance, rota, child.child_id))
+            archive.writestr(f"{stem}.csv", invoice_csv(instance, rota, child.child_id, card))
+            archive.writestr(f"{stem}.html", invoice_html(instance, rota, child.child_id, card))
     return buffer.getvalue()
 
 

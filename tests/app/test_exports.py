@@ -183,3 +183,25 @@ def test_rota_csv_zip_holds_the_contract_files():
         assert {"rota.csv", "unassigned.csv"} <= names
         rows = list(csv.DictReader(io.StringIO(archive.read("rota.csv").decode())))
     assert len(rows) == 3 and rows[0]["start"].endswith("+00:00")
+
+
+def test_invoice_with_a_rate_card_prices_each_line_by_band():
+    from roster.rates import RateCard
+
+    inst = _instance()
+    card = RateCard({("Dorset Council", "day"): 24.0, ("Dorset Council", "overnight"): 30.0})
+    lines = invoice_lines(inst, _rota(inst), "C1", card)
+    # V1: 2 carer-hours on Monday; V2: 2:1 for an hour on Saturday = 2 carer-hours; both "day".
+    assert [x.amount for x in lines] == [48.0, 48.0]
+    rows = list(csv.reader(io.StringIO(invoice_csv(inst, _rota(inst), "C1", card))))
+    assert rows[4][-1] == "amount" and rows[-1][-1] == "96.00"
+    assert "<th>Amount (£)</th>" in invoice_html(inst, _rota(inst), "C1", card)
+
+
+def test_invoice_says_no_rate_when_the_card_lacks_a_band_used():
+    from roster.rates import RateCard
+
+    inst = _instance()
+    card = RateCard({("NHS Dorset", "day"): 30.0})
+    rows = list(csv.reader(io.StringIO(invoice_csv(inst, _rota(inst), "C1", card))))
+    assert rows[-1][-1] == "no rate"
