@@ -121,10 +121,12 @@ def bank_holidays_in_week(week_start: date, subdivision: str = "ENG") -> tuple[d
     """Bank holidays of England (or another UK subdivision) inside the 7 days from ``week_start``.
 
     Uses the ``holidays`` package, which knows substitute days: Boxing Day 2026 falls on a
-    Saturday and is observed on Monday 28 December.
+    Saturday and the bank holiday is Monday 28 December. The package also lists the Saturday
+    itself; gov.uk does not (a bank holiday falling at a weekend moves to a weekday), so weekend
+    dates are dropped.
     """
     import holidays
 
     days = [week_start + timedelta(days=d) for d in range(7)]
     table = holidays.country_holidays("GB", subdiv=subdivision, years=sorted({d.year for d in days}))
-    return tuple(d for d in days if d in table)
+    return tuple(d for d in days if d in table and d.weekday() < 5)

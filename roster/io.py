@@ -73,6 +73,7 @@ from roster.model import (
     Unassigned,
     Visit,
 )
+from roster.travel import MILES_DECIMALS
 
 if TYPE_CHECKING:
     from roster.travel import TravelModel
@@ -1817,7 +1818,7 @@ def rota_rows(instance: Instance, rota: Rota) -> list[list[Any]]:
             clock.iso(a.start),
             clock.iso(a.end),
             a.travel_from,
-            round(a.travel_miles, 2),
+            round(a.travel_miles, MILES_DECIMALS),
             a.travel_min,
         ]  # fmt: skip
         for a in rota.assignments

@@ -663,7 +663,7 @@ def locate_r13(
         if a.travel_from != origin:
             problems.append(f"travel_from is {a.travel_from!r} but should be {origin!r}")
         if abs(a.travel_miles - miles) > 0.01 + 1e-9:
-            problems.append(f"travel_miles is {a.travel_miles:g} but the journey is {miles:.2f}")
+            problems.append(f"travel_miles is {a.travel_miles:.2f} but the journey is {miles:.2f}")
         if a.travel_min != minutes:
             problems.append(f"travel_min is {a.travel_min} but the journey takes {minutes}")
         if problems:

@@ -24,9 +24,11 @@ from roster.model import Travel
 EARTH_RADIUS_MILES: float = EARTH_RADIUS / 1.609344
 """geopy's mean Earth radius (6371.009 km) in statute miles."""
 
-# Miles are rounded to this many decimals everywhere (rota.csv, R9), so that the number a
-# checker reads back from the file is the number the solver constrained.
-MILES_DECIMALS = 2
+# Miles are kept unrounded inside roster: minutes are ceil(road miles / speed x 60) on the
+# unrounded miles, exactly as the contract writes it, and the R9 cap is compared on the unrounded
+# miles (rounding a value at or under a cap of whole hundredths never lifts it over the cap).
+# Files carry this many decimals.
+MILES_DECIMALS = 4
 
 
 def great_circle_miles(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -68,12 +70,11 @@ class TravelModel:
     matrix: Mapping[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
 
     def miles_from_great_circle(self, gc_miles: float) -> float:
-        return round(gc_miles * self.travel.road_factor, MILES_DECIMALS)
+        return gc_miles * self.travel.road_factor
 
     def minutes_for(self, road_miles: float) -> int:
-        """ceil(road miles / speed x 60), guarding against float noise just above a whole minute."""
-        raw = road_miles / self.travel.speed_mph * 60.0
-        return int(math.ceil(raw - 1e-9))
+        """ceil(road miles / speed x 60), the contract's formula on unrounded miles."""
+        return int(math.ceil(road_miles / self.travel.speed_mph * 60.0))
 
     def journey(
         self,
@@ -93,9 +94,6 @@ class TravelModel:
         self, lat_a: np.ndarray, lon_a: np.ndarray, lat_b: np.ndarray, lon_b: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised default model: (road miles, minutes) arrays of shape (len(A), len(B))."""
-        miles = np.round(
-            great_circle_miles_matrix(lat_a, lon_a, lat_b, lon_b) * self.travel.road_factor,
-            MILES_DECIMALS,
-        )
-        minutes = np.ceil(miles / self.travel.speed_mph * 60.0 - 1e-9).astype(np.int64)
+        miles = great_circle_miles_matrix(lat_a, lon_a, lat_b, lon_b) * self.travel.road_factor
+        minutes = np.ceil(miles / self.travel.speed_mph * 60.0).astype(np.int64)
         return miles, minutes

@@ -42,15 +42,15 @@ def test_vectorised_journeys_agree_with_the_scalar_model_to_the_minute():
             assert minutes[i, j] == t
 
 
-def test_road_miles_are_great_circle_times_the_road_factor_rounded_to_hundredths():
+def test_road_miles_are_great_circle_times_the_road_factor_and_minutes_use_unrounded_miles():
     model = TravelModel(Travel(road_factor=1.3, speed_mph=20))
     a, b = DORCHESTER, (DORCHESTER[0] + 0.1, DORCHESTER[1])
     miles, minutes = model.journey(a, b)
-    assert miles == round(great_circle_miles(a, b) * 1.3, 2)
-    assert minutes == int(np.ceil(miles / 20 * 60))
+    assert miles == pytest.approx(great_circle_miles(a, b) * 1.3, abs=1e-12)
+    assert minutes == int(np.ceil(great_circle_miles(a, b) * 1.3 / 20 * 60))
 
 
-def test_minutes_round_up_but_not_on_float_noise():
+def test_minutes_round_up_to_whole_minutes():
     model = TravelModel(Travel(road_factor=1.0, speed_mph=20))
     assert model.minutes_for(1.0) == 3  # exactly 3 minutes, not 4
     assert model.minutes_for(1.01) == 4
