@@ -61,6 +61,11 @@ SCALE = 600
 """Objective coefficients are ``round(weight * SCALE * unit / den)``: a weight of 0.5 per hour is
 still 5 per minute, 1 per mile is 6 per hundredth of a mile."""
 
+LEXICOGRAPHIC_MAX_VARIABLES = 150_000
+"""Above this many variables one weighted stage replaces the three lexicographic ones: each
+stage presolves the whole model again, and on large weeks presolve is most of the time. The
+default weights keep coverage first (a carer slot outweighs any one carer's continuity)."""
+
 TERMS_BY_STAGE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("coverage", ("uncovered_slots",)),
     ("continuity", ("distinct_carers", "carers_over_target", "stranger_carers", "changes")),
@@ -989,7 +994,7 @@ def run_stages(
 
     m = rm.model
     w = params.weights
-    if params.lexicographic:
+    if params.lexicographic and len(rm.variables) <= LEXICOGRAPHIC_MAX_VARIABLES:
         plan = [(name, names) for name, names in TERMS_BY_STAGE]
         shares = [0.5, 0.5, 1.0]  # of the time left when the stage starts
     else:

@@ -57,7 +57,8 @@ class SolveParams:
     seed: int = 0
     weights: Weights = field(default_factory=Weights)
     lexicographic: bool = True
-    """Coverage first, then continuity (+ changes), then preferences, travel and cost."""
+    """Coverage first, then continuity (+ changes), then preferences, travel and cost; one
+    weighted stage instead on very large models (``solver.cpsat.LEXICOGRAPHIC_MAX_VARIABLES``)."""
     reference: Rota | None = None
     """A rota to keep as far as possible: each of its (carer, visit) pairs not kept costs
     ``weights.change`` (repair, referral)."""
