@@ -35,7 +35,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the ``selected`` subcommand's module is imported and configured.
+
+    Importing every module (ortools, pandas, SQLAlchemy...) would cost seconds on each call.
+    """
     parser = argparse.ArgumentParser(
         prog="roster",
         description="Rostering and allocation for home care and community support for "
@@ -43,20 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name, help_text in COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # a capability not installed in this build
-            raise
         command = sub.add_parser(name, help=help_text, description=help_text)
+        if name != selected:
+            continue
+        module = importlib.import_module(module_name)
         module.configure_parser(command)
         command.set_defaults(_run=module.run_command)
     return parser
 
 
+def _selected_command(argv: Sequence[str]) -> str | None:
+    names = {name for name, _, _ in COMMANDS}
+    return next((arg for arg in argv if arg in names), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_selected_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
