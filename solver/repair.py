@@ -117,6 +117,9 @@ class RepairResult:
     carers_in_model: int
     status: str
     seconds: float
+    invalid_before: tuple[str, ...] = ()
+    """Visits that broke a hard rule before the absence (besides travel, which is recomputed):
+    re-rostered as well, since no rota that breaks a rule is ever written."""
     fallback: bool = False
     """True when the sub-week's rota broke a rule once merged (a bug): the old rota without the
     broken visits was kept instead, and those visits are listed as uncovered."""
@@ -193,6 +196,33 @@ def broken_visits(instance: Instance, rota: Rota, absence: Absence) -> tuple[str
     return tuple(sorted(flagged, key=lambda vid: order[vid]))
 
 
+def _what_is_broken(
+    inst: Instance, rota: Rota, absence: Absence
+) -> tuple[Rota, tuple[str, ...], tuple[str, ...]]:
+    """(rota, broken visits, visits that broke a rule before the absence).
+
+    A rota that already broke a rule elsewhere (made by an older version, or edited by hand) is
+    repaired too: travel (R13) is derived data and is recomputed for the carers it is wrong for;
+    any visit still breaking a rule after that is re-rostered with the absent carer's."""
+    from roster.checker import check
+    from roster.store import retravel
+
+    order = inst.visit_index
+    found = [
+        v for v in check(inst, rota) if v.rule != "structure" and v.visit_id in order
+    ]
+    if any(v.carer_id != absence.carer_id for v in found):
+        drift = {v.carer_id for v in found if v.carer_id in inst.carer_index}
+        rows = retravel(inst, list(rota.assignments), drift)
+        rows.sort(key=lambda a: (order[a.visit_id], a.carer_id))
+        rota = Rota(tuple(rows), rota.unassigned, rota.summary)
+        found = [v for v in check(inst, rota) if v.rule != "structure" and v.visit_id in order]
+    absent = broken_visits(inst, rota, absence)
+    everything = {v.visit_id for v in found} | set(absent)
+    broken = tuple(sorted(everything, key=lambda vid: order[vid]))
+    return rota, broken, tuple(vid for vid in broken if vid not in absent)
+
+
 def repair(
     instance: Instance,
     rota: Rota,
@@ -217,7 +247,7 @@ def repair(
         )
     inst = replace(instance, absences=tuple(instance.absences) + (absence,))
     rota = _complete_rows_only(inst, rota)
-    broken = broken_visits(inst, rota, absence)
+    rota, broken, invalid_before = _what_is_broken(inst, rota, absence)
     elig = compute_eligibility(inst)
 
     plan = _plan(inst, rota, broken, elig, params)
@@ -294,6 +324,7 @@ def repair(
         seconds=seconds,
         fallback=fallback,
         stages=tuple(stages),
+        invalid_before=invalid_before,
     )
 
 
@@ -612,6 +643,11 @@ def report_lines(result: RepairResult) -> list[str]:
     for c in result.changes:
         what = "gains" if c.change == "gains" else "loses"
         lines.append(f"  child {c.child_id} {what} carer {c.carer_id} on {', '.join(c.visit_ids)}")
+    if result.invalid_before:
+        lines.append(
+            f"the rota already broke a hard rule on {len(result.invalid_before)} other visit(s), "
+            f"re-rostered as well: {', '.join(result.invalid_before[:10])}"
+        )
     if result.still_unassigned:
         lines.append(f"{len(result.still_unassigned)} visit(s) were already not covered before the absence")
     lines.append(

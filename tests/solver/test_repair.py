@@ -240,3 +240,20 @@ def test_a_repair_saved_in_the_store_is_a_new_draft_with_one_audit_row_per_chang
         assert all(e.user == "coordinator" and e.new_rota_version_id == second for e in rows)
         store.publish(second, user="mgr")
         assert store.version(first).status == "superseded"
+
+
+def test_a_rota_that_already_broke_a_rule_elsewhere_comes_back_valid_with_that_visit_reported():
+    instance = _week(peg_holders=("K1", "K2", "K3", "K4"))
+    old = _rota(instance, BASE_PLAN)
+    rows = []
+    for a in old.assignments:
+        if a.visit_id == "V3":  # travel drifted: derived data, recomputed silently
+            a = replace(a, travel_min=a.travel_min + 1)
+        if a.visit_id == "V6":  # K4 put on V6 an hour before the visit's window
+            a = replace(a, start=a.start - 60, end=a.end - 60)
+        rows.append(a)
+    result = repair(instance, Rota(tuple(rows)), TUESDAY_OFF, FAST)
+    assert check(result.instance, result.rota) == []
+    assert result.invalid_before == ("V6",)
+    assert result.broken == ("V2", "V6")
+    assert ("V3", "K2") in _pairs(result.rota)
