@@ -236,7 +236,6 @@ def repair(
     """
     from roster.checker import check
     from roster.eligibility import compute_eligibility
-    from solver.explain import explain_unassigned
     from solver.solve import solve
 
     params = params or RepairParams()
@@ -279,24 +278,15 @@ def repair(
         else:  # nobody at all can take the broken visits
             status, sub_rota = "NO_CANDIDATE", Rota(())
         merged = _merge(inst, rota, plan, sub_rota)
-        if _breaks(inst, merged):
-            # should not happen; never leave a broken rota: the old one without the broken visits
-            fallback = True
-            merged = _merge(inst, rota, plan, _without_visits(plan.reference, broken))
 
-    reasons = explain_unassigned(inst, elig, merged)
-    unassigned = tuple(
-        Unassigned(v.visit_id, v.carers - _staffed(merged).get(v.visit_id, 0), reasons[v.visit_id])
-        for v in inst.visits
-        if v.visit_id in reasons
-    )
-    before_short = {u.visit_id for u in rota.unassigned} | {
-        v.visit_id for v in inst.visits if _staffed(rota).get(v.visit_id, 0) < v.carers
-    }
-    uncovered = tuple(u for u in unassigned if u.visit_id not in before_short)
-    still = tuple(u for u in unassigned if u.visit_id in before_short)
-    final = Rota(merged.assignments, uncovered + still, {})
+    final, uncovered, still = _with_unassigned(inst, rota, merged, elig)
     violations = check(inst, final)
+    if violations and broken:
+        # should not happen; never leave a broken rota: the old one without the broken visits
+        fallback = True
+        merged = _merge(inst, rota, plan, _without_visits(plan.reference, broken))
+        final, uncovered, still = _with_unassigned(inst, rota, merged, elig)
+        violations = check(inst, final)
     if violations:
         from solver.solve import RotaBugError
 
@@ -487,6 +477,28 @@ def _merge(inst: Instance, rota: Rota, plan: _Plan, sub_rota: Rota) -> Rota:
     return Rota(tuple(fixed))
 
 
+def _with_unassigned(
+    inst: Instance, old: Rota, rows: Rota, elig: Any
+) -> tuple[Rota, tuple[Unassigned, ...], tuple[Unassigned, ...]]:
+    """The rota with every visit short of carers listed, with a fresh reason: first those the
+    repair leaves uncovered, then those already uncovered before it."""
+    from solver.explain import explain_unassigned
+
+    reasons = explain_unassigned(inst, elig, rows)
+    staffed_now, staffed_before = _staffed(rows), _staffed(old)
+    unassigned = tuple(
+        Unassigned(v.visit_id, v.carers - staffed_now.get(v.visit_id, 0), reasons[v.visit_id])
+        for v in inst.visits
+        if v.visit_id in reasons
+    )
+    before_short = {u.visit_id for u in old.unassigned} | {
+        v.visit_id for v in inst.visits if staffed_before.get(v.visit_id, 0) < v.carers
+    }
+    uncovered = tuple(u for u in unassigned if u.visit_id not in before_short)
+    still = tuple(u for u in unassigned if u.visit_id in before_short)
+    return Rota(rows.assignments, uncovered + still, {}), uncovered, still
+
+
 def _covers(sub: Instance, rota: Rota, visits: Sequence[str]) -> bool:
     staffed = _staffed(rota)
     return all(staffed.get(vid, 0) >= sub.visit(vid).carers for vid in visits)
@@ -495,13 +507,6 @@ def _covers(sub: Instance, rota: Rota, visits: Sequence[str]) -> bool:
 def _without_visits(rota: Rota, visits: Sequence[str]) -> Rota:
     gone = set(visits)
     return Rota(tuple(a for a in rota.assignments if a.visit_id not in gone))
-
-
-def _breaks(inst: Instance, rota: Rota) -> bool:
-    """Whether any hard rule is broken (structure aside: unassigned rows are written later)."""
-    from roster.checker import check
-
-    return any(v.rule != "structure" for v in check(inst, rota))
 
 
 def _insertion_hint(plan: _Plan, broken: Sequence[str]) -> Rota:

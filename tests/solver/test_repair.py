@@ -257,3 +257,21 @@ def test_a_rota_that_already_broke_a_rule_elsewhere_comes_back_valid_with_that_v
     assert result.invalid_before == ("V6",)
     assert result.broken == ("V2", "V6")
     assert ("V3", "K2") in _pairs(result.rota)
+
+
+def test_if_the_sub_week_rota_broke_a_rule_the_old_rota_is_kept_and_the_visit_reported(monkeypatch):
+    import solver.repair as repair_module
+
+    instance = _week(peg_holders=("K1", "K2", "K3", "K4"))
+    old = _rota(instance, BASE_PLAN)
+
+    def bad_hint(plan, broken):  # K3 on V2 at 03:00, outside every window: a bug to survive
+        rows = [a for a in plan.reference.assignments if a.visit_id not in broken]
+        return Rota(tuple(rows) + (Assignment("V2", "K3", 1620, 1740),))
+
+    monkeypatch.setattr(repair_module, "_insertion_hint", bad_hint)
+    result = repair(instance, old, TUESDAY_OFF, FAST)
+    assert result.fallback
+    assert check(result.instance, result.rota) == []
+    assert [u.visit_id for u in result.uncovered] == ["V2"]
+    assert _pairs(result.rota) == _pairs(old) - {("V2", "K1")}
