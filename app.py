@@ -179,7 +179,8 @@ def open_store() -> Any | None:
     store_mod = optional("roster.store")
     if store_mod is None or not hasattr(store_mod, "Store"):
         return None
-    return store_mod.Store.open()
+    # ROSTER_DB may be a URL or a bare SQLite path; unset means roster.sqlite here.
+    return store_mod.Store.open(os.environ.get("ROSTER_DB") or None)
 
 
 # ---- solving in the background -------------------------------------------------------------
@@ -767,7 +768,10 @@ def data_page() -> None:
 def saved_scenario_picker() -> None:
     try:
         store = open_store()
-        scenarios = store.scenarios() if store is not None else ()
+        if store is None:
+            return
+        with store:
+            scenarios = store.scenarios()
     except Exception as exc:
         show_problems("The store could not be opened.", plain_error(exc))
         return
@@ -779,8 +783,9 @@ def saved_scenario_picker() -> None:
     if st.button("Load this scenario", type="primary"):
         s = labels[chosen]
         try:
-            instance = store.load_instance(s.instance_id)
-            rota = store.load_rota(s.rota_version_id) if s.rota_version_id is not None else None
+            with open_store() as store:
+                instance = store.load_instance(s.instance_id)
+                rota = None if s.rota_version_id is None else store.load_rota(s.rota_version_id)
             set_instance(instance, f"store:{s.id}", [], None, rota)
         except Exception as exc:
             show_problems("The scenario could not be loaded.", plain_error(exc))
@@ -1396,13 +1401,12 @@ def whatif_page() -> None:
     scenario_notes(j.instance, j.result)
     if optional("roster.store") is not None and st.button("Save this scenario", key="whatif-save"):
         try:
-            store = open_store()
-            assert store is not None
-            sid = store.save_scenario(
-                s["name"], j.instance, user=user().name if user() else "app", rota=scenario_rota,
-                params={"time_limit": options["time_limit"], "kind": s["kind"]},
-                result=kpis_of(j.instance, j.result),
-            )  # fmt: skip
+            with open_store() as store:
+                sid = store.save_scenario(
+                    s["name"], j.instance, user=user().name if user() else "app", rota=scenario_rota,
+                    params={"time_limit": options["time_limit"], "kind": s["kind"]},
+                    result=kpis_of(j.instance, j.result),
+                )  # fmt: skip
             st.success(f"Saved as scenario {sid}.")
         except Exception as exc:
             show_problems("The scenario could not be saved.", plain_error(exc))

@@ -349,3 +349,24 @@ def test_the_app_logs_no_names(app_env, caplog):
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("roster"))
     assert "solve" in logged  # the app does log what it does...
     assert not [n for n in names if n in logged]  # ...but never who
+
+
+@needs_solver
+def test_a_saved_scenario_can_be_loaded_back_with_its_rota(app_env):
+    pytest.importorskip("roster.store")
+    at = _solved()
+    _scenario(at, "A carer is off sick", 1)
+    at = _run_scenario(at, "scenario-1")
+    saved = at.session_state["jobs"]["scenario-1"]
+    button(at, "Save this scenario").click()
+    at.run()
+    assert any(s.value.startswith("Saved as scenario") for s in at.success)
+    go(at, "Data")
+    at.radio(key="source_choice").set_value("A saved scenario").run()
+    button(at, "Load this scenario").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["instance"] == saved.instance
+    go(at, "Rota")
+    assert "Showing the rota saved with this scenario." in texts(at)
+    assert at.session_state["loaded_rota"].assignments == saved.result.rota.assignments
