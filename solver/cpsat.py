@@ -44,7 +44,7 @@ continuity counts distinct carers per child through ``y[c, child] >= x[c, v]``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,12 +165,16 @@ class _Vars:
 
 
 def candidate_pairs(
-    instance: Instance, elig: Eligibility, params: SolveParams
+    instance: Instance,
+    elig: Eligibility,
+    params: SolveParams,
+    keep: Iterable[tuple[int, int]] = (),
 ) -> dict[tuple[int, int], list[tuple[int, int]]]:
     """(carer, visit) -> allowed start ranges, for every pair the model may use.
 
     ``params.max_candidates`` keeps, per visit, the carers the child knows first, then the
-    nearest; locked and reference pairs are always kept.
+    nearest; locked and reference pairs, and the pairs in ``keep`` (the warm start's), are
+    always kept.
     """
     keep_always: set[tuple[int, int]] = set()
     for lock in params.locks:
@@ -184,6 +188,7 @@ def candidate_pairs(
     locked_carers: dict[int, set[int]] = {}
     for c, v in keep_always - _reference_only(instance, params):
         locked_carers.setdefault(v, set()).add(c)
+    keep_always |= set(keep)
     history = instance.history_hours
     pairs: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for v, visit in enumerate(instance.visits):
@@ -676,12 +681,20 @@ def preference_mismatches(instance: Instance, c: int, v: int) -> int:
 
 
 def build_model(
-    instance: Instance, elig: Eligibility, params: SolveParams
+    instance: Instance, elig: Eligibility, params: SolveParams, warm: Rota | None = None
 ) -> RotaModel:
-    """Build the whole model: constraints for every rule, and every objective term."""
+    """Build the whole model: constraints for every rule, and every objective term. The pairs of
+    ``warm`` (the warm start) are kept among the candidates, so it stays a complete solution."""
     m = cp_model.CpModel()
     new = _Vars(m)
-    pairs = candidate_pairs(instance, elig, params)
+    keep = []
+    if warm is not None:
+        keep = [
+            (instance.carer_index[a.carer_id], instance.visit_index[a.visit_id])
+            for a in warm.assignments
+            if a.carer_id in instance.carer_index and a.visit_id in instance.visit_index
+        ]
+    pairs = candidate_pairs(instance, elig, params, keep)
     x, start, staffed = add_staffing(m, new, instance, pairs)
     travel = _Travel(instance, params.travel)
     planned = instance.planned_start

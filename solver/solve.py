@@ -52,15 +52,9 @@ def solve(
     t0 = time.perf_counter()
     elig = compute_eligibility(instance, params.travel)
     warm = params.hint
-    # The baseline considers every eligible carer, as a coordinator would; as a warm start it
-    # uses the model's candidates, so that the hint is a complete solution of the model.
-    greedy_rota = greedy_with(
-        instance,
-        elig,
-        locks=params.locks,
-        travel=params.travel,
-        max_candidates=None if params.use_greedy_only else params.max_candidates,
-    )
+    # The greedy considers every eligible carer, as a coordinator would; the model keeps its
+    # pairs among the candidates, so that it stays a complete solution of the model.
+    greedy_rota = greedy_with(instance, elig, locks=params.locks, travel=params.travel)
     if warm is None:
         warm = greedy_rota
     stages: list[dict[str, Any]] = []
@@ -71,7 +65,7 @@ def solve(
     if not params.use_greedy_only:
         from solver.cpsat import build_model, run_stages
 
-        rm = build_model(instance, elig, params)
+        rm = build_model(instance, elig, params, warm)
         outcome = run_stages(rm, params, warm, progress, t0)
         stages = outcome.stages
         if outcome.assignments is not None:
