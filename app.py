@@ -212,15 +212,22 @@ class SolveJob:
         return self
 
     def on_progress(self, *args: Any, **kwargs: Any) -> bool:
-        """Progress callback for the solver: records the latest news; True asks it to stop."""
+        """Progress callback for the solver: records the latest news; True asks it to stop.
+
+        ``solver.solve`` calls ``progress(seconds, objective, bound)`` on each better rota;
+        a mapping or a dataclass is read field by field.
+        """
         info: dict[str, Any] = dict(kwargs)
+        numbers = [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
+        if len(numbers) >= 3:
+            info.update(zip(("seconds", "objective", "bound"), numbers[:3], strict=True))
+        elif numbers:
+            info["objective"] = numbers[0]
         for arg in args:
             if isinstance(arg, Mapping):
                 info.update(arg)
             elif dataclasses.is_dataclass(arg) and not isinstance(arg, type):
                 info.update(dataclasses.asdict(arg))
-            elif isinstance(arg, int | float):
-                info.setdefault("objective", arg)
         self.progress = {**self.progress, **info, "updates": self.progress.get("updates", 0) + 1}
         return self.stop.is_set()
 
@@ -863,7 +870,6 @@ def progress_panel(key: str) -> None:
     j = job(key)
     if j is None:
         return
-    seen: dict[str, int] = st.session_state.setdefault("seen_done", {})
     if j.running:
         frac = min(0.99, j.elapsed / max(j.time_limit, 1.0))
         st.progress(frac, text=f"Solving {j.label}: {progress_text(j)}")
@@ -871,9 +877,8 @@ def progress_panel(key: str) -> None:
             j.cancel()
             LOG.info("solve %s cancelled", j.key)
             st.rerun(scope="fragment")
-    elif seen.get(key) != id(j):
-        seen[key] = id(j)
-        st.rerun()
+    else:
+        st.rerun()  # the whole page, now with the result; this panel is not drawn again
 
 
 def result_banner(j: SolveJob) -> None:
@@ -926,7 +931,8 @@ def rota_page() -> None:
                     solve_work(configured, options),
                     options["time_limit"],
                 )
-            progress_panel("base")
+            if (running := job("base")) is not None and running.running:
+                progress_panel("base")
     j = job("base")
     if j is not None and j.running:
         return
@@ -1371,7 +1377,8 @@ def whatif_page() -> None:
             lock_form(instance, rota, options)
     scenarios = st.session_state.get("scenarios", [])
     for s in scenarios:
-        progress_panel(s["key"])
+        if (running := job(s["key"])) is not None and running.running:
+            progress_panel(s["key"])
     finished = [(s, job(s["key"])) for s in scenarios]
     finished = [(s, j) for s, j in finished if j is not None and not j.running]
     if not finished:
