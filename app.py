@@ -549,6 +549,28 @@ def gantt(instance: Instance, rota: Rota, carer_ids: Sequence[str]) -> Any:
     return fig
 
 
+def hours_chart(hours: pd.DataFrame) -> Any:
+    """Each carer's working hours this week (visits + travel) against contracted hours."""
+    import plotly.graph_objects as go
+
+    who = [f"{n} ({c})" for n, c in zip(hours["carer"], hours["carer_id"], strict=True)]
+    fig = go.Figure(
+        [
+            go.Bar(name="Visits", x=who, y=hours["visit_hours"], marker_color="#1f77b4"),
+            go.Bar(name="Travel", x=who, y=hours["travel_hours"], marker_color="#c7c7c7"),
+            go.Scatter(
+                name="Contracted", x=who, y=hours["contracted_hours"], mode="markers",
+                marker=dict(symbol="line-ew-open", size=28, line=dict(width=3, color="#d62728")),
+            ),
+        ]
+    )  # fmt: skip
+    fig.update_layout(
+        barmode="stack", height=380, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="hours",
+        legend=dict(orientation="h", y=1.02, yanchor="bottom"),
+    )  # fmt: skip
+    return fig
+
+
 def journey_map(instance: Instance, rota: Rota) -> Any:
     """Carers' homes, children's homes and each journey in, on a plain background (no tiles)."""
     import pydeck as pdk
@@ -1008,6 +1030,7 @@ def show_rota(instance: Instance, rota: Rota, result: Any, key: str) -> None:
             st.dataframe(table, hide_index=True, key=f"{key}-unassigned")
     with tabs[4]:
         hours = exports.hours_vs_contract(instance, rota)
+        st.plotly_chart(hours_chart(hours), key=f"{key}-hours")
         st.dataframe(hours, hide_index=True)
     with tabs[5]:
         st.dataframe(kpi_table(kpis), hide_index=True)
@@ -1034,6 +1057,11 @@ def add_scenario(
 ) -> None:
     scenarios: list[dict[str, Any]] = st.session_state.setdefault("scenarios", [])
     key = f"scenario-{len(scenarios) + 1}"
+    taken = {s["name"] for s in scenarios}
+    if name in taken:  # names label the columns compared side by side: keep them apart
+        name = next(
+            f"{name} ({n})" for n in range(2, len(taken) + 3) if f"{name} ({n})" not in taken
+        )
     scenarios.append({"key": key, "name": name, "kind": kind})
     start_job(key, name, instance, work, time_limit)
 

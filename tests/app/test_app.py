@@ -164,7 +164,7 @@ def test_solve_shows_kpis_the_gantt_and_the_unassigned_list(app_env):
     assert "Checked: this rota breaks none of the rules (R1-R15)." in texts(at)
     labels = [m.label for m in at.metric]
     assert "Visits covered" in labels or "Carer slots covered" in labels
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("plotly_chart")) == 2  # the carers' Gantt and hours against contract
     job = at.session_state["jobs"]["base"]
     rota = job.result.rota
     assert check(job.instance, rota) == []
