@@ -257,11 +257,12 @@ def solve_piece(piece: RegionPiece) -> RegionOutcome:
                            for v in inst.visits)
         return RegionOutcome(piece.region, len(inst.carers), len(inst.children), len(inst.visits),
                              slots, 0, "EMPTY", time.perf_counter() - t0, (), unassigned)
+    # Candidate trimming could drop a locked pair, so pieces with locks keep every candidate.
+    trim = None if piece.greedy_only or piece.locks else piece.max_candidates
     params = SolveParams(time_limit=piece.time_limit, workers=piece.workers, seed=piece.seed,
                          use_greedy_only=piece.greedy_only, deterministic=piece.deterministic,
-                         locks=piece.locks,
-                         max_candidates=None if piece.greedy_only else piece.max_candidates)
-    if piece.max_candidates is not None and not piece.greedy_only:
+                         locks=piece.locks, max_candidates=trim)
+    if trim is not None:
         # max_candidates trims the greedy too; warm-start CP-SAT from the untrimmed greedy so
         # the region never staffs fewer slots than the greedy would.
         base = solve(inst, SolveParams(use_greedy_only=True, seed=piece.seed, locks=piece.locks))
@@ -271,6 +272,16 @@ def solve_piece(piece: RegionPiece) -> RegionOutcome:
     return RegionOutcome(piece.region, len(inst.carers), len(inst.children), len(inst.visits),
                          slots, len(rota.assignments), result.status, time.perf_counter() - t0,
                          rota.assignments, rota.unassigned)
+
+
+def _coordination_piece(piece: RegionPiece) -> RegionOutcome:
+    """A coordination group: an improvement step, so a failure leaves its carers as they were."""
+    try:
+        return solve_piece(piece)
+    except ValueError as exc:
+        inst = piece.instance
+        return RegionOutcome(piece.region, len(inst.carers), len(inst.children), len(inst.visits),
+                             0, 0, f"FAILED: {exc}", 0.0, (), ())
 
 
 # ---- the whole ---------------------------------------------------------------------------
@@ -435,8 +446,12 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
         pieces.append(RegionPiece(-1 - r, sub, per_piece, params.seed, params.workers,
                                   params.greedy_only, params.deterministic, locked,
                                   params.max_candidates))
-    outcomes = run_pieces(solve_piece, pieces, backend=params.backend, processes=params.processes,
-                          address=params.ray_address)
+    outcomes = run_pieces(_coordination_piece, pieces, backend=params.backend,
+                          processes=params.processes, address=params.ray_address)
+    failed = [o for o in outcomes if o.status.startswith("FAILED")]
+    outcomes = [o for o in outcomes if not o.status.startswith("FAILED")]
+    kept_pieces = {o.region for o in outcomes}
+    pieces = [p for p in pieces if p.region in kept_pieces]
     touched = {c.carer_id for p in pieces for c in p.instance.carers}
     new_rows = [a for a in rows if a.carer_id not in touched]
     for o in outcomes:
@@ -448,5 +463,6 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
     info = {"open_before": len(open_ids), "groups": len(pieces), "carers": len(touched),
             "visits": sum(len(p.instance.visits) for p in pieces),
             "open_after": len(reasons), "groups_skipped_for_time": skipped,
+            "groups_failed": [o.status for o in failed],
             "seconds": round(max((o.seconds for o in outcomes), default=0.0), 2)}
     return new_rows, info
