@@ -805,6 +805,11 @@ class Term:
         )
         return expr, int(round(self.const * factor))
 
+    def scaled_value(self, weight: float, values: dict[int, int]) -> int:
+        """The value of ``scaled(weight)[0]`` at the given variable values."""
+        factor = weight * SCALE / self.den
+        return sum(int(round(k * factor)) * values[i] for i, k in self.coefs.items())
+
     def value(self, solver: cp_model.CpSolver | Any) -> float:
         total = self.const + sum(k * solver.value(self.vars[i]) for i, k in self.coefs.items())
         return total / self.den
@@ -1018,6 +1023,8 @@ def run_stages(
     stages: list[dict[str, Any]] = []
     bound_total = 0.0
     all_optimal = True
+    found_any = False
+    bound_ok = True
     slots_bound: int | None = None
     deadline = time.perf_counter() + params.time_limit
     for (name, names), share in zip(plan, shares, strict=True):
@@ -1067,6 +1074,7 @@ def run_stages(
             info["objective"] = (found + const) / SCALE
             info["bound"] = (solver.best_objective_bound + const) / SCALE
             bound_total += info["bound"]
+            found_any = True
             if code != cp_model.OPTIMAL:
                 all_optimal = False
             best = {var.index: solver.value(var) for var in rm.variables}
@@ -1080,7 +1088,18 @@ def run_stages(
             all_optimal = False
             info["objective"] = None
             info["bound"] = None
+            bound_ok = False
             stages.append(info)
+            if best is None and code == cp_model.UNKNOWN and len(hint) == len(rm.variables):
+                # CP-SAT ran out of time before taking the complete warm start (loading a large
+                # model on busy cores): the warm start is this stage's rota, and its level holds
+                # for the stages that follow.
+                best = dict(hint)
+            if best is not None and code == cp_model.UNKNOWN:
+                level = sum(
+                    rm.terms[n].scaled_value(getattr(w, TERM_WEIGHT[n]), best) for n in names
+                )
+                m.add(objective <= level)
             if code == cp_model.INFEASIBLE and best is None:
                 # only the hard rules and the locks constrain the first stage
                 raise ValueError(
@@ -1091,7 +1110,7 @@ def run_stages(
                 break
             continue
         stages.append(info)
-    if best is None:
+    if best is None or not found_any:
         return StagesOutcome(None, "GREEDY", None, None, stages)
     snap = _Snapshot(best)
     chosen: dict[str, list[tuple[str, int]]] = {}
@@ -1101,5 +1120,9 @@ def run_stages(
                 (rm.instance.visits[v].visit_id, snap.Value(rm.start[v]))
             )
     return StagesOutcome(
-        chosen, "OPTIMAL" if all_optimal else "FEASIBLE", bound_total, slots_bound, stages
+        chosen,
+        "OPTIMAL" if all_optimal else "FEASIBLE",
+        bound_total if bound_ok else None,
+        slots_bound,
+        stages,
     )
