@@ -87,7 +87,9 @@ def _method(spec: dict[str, Any]) -> dict[str, Any]:
 
         t0 = time.perf_counter()
         inst = generate(carers=spec["carers"], children=spec["children"], seed=seed)
-        return {"time": time.perf_counter() - t0, "status": "OK", "visits": len(inst.visits)}
+        return {"time": time.perf_counter() - t0, "status": "OK",
+                "note": f"this generator run: {len(inst.visits)} visits, "
+                        f"{sum(v.carers for v in inst.visits)} slots"}
     if method in ("mankowska", "italian"):
         return _public(spec)
     if method == "solomon":
@@ -428,7 +430,7 @@ def _derive(rows: list[dict[str, Any]]) -> None:
                                           and not any(x["method"] == "greedy" and x["instance"] == r["instance"] for x in rows)):
             greedy[r["instance"]] = r
     for r in rows:
-        if r.get("slots_covered") is None:
+        if r.get("slots_covered") in (None, ""):
             continue
         r["coverage_pct"] = round(100 * r["slots_covered"] / r["slots"], 2) if r.get("slots") else None
         b = bound.get(r["instance"])
@@ -442,7 +444,7 @@ def _derive(rows: list[dict[str, Any]]) -> None:
                 r["miles_ratio_vs_greedy"] = round(r["travel_miles"] / g["travel_miles"], 4)
             if g.get("time_s") and r.get("time_s"):
                 r["time_ratio_vs_greedy"] = round(r["time_s"] / g["time_s"], 3)
-            if g is r:
+            if g is r and "(baseline)" not in (r.get("note") or ""):
                 r["note"] = ((r.get("note") or "") + " (baseline)").strip()
 
 
