@@ -397,7 +397,7 @@ def add_sequencing(
                     m.add_bool_or([h.negated(), xi.negated()])
                 else:
                     m.add(start[j] >= start[i] + dur[ii] + far).only_enforce_if([h, xi])
-            if min_gap < gap and round(mi + vs[j].trip_miles, 2) <= caps[jj] + 1e-9:
+            if min_gap < gap and mi + vs[j].trip_miles <= caps[jj] + 1e-9:
                 lit = new.boolean(f"p{c}_{i}_{j}")
                 m.add_implication(lit, xi)
                 m.add_implication(lit, xj)

@@ -96,7 +96,7 @@ class _Greedy:
                     return None  # the model's reading: a journey home leaves a break (R15)
         else:
             origin, miles, minutes = "home", home_miles, home_min
-        if round(miles + visit.trip_miles, 2) > cap + 1e-9:  # R9
+        if miles + visit.trip_miles > cap + 1e-9:  # R9, unrounded as roster.rules
             return None
         ws = start - minutes
         work = visit.duration_min + minutes
