@@ -45,6 +45,7 @@ from roster.rules import (
     YOUNG_AGE,
     YOUNG_DAY_MAX_MIN,
     YOUNG_NIGHT,
+    availability_windows,
     format_hours,
     format_span,
     limits,
@@ -279,7 +280,7 @@ class Eligibility:
         lo, hi = int(self.start_lo[v]), int(self.start_hi[v])
         if r5:
             starts, ends = self._piece_lists[c]
-            first = bisect.bisect_left(ends, lo + dur)  # pieces are sorted and disjoint
+            first = bisect.bisect_left(ends, lo + dur)  # starts and ends strictly increase
         else:
             starts, ends, first = [-BIG], [BIG], 0
         bands: list[tuple[int, int]] = [(-BIG, BIG)]
@@ -352,7 +353,13 @@ def free_pieces(windows: tuple[Window, ...], absences: tuple[Window, ...]) -> np
             if cut_hi < e:
                 nxt.append((cut_hi, e))
         pieces = nxt
-    arr = np.array(sorted(pieces), dtype=np.int64).reshape(-1, 2)
+    # Windows may overlap (R5 does not merge rows), so cutting can leave a piece inside another:
+    # drop those, keeping starts and ends strictly increasing for the searches below.
+    kept: list[tuple[int, int]] = []
+    for s, e in sorted(pieces, key=lambda p: (p[0], -p[1])):
+        if e > s and not (kept and e <= kept[-1][1]):
+            kept.append((s, e))
+    arr = np.array(kept, dtype=np.int64).reshape(-1, 2)
     arr.setflags(write=False)
     return arr
 
@@ -397,6 +404,15 @@ def _home_journeys(
     return miles, minutes
 
 
+def _dbs_lapse(issued: date, years: int) -> date:
+    """The first day a DBS certificate is no longer current (R1, as ``rules.r1_vetting``): the
+    anniversary, and 28 February for a 29 February issue (the stricter of the two readings)."""
+    try:
+        return issued.replace(year=issued.year + years)
+    except ValueError:
+        return issued.replace(year=issued.year + years, day=28)
+
+
 def _birthday(dob: date, years: int) -> date:
     try:
         return dob.replace(year=dob.year + years)
@@ -433,12 +449,12 @@ def compute_eligibility(instance: Instance, travel: TravelModel | None = None) -
     )
     dbs_expiry = np.array(
         [
-            _birthday(c.dbs_issued, s.dbs_max_age_years).toordinal() if c.dbs_issued else -BIG
+            _dbs_lapse(c.dbs_issued, s.dbs_max_age_years).toordinal() if c.dbs_issued else -BIG
             for c in carers
         ],
         dtype=np.int64,
     )
-    current = (issued[:, None] <= v_date[None, :]) & (v_date[None, :] <= dbs_expiry[:, None])
+    current = (issued[:, None] <= v_date[None, :]) & (v_date[None, :] < dbs_expiry[:, None])
     r1_ok = barred[:, None] & (update[:, None] | current)
     _mark(codes, ~r1_ok, "R1")
     del current, r1_ok
@@ -492,7 +508,7 @@ def compute_eligibility(instance: Instance, travel: TravelModel | None = None) -
 
     # ---- R9 mileage cap (from home) ------------------------------------------------------------
     home_miles, home_minutes = _home_journeys(inst, travel)
-    home_within_cap = np.round(home_miles + trip[None, :], 2) <= cap[None, :] + 1e-9
+    home_within_cap = home_miles + trip[None, :] <= cap[None, :] + 1e-9  # unrounded, as R9
     _mark(codes, ~home_within_cap, "R9")
     trip_over = trip > cap + 1e-9
 
@@ -538,7 +554,7 @@ def compute_eligibility(instance: Instance, travel: TravelModel | None = None) -
     pieces_of: list[np.ndarray] = []
     for i, carer in enumerate(carers):
         pieces = free_pieces(
-            inst.windows_by_carer.get(carer.carer_id, ()),
+            availability_windows(inst).get(carer.carer_id, ()),
             inst.absences_by_carer.get(carer.carer_id, ()),
         )
         pieces_of.append(pieces)
@@ -597,7 +613,7 @@ def _fits(
     if not len(pieces):
         return result
     ps, pe = pieces[:, 0], pieces[:, 1]
-    # The first piece that could hold the visit ends at or after lo + dur; pieces are disjoint
+    # The first piece that could hold the visit ends at or after lo + dur; pieces have strictly
     # and sorted, so walk forward while a piece starts no later than hi.
     j = np.searchsorted(pe, lo + dur, side="left")
     k = len(pieces)

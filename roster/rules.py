@@ -23,6 +23,10 @@ passing these rules passes any fair checker):
   any day of the week (``Limits``).
 * **R5 "touches no absence".** The visit ``[start, end]`` may not even share an instant with an
   absence: a visit ending at 12:00 touches an absence starting at 12:00.
+* **R5 "inside one availability window".** One window is one ``availability.csv`` row: rows that
+  touch or overlap are *not* merged (a visit 11:30-12:30 over rows 08:00-12:00 and 12:00-16:00 lies
+  inside no single window), and a weekday row applies only to that day *of the week* (a Sunday row
+  reaching past midnight does not cover the Monday the week starts on). ``availability_windows``.
 * **R11 window and week edges.** For every start of work ``t`` (the start of each row's working
   time, travel included), the window is ``[t, t + 24 h)`` in real minutes. A rest is a gap between
   working intervals; only its part inside the window counts. The rota is the only record of work,
@@ -45,8 +49,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
-from roster.calendar import format_hhmm
-from roster.model import Assignment, Carer, Instance, Visit
+from roster.calendar import DAY_NAMES, format_hhmm, parse_hhmm
+from roster.model import Assignment, Carer, Instance, Visit, Window
 from roster.travel import TravelModel
 
 YOUNG_AGE = 18
@@ -227,6 +231,44 @@ def minutes_outside_band(instance: Instance, start: int, end: int, lo: int, hi: 
     return clock.minutes_outside_band(start, end, lo, hi)
 
 
+def availability_windows(instance: Instance) -> dict[str, tuple[Window, ...]]:
+    """R5's windows per carer, read strictly: one window per ``availability.csv`` row, unmerged.
+
+    A weekday row applies to each such day of the week only; an ISO-date row to its date; a row
+    whose end is not after its start runs past midnight. Windows nested inside another add
+    nothing to "inside one window" and are dropped, so what is left is sorted with both starts and
+    ends strictly increasing (windows may still overlap). Cached on the instance.
+    """
+    cached = instance.__dict__.get("_r5_availability_windows")
+    if cached is not None:
+        return cached
+    week = [instance.settings.week_start + timedelta(days=d) for d in range(7)]
+    clock = instance.clock
+    table: dict[str, list[Window]] = {c.carer_id: [] for c in instance.carers}
+    for row in instance.availability:
+        s, e = parse_hhmm(row.start), parse_hhmm(row.end)
+        if row.day in DAY_NAMES:
+            days = [d for d in week if DAY_NAMES[d.weekday()] == row.day]
+        else:
+            days = [date.fromisoformat(row.day)]
+        for d in days:
+            end_day = d if e > s else d + timedelta(days=1)
+            table.setdefault(row.carer_id, []).append(Window(clock.minute_of(d, s), clock.minute_of(end_day, e)))
+    out = {k: drop_nested(v) for k, v in table.items()}
+    instance.__dict__["_r5_availability_windows"] = out
+    return out
+
+
+def drop_nested(windows: Sequence[Window]) -> tuple[Window, ...]:
+    """Sorted windows without those lying inside another (starts and ends strictly increase)."""
+    kept: list[Window] = []
+    for w in sorted(windows, key=lambda w: (w.start, -w.end)):
+        if w.end <= w.start or (kept and w.end <= kept[-1].end):
+            continue
+        kept.append(w)
+    return tuple(kept)
+
+
 def working_interval(a: Assignment) -> tuple[int, int]:
     """[start - travel_min, end): the working time of a row (contract §3)."""
     return a.start - a.travel_min, a.end
@@ -287,7 +329,9 @@ def r1_vetting(
     """R1 vetting: an enhanced DBS with the children's barred list, current on the visit date.
 
     Source: 000 §5.1, 002 §10.1, 003 §16.4. Current means on the Update Service, or the visit
-    date within ``dbs_max_age_years`` of ``dbs_issued`` (and not before it).
+    date within ``dbs_max_age_years`` of ``dbs_issued`` (and not before it). Read strictly: the
+    certificate is valid for that many years *after* issue, so it has lapsed on the anniversary
+    itself (issued 2023-11-23: current to 2026-11-22); a 29 February issue lapses on 28 February.
     """
     if carer.dbs_check != "enhanced_barred_children":
         return f"DBS check is {carer.dbs_check!r}; an enhanced check with the children's barred list is required"
@@ -299,9 +343,9 @@ def r1_vetting(
         return f"DBS issued {carer.dbs_issued} is after the visit date {visit.date}"
     years = instance.settings.dbs_max_age_years
     expiry = _add_years(carer.dbs_issued, years)
-    if visit.date > expiry:
+    if visit.date >= expiry:
         return (
-            f"DBS issued {carer.dbs_issued} is more than {years} years old on {visit.date} "
+            f"DBS issued {carer.dbs_issued} is {years} years old or more on {visit.date} "
             "and not on the Update Service"
         )
     return None
@@ -406,11 +450,12 @@ def r5_availability(
 ) -> str | None:
     """R5 availability: the visit lies inside one availability window and touches no absence.
 
-    Availability windows are merged where they touch, so a visit spanning two rows fits one.
+    One window is one availability row, on the days of the week (``availability_windows``): a
+    visit spanning two touching rows lies inside neither, the strict reading of "one window".
     """
     if a is None:
         return None
-    windows = instance.windows_by_carer.get(carer.carer_id, ())
+    windows = availability_windows(instance).get(carer.carer_id, ())
     if not any(w.start <= a.start and a.end <= w.end for w in windows):
         return f"not available for the whole of {format_span(instance, a.start, a.end)}"
     for absence in instance.absences_by_carer.get(carer.carer_id, ()):
@@ -516,14 +561,23 @@ def r9_mileage_cap(
     """R9 mileage cap: travel miles into the session + trip miles <= the child's cap, else the
     instance's.
 
-    Source: 002 §5.8. Miles are compared as written (2 dp).
+    Source: 002 §5.8. Miles are compared unrounded, and on the larger of the miles written in the
+    row and the journey the travel model gives (R13): a checker may read either, and 20.004 miles
+    is over a 20-mile cap even though it prints as 20.00 at 2 dp.
     """
-    miles = a.travel_miles if a is not None else journey_from_home(instance, carer, visit, travel)[0]
+    if a is None:
+        miles = journey_from_home(instance, carer, visit, travel)[0]
+    else:
+        index = instance.visit_index.get(visit.visit_id)
+        modelled = (
+            journey_into(instance, carer, previous, index, a.start, travel)[1] if index is not None else 0.0
+        )
+        miles = max(a.travel_miles, modelled)
     cap = instance.child_cap(instance.child(visit.child_id))
-    total = round(miles + visit.trip_miles, 2)
+    total = miles + visit.trip_miles
     if total > cap + 1e-9:
         return (
-            f"{miles:.2f} travel miles + {visit.trip_miles:g} trip miles = {total:.2f} "
+            f"{miles:.4f} travel miles + {visit.trip_miles:g} trip miles = {total:.4f} "
             f"exceeds the cap of {cap:g} miles"
         )
     return None

@@ -20,12 +20,12 @@ NEXT_DOOR = {"lat": DORCHESTER[0], "lon": DORCHESTER[1]}
 
 
 def october(*visits, **carer_kw):
-    """K1 (does nights) next door to C1, available Sat 21:00 to Sun 23:00 of the October week."""
+    """K1 (does nights) next door to C1, available Sat 21:00 to Sun 21:00 of the October week."""
     return make_instance(
         [carer("K1", **{"overnight_ok": True, **carer_kw})],
         [child("C1", **NEXT_DOOR)],
         list(visits),
-        availability=(Availability("K1", "Sat", "21:00", "00:00"), Availability("K1", "Sun", "00:00", "23:00")),
+        availability=(Availability("K1", "Sat", "21:00", "21:00"),),  # one row past midnight (R5)
         week_start=OCTOBER,
     )
 
@@ -94,7 +94,9 @@ def test_r14_week_of_the_october_change_ends_at_its_last_midnight():
         [visit(f"V{d}", date=date(2026, 10, 19 + d), start="09:00", duration_min=120) for d in range(6)]
         + [visit("V9", date=SAT_OCT, start="23:00", duration_min=120)],
         availability=tuple(
-            Availability("K1", d, "00:00", "00:00") for d in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+            Availability("K1", d, hhmm, hhmm)
+            for d in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+            for hhmm in ("00:00", "12:00")  # an overnight visit lies inside one row (R5)
         ),
         week_start=OCTOBER,
     )

@@ -42,6 +42,7 @@ def base_instance(**settings) -> Instance:
         availability=(
             *everyday("K1"),
             *everyday("K2", "00:00", "00:00"),
+            *everyday("K2", "12:00", "12:00"),  # an overnight visit lies inside one row
             *everyday("K3", "07:00", "23:00"),
         ),
         **settings,

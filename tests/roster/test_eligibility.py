@@ -180,6 +180,30 @@ def test_home_over_the_cap_keeps_the_pair_eligible_but_not_strictly():
     assert "possible only straight after a nearby visit" in el.reasons(0, 0)[0]
 
 
+def test_home_journey_a_few_thousandths_over_the_cap_is_over_it_unrounded():
+    # 20.003 miles prints as 20.00 but an external checker compares the unrounded miles (R9).
+    probe = make_instance()
+    home = float(compute_eligibility(probe).home_miles[0, 0])
+    el = compute_eligibility(make_instance(visits=[visit("V1", trip_miles=20.0 - home + 0.003)]))
+    assert not el.home_within_cap[0, 0] and el.codes(0, 0) == ("R9",)
+    exact = compute_eligibility(make_instance(visits=[visit("V1", trip_miles=20.0 - home)]))
+    assert exact.home_within_cap[0, 0]
+
+
+@pytest.mark.parametrize(
+    "issued,ok", [(date(2023, 11, 24), True), (date(2023, 11, 23), False), (date(2024, 2, 29), True)]
+)
+def test_a_dbs_lapses_on_its_third_anniversary_as_r1_says(issued: date, ok: bool):
+    inst = make_instance([carer("K1", dbs_issued=issued)])
+    assert bool(compute_eligibility(inst).ok[0, 0]) is ok
+
+
+def test_a_leap_day_dbs_lapses_on_28_february():
+    inst = make_instance([carer("K1", dbs_issued=date(2024, 2, 29))], visits=[visit("V1")])
+    inst = replace(inst, visits=(replace(inst.visits[0], date=date(2027, 2, 28)),))
+    assert "R1" in compute_eligibility(inst).codes(0, 0)
+
+
 def test_trip_miles_alone_over_the_cap_exclude_whatever_the_rota():
     el = compute_eligibility(make_instance(visits=[visit("V1", trip_miles=25)]))
     assert not el.ok[0, 0]
@@ -205,6 +229,37 @@ def test_allowed_starts_of_a_young_worker_leave_room_for_the_journey_before_22()
     six = inst.planned_start[0]
     home = int(el.home_minutes[0, 0])
     assert el.allowed_starts(0, 0) == [(six + home, six + 30)]
+
+
+def test_allowed_starts_keep_a_visit_inside_one_availability_row_not_two_touching():
+    # Rows 07:00-12:00 and 12:00-18:00 are not merged (R5: inside one window): an hour's visit
+    # planned 11:30 +-60 may start 10:30-11:00 or 12:00-12:30, never across noon.
+    inst = make_instance(
+        visits=[visit("V1", start="11:30", duration_min=60, flex_min=60)],
+        availability=(Availability("K1", "Mon", "07:00", "12:00"), Availability("K1", "Mon", "12:00", "18:00")),
+    )
+    el = compute_eligibility(inst)
+    p = inst.planned_start[0]
+    assert el.allowed_starts(0, 0) == [(p - 60, p - 30), (p + 30, p + 60)]
+
+
+def test_allowed_starts_over_overlapping_rows_are_their_union():
+    inst = make_instance(
+        visits=[visit("V1", start="11:30", duration_min=60, flex_min=60)],
+        availability=(Availability("K1", "Mon", "07:00", "12:15"), Availability("K1", "Mon", "11:45", "18:00")),
+    )
+    p = inst.planned_start[0]
+    assert compute_eligibility(inst).allowed_starts(0, 0) == [(p - 60, p - 15), (p + 15, p + 60)]
+
+
+def test_a_sunday_row_does_not_cover_the_monday_the_week_starts_on():
+    inst = make_instance(
+        [carer("K1", overnight_ok=True)],
+        visits=[visit("V1", start="01:00", duration_min=60, flex_min=0)],
+        availability=(Availability("K1", "Sun", "22:00", "07:00"),),
+    )
+    el = compute_eligibility(inst)
+    assert not el.ok[0, 0] and el.codes(0, 0) == ("R5",)
 
 
 def test_availability_and_core_hours_that_never_meet_exclude_under_r5():

@@ -31,7 +31,9 @@ HOME = DORCHESTER
 NEXT_DOOR = {"lat": HOME[0], "lon": HOME[1]}
 TUE, WED, THU, FRI, SAT, SUN = (date(2026, 11, d) for d in range(24, 30))
 YOUNG_DOB = date(2009, 6, 1)  # 17 in the test week
-ALL_DAY = everyday("K1", "00:00", "00:00")  # windows running midnight to midnight, merged
+# Midnight-to-midnight and noon-to-noon rows: any visit of up to 12 h lies inside one of them
+# (R5 reads "one window" as one row; touching rows are not merged).
+ALL_DAY = everyday("K1", "00:00", "00:00") + everyday("K1", "12:00", "12:00")
 
 
 def plan(
@@ -124,8 +126,14 @@ def case(code: str, name: str, broken: bool):
 
 
 # R1 vetting -------------------------------------------------------------------------------
-@case("R1", "dbs_exactly_three_years_old_on_the_visit_date_is_current", broken=False)
+@case("R1", "dbs_a_day_short_of_three_years_old_on_the_visit_date_is_current", broken=False)
 def _():
+    return simple(carers=[carer("K1", dbs_issued=date(2023, 11, 24))])
+
+
+@case("R1", "dbs_exactly_three_years_old_on_the_visit_date_has_lapsed", broken=True)
+def _():
+    # Strict reading of "valid this long after issue": the anniversary is the first day it is not.
     return simple(carers=[carer("K1", dbs_issued=date(2023, 11, 23))])
 
 
@@ -146,8 +154,8 @@ def _():
 
 @case("R1", "dbs_expiring_midweek_is_valid_before_and_not_after", broken=True)
 def _():
-    # Issued 2023-11-25: current on Wed 25 Nov 2026, expired on Thu 26 Nov.
-    return simple(visit("V1", date=THU), carers=[carer("K1", dbs_issued=date(2023, 11, 25))])
+    # Issued 2023-11-26: current on Wed 25 Nov 2026, lapsed on Thu 26 Nov.
+    return simple(visit("V1", date=THU), carers=[carer("K1", dbs_issued=date(2023, 11, 26))])
 
 
 # R2 training --------------------------------------------------------------------------------
@@ -253,11 +261,30 @@ def _():
     return simple(visit("V1", start="20:00", duration_min=121))
 
 
-@case("R5", "visit_spanning_two_touching_availability_rows_fits_one_window", broken=False)
+@case("R5", "visit_spanning_two_touching_availability_rows_lies_inside_neither", broken=True)
 def _():
+    # "Inside one availability window": an external checker need not merge touching rows.
     return simple(
         visit("V1", start="13:00"),
         availability=(Availability("K1", "Mon", "07:00", "14:00"), Availability("K1", "2026-11-23", "14:00", "18:00")),
+    )
+
+
+@case("R5", "visit_inside_one_of_two_overlapping_rows", broken=False)
+def _():
+    return simple(
+        visit("V1", start="13:00"),
+        availability=(Availability("K1", "Mon", "07:00", "14:00"), Availability("K1", "Mon", "12:00", "18:00")),
+    )
+
+
+@case("R5", "sunday_row_does_not_reach_into_the_monday_the_week_starts_on", broken=True)
+def _():
+    # A weekday row applies to that day *of the week*: the Sunday before the week is not in it.
+    return simple(
+        visit("V1", start="01:00", duration_min=60),
+        carers=[carer("K1", overnight_ok=True)],
+        availability=(Availability("K1", "Sun", "22:00", "07:00"),),
     )
 
 
@@ -366,7 +393,7 @@ def _miles(over: float, cap: float | None = None) -> Case:
     """The default child (about a mile away) with trip miles making travel + trip = cap + over."""
     probe = make_instance()
     travel = journey_from_home(probe, probe.carers[0], probe.visits[0])[0]
-    trip = round((20.0 if cap is None else cap) - travel + over, 2)
+    trip = (20.0 if cap is None else cap) - travel + over  # unrounded: R9 compares unrounded miles
     return simple(visit("V1", trip_miles=trip), children=[child("C1", mileage_cap_miles=cap)])
 
 
@@ -378,6 +405,15 @@ def _():
 @case("R9", "travel_plus_trip_a_hundredth_over_the_cap", broken=True)
 def _():
     return _miles(0.01)
+
+
+@case("R9", "travel_plus_trip_three_thousandths_over_the_cap_though_it_prints_as_the_cap", broken=True)
+def _():
+    # 20.003 miles prints as 20.00 at 2 dp but is over a 20-mile cap for a checker reading the
+    # contract's unrounded formula (found by the conformance audit).
+    probe = make_instance()
+    travel = journey_from_home(probe, probe.carers[0], probe.visits[0])[0]
+    return simple(visit("V1", trip_miles=20.0 - travel + 0.003), children=[child("C1")])
 
 
 @case("R9", "child_cap_agreed_in_writing_replaces_the_instance_cap", broken=False)
