@@ -1855,8 +1855,42 @@ def summary_of(instance: Instance, rota: Rota) -> dict[str, Any]:
     }
     out = dict(computed)
     for key, value in rota.summary.items():
-        out[key] = value
+        # The counts and miles are facts of the rows written: a summary carried over from
+        # another rota (a repair, a referral) must not contradict them.
+        if key not in SUMMARY_FACTS:
+            out[key] = value
     return out
+
+
+SUMMARY_FACTS = frozenset(
+    {"visits", "visits_covered", "carer_slots", "carer_slots_covered", "travel_miles", "mean_carers_per_child"}
+)
+"""summary.json keys always computed from the rota written (contract §2)."""
+
+
+def unassigned_rows(instance: Instance, rota: Rota) -> list[list[Any]]:
+    """unassigned.csv rows: the rota's own, with ``missing`` recounted from the rows written, and
+    any visit not fully staffed that the rota forgot to list (contract §2: no visit may be silently
+    dropped). A fully staffed visit is not listed."""
+    staffed: dict[str, int] = {}
+    for a in rota.assignments:
+        staffed[a.visit_id] = staffed.get(a.visit_id, 0) + 1
+    need = {v.visit_id: v.carers for v in instance.visits}
+    rows: list[list[Any]] = []
+    listed: set[str] = set()
+    for u in rota.unassigned:
+        if u.visit_id in listed:
+            continue
+        missing = need.get(u.visit_id, u.missing) - staffed.get(u.visit_id, 0) if u.visit_id in need else u.missing
+        if missing <= 0:
+            continue
+        listed.add(u.visit_id)
+        rows.append([u.visit_id, missing, u.reasons or "not staffed (no reason recorded)"])
+    for v in instance.visits:
+        missing = v.carers - staffed.get(v.visit_id, 0)
+        if missing > 0 and v.visit_id not in listed:
+            rows.append([v.visit_id, missing, "not staffed (no reason recorded)"])
+    return rows
 
 
 def _json_safe(value: Any) -> Any:
@@ -1895,9 +1929,7 @@ def write_rota(instance: Instance, rota: Rota, path: str | os.PathLike[str]) -> 
             csv_text(ROTA_COLUMNS, rota_rows(instance, rota)), encoding="utf-8"
         )
         (tmp / "unassigned.csv").write_text(
-            csv_text(
-                UNASSIGNED_COLUMNS, [[u.visit_id, u.missing, u.reasons] for u in rota.unassigned]
-            ),
+            csv_text(UNASSIGNED_COLUMNS, unassigned_rows(instance, rota)),
             encoding="utf-8",
         )
         (tmp / "summary.json").write_text(

@@ -327,6 +327,29 @@ def test_summary_holds_the_contract_keys(tmp_path: Path) -> None:
     assert summary["bound"] == 14.0 and summary["solve_seconds"] == 0.4
 
 
+def test_summary_counts_come_from_the_rows_written_not_a_carried_summary(tmp_path: Path) -> None:
+    # A summary carried over from another rota (repair, referral) must not contradict rota.csv.
+    instance = load_instance(TINY)
+    stale = replace(_rota(), summary={"visits_covered": 99, "travel_miles": 0.0, "objective": 1.0})
+    write_rota(instance, stale, tmp_path / "rota")
+    summary = json.loads((tmp_path / "rota" / "summary.json").read_text())
+    assert summary["visits_covered"] == 2 and summary["travel_miles"] == 2.48
+    assert summary["objective"] == 1.0
+
+
+def test_a_visit_the_rota_forgot_to_list_is_written_as_unassigned(tmp_path: Path) -> None:
+    # Contract §2: no visit may be silently dropped. V3 unlisted, V2 half staffed listed with
+    # a wrong count: both come out right.
+    instance = load_instance(TINY)
+    rows = _rota().assignments
+    rota = Rota(assignments=rows[:2], unassigned=(Unassigned("V2", 2, "only one carer free"),))
+    write_rota(instance, rota, tmp_path / "rota")
+    lines = (tmp_path / "rota" / "unassigned.csv").read_text().splitlines()
+    assert lines[0] == "visit_id,missing,reasons"
+    assert lines[1] == "V2,1,only one carer free"
+    assert lines[2].startswith("V3,1,") and "no reason recorded" in lines[2]
+
+
 def test_rota_times_carry_the_summer_offset_and_read_back_exactly(tmp_path: Path) -> None:
     # Week of the October clock change: Monday 2026-10-19 is BST (+01:00).
     instance = make_instance(
