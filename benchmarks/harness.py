@@ -592,12 +592,15 @@ def _medians(rows: Sequence[dict[str, str]]) -> list[str]:
 
 
 def make_plots(out: Path, dest: Path) -> list[Path]:
-    """Time and coverage against caseload size (visits), one line per method."""
+    """Time and coverage (% of LP bound) against caseload size: one point per (method, size),
+    the median over seeds; a run stopped by its timeout is drawn as an x at the timeout."""
+    import re
+
     rows: list[dict[str, str]] = []
     for suite in ("S", "M", "L", "XL"):
         p = out / f"{suite}.csv"
         if p.is_file():
-            rows += [r for r in _read(p) if r.get("time_s") and r["method"] not in ("generate", "eligibility")]
+            rows += [r for r in _read(p) if r["method"] not in ("generate", "eligibility")]
     if not rows:
         return []
     import matplotlib
@@ -606,25 +609,45 @@ def make_plots(out: Path, dest: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     made = []
-    for key, label, name in (("time_s", "wall-clock seconds (median)", "scaling_time.png"),
+    for key, label, name in (("time_s", "wall-clock seconds (median over seeds)", "scaling_time.png"),
                              ("coverage_vs_bound_pct", "carer slots staffed, % of LP bound",
                               "scaling_quality.png")):
-        fig, ax = plt.subplots(figsize=(6.5, 4))
-        by_method: dict[str, list[tuple[float, float]]] = {}
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        groups: dict[tuple[str, str], list[dict[str, str]]] = {}
         for r in rows:
-            if r.get(key) in (None, "") or r.get("visits") in (None, ""):
-                continue
-            by_method.setdefault(r["method"], []).append((float(r["visits"]), float(r[key])))
-        for method, pts in sorted(by_method.items()):
+            groups.setdefault((r["method"], r["size"]), []).append(r)
+        lines: dict[str, list[tuple[float, float]]] = {}
+        timeouts: dict[str, list[tuple[float, float]]] = {}
+        for (method, _size), rs in groups.items():
+            visits = statistics.median(float(r["visits"]) for r in rs if r.get("visits"))
+            vals = [float(r[key]) for r in rs if r.get(key) not in (None, "")]
+            if vals:
+                lines.setdefault(method, []).append((visits, statistics.median(vals)))
+            elif key == "time_s":
+                stopped = [re.search(r"TIMEOUT after (\d+)", r.get("status") or "") for r in rs]
+                secs = [float(m.group(1)) for m in stopped if m]
+                if secs:
+                    timeouts.setdefault(method, []).append((visits, max(secs)))
+        colours: dict[str, Any] = {}
+        for method, pts in sorted(lines.items()):
             pts.sort()
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
-        ax.set_xscale("log")
+            (line,) = ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
+            colours[method] = line.get_color()
+        for method, pts in sorted(timeouts.items()):
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker="x", s=80,
+                       color=colours.get(method, "black"), label=f"{method}: stopped at timeout")
         if key == "time_s":
             ax.set_yscale("log")
+            ax.axhline(120, color="grey", ls="--", lw=0.8)
+            ax.axhline(900, color="grey", ls=":", lw=0.8)
+            ax.text(200, 125, "L target 120 s", fontsize=7, color="grey")
+            ax.text(200, 940, "XL target 900 s", fontsize=7, color="grey")
+        ax.set_xscale("log")
         ax.set_xlabel("visits in the week (log)")
         ax.set_ylabel(label)
+        ax.set_title("2 cores shared with other jobs (load 10-15)", fontsize=8)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
         fig.tight_layout()
         path = dest / name
         fig.savefig(path, dpi=110)
