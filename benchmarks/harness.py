@@ -122,12 +122,13 @@ def _method(spec: dict[str, Any]) -> dict[str, Any]:
         res = solve(instance, params)
         rota = res.rota
         out = {"status": res.status, "gap": None if res.gap is None else round(res.gap, 6)}
-    elif method in ("decomposed", "decomposed_greedy"):
+    elif method in ("decomposed", "decomposed_greedy", "decomposed_greedy_ray"):
         from solver.decompose import DecomposeParams, solve_decomposed
 
         dres = solve_decomposed(instance, DecomposeParams(
-            time_limit=limit, seed=seed, greedy_only=method == "decomposed_greedy",
-            processes=int(spec.get("processes", 2)), backend=spec.get("backend", "auto"),
+            time_limit=limit, seed=seed, greedy_only=method != "decomposed",
+            processes=int(spec.get("processes", 2)),
+            backend="ray" if method.endswith("_ray") else spec.get("backend", "auto"),
             max_candidates=spec.get("max_candidates", 6),
             ray_address=spec.get("ray_address"),
             carers_per_region=int(spec.get("carers_per_region", 60))))
@@ -287,7 +288,8 @@ def _plan(suite: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         # for the decomposition: see RESULTS.md).
         c, k = sizes["L"]
         synthetic("L", c, k, [("decomposed_greedy", tl or 120), ("decomposed", tl or 120),
-                              ("cpsat", tl or 120)], timing_rows=True, timeout=900)
+                              ("decomposed_greedy_ray", tl or 120), ("cpsat", tl or 120)],
+                  timing_rows=True, timeout=900)
     elif suite == "XL":
         # No whole-instance eligibility or LP bound at XL: 5,000 x ~44,000 pairs of float arrays
         # would not fit the 4 GB budget.

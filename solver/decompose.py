@@ -434,7 +434,7 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
             continue
         n_visits = len({a.visit_id for cid in group for a in rows_by_carer.get(cid, ())}) + len(vids)
         cost = rate * n_visits / max(1, params.processes)
-        if rate and pieces and spent + cost > budget:
+        if rate and pieces and spent + cost > budget and not params.deterministic:
             skipped += 1
             continue
         spent += cost
