@@ -841,18 +841,52 @@ class _Snapshot:
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, progress: Any, t0: float, offset: float, den: float):
+    def __init__(self, progress: Any, t0: float, offset: float, den: float, stop: Any = None):
         super().__init__()
         self.progress, self.t0, self.offset, self.den = progress, t0, offset, den
+        self.stop = stop
 
     def on_solution_callback(self) -> None:
         import time
 
-        self.progress(
+        wants_stop = self.progress(
             time.perf_counter() - self.t0,
             self.objective_value / self.den + self.offset,
             self.best_objective_bound / self.den + self.offset,
         )
+        if wants_stop is True:
+            if self.stop is not None and hasattr(self.stop, "set"):
+                self.stop.set()
+            self.stop_search()
+
+
+class _StopWatcher:
+    """Polls a stop flag while CP-SAT searches and stops the search when it is set.
+
+    A solution callback alone would only notice a cancel at the next improving rota, which on
+    a hard week may be minutes away.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, stop: Any):
+        import threading
+
+        self.solver, self.stop = solver, stop
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.1):
+            if self.stop.is_set():
+                self.solver.stop_search()
+                return
+
+    def __enter__(self) -> _StopWatcher:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
 
 
 def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
@@ -1004,7 +1038,12 @@ def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
 
 
 def run_stages(
-    rm: RotaModel, params: SolveParams, warm: Rota | None, progress: Any, t0: float
+    rm: RotaModel,
+    params: SolveParams,
+    warm: Rota | None,
+    progress: Any,
+    t0: float,
+    stop: Any = None,
 ) -> StagesOutcome:
     """Solve lexicographically (coverage, then continuity + changes, then the rest), each stage
     keeping the level the previous ones reached, or once with the weighted sum."""
@@ -1027,7 +1066,13 @@ def run_stages(
     bound_ok = True
     slots_bound: int | None = None
     deadline = time.perf_counter() + params.time_limit
+    if stop is None:
+        import threading
+
+        stop = threading.Event()  # a progress callback returning True sets it
     for (name, names), share in zip(plan, shares, strict=True):
+        if stop.is_set() and (best is not None or hint):
+            break  # cancelled: keep what the earlier stages (or the warm start) reached
         exprs, const = [], 0
         for n in names:
             e, k = rm.terms[n].scaled(getattr(w, TERM_WEIGHT[n]))
@@ -1062,11 +1107,12 @@ def run_stages(
         sp.random_seed = params.seed
         sp.log_search_progress = params.log
         started = time.perf_counter()
-        if progress is not None:
-            cb = _Callback(progress, t0, const / SCALE, SCALE)
-            code = solver.solve(m, cb)
-        else:
-            code = solver.solve(m)
+        with _StopWatcher(solver, stop):
+            if progress is not None:
+                cb = _Callback(progress, t0, const / SCALE, SCALE, stop)
+                code = solver.solve(m, cb)
+            else:
+                code = solver.solve(m)
         status = solver.status_name(code)
         info: dict[str, Any] = {"stage": name, "status": status, "seconds": round(time.perf_counter() - started, 3)}
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):

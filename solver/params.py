@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from roster.model import Assignment, Rota
 from roster.travel import TravelModel
@@ -13,8 +13,15 @@ Lock = Assignment | tuple[str, str] | tuple[str, str, int]
 """A fixed assignment: an ``Assignment`` (its start is kept), or ``(visit_id, carer_id)``, or
 ``(visit_id, carer_id, start_epoch_minute)``."""
 
-Progress = Callable[[float, float, float], None]
-"""Called as ``progress(seconds, objective, bound)`` each time CP-SAT finds a better rota."""
+Progress = Callable[[float, float, float], Any]
+"""Called as ``progress(seconds, objective, bound)`` each time CP-SAT finds a better rota;
+returning True asks the solver to stop and return the best rota so far."""
+
+
+class StopFlag(Protocol):
+    """Anything with ``is_set()``, such as ``threading.Event``: set it to cancel a solve."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)

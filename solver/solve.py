@@ -14,7 +14,7 @@ from typing import Any
 from roster.model import Assignment, Instance, Rota, Unassigned
 from roster.rules import journey_into, travel_model
 from roster.travel import TravelModel
-from solver.params import Lock, Progress, Result, SolveParams, Weights
+from solver.params import Lock, Progress, Result, SolveParams, StopFlag, Weights
 
 TERM_NAMES: tuple[str, ...] = (
     "uncovered_slots",
@@ -38,9 +38,15 @@ def solve(
     params: SolveParams | None = None,
     progress: Progress | None = None,
     locks: Sequence[Lock] = (),
+    stop: StopFlag | None = None,
 ) -> Result:
     """Make the week's rota. Deterministic with a fixed seed and one worker (see
-    ``SolveParams.deterministic`` for runs that hit the time limit)."""
+    ``SolveParams.deterministic`` for runs that hit the time limit).
+
+    ``stop`` (a ``threading.Event`` or anything with ``is_set()``) cancels the search: CP-SAT
+    stops within a fraction of a second and the best rota found so far is returned, checked.
+    A ``progress`` callback that returns True asks for the same.
+    """
     from dataclasses import replace
 
     from roster.eligibility import compute_eligibility
@@ -66,7 +72,7 @@ def solve(
         from solver.cpsat import build_model, run_stages
 
         rm = build_model(instance, elig, params, warm)
-        outcome = run_stages(rm, params, warm, progress, t0)
+        outcome = run_stages(rm, params, warm, progress, t0, stop)
         stages = outcome.stages
         if outcome.assignments is not None:
             chosen = decode(instance, outcome.assignments, params.travel)
