@@ -17,8 +17,24 @@ from roster.errors import InstanceError, Problem
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("instance", help="instance folder or .xlsx workbook")
-    parser.add_argument("out", help="rota folder to write (rota.csv, unassigned.csv, summary.json)")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="[INSTANCE] OUT",
+        help="instance folder or .xlsx workbook (left out with --db and --week), then the rota "
+        "folder to write (rota.csv, unassigned.csv, summary.json)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="the rota store (SQLite file or database URL): continuity history from its published "
+        "weeks, and the rota saved to it as a draft",
+    )
+    parser.add_argument(
+        "--week",
+        metavar="YYYY-MM-DD",
+        help="with --db: solve the latest instance saved in the store for the week starting then",
+    )
     parser.add_argument("--time-limit", type=float, default=30.0, help="CP-SAT seconds (default 30)")
     parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -76,14 +92,58 @@ def read_locks(path: str | Path, instance: Any) -> tuple[tuple[str, str] | tuple
     return tuple(locks)
 
 
+def _instance_from(args: argparse.Namespace) -> tuple[Any, int | None] | None:
+    """The instance to solve (from a path, or the store's week) and its store id, if any.
+
+    Sets ``args.instance`` and ``args.out``. Prints a one-line error and returns None when the
+    paths and store options do not fit together.
+    """
+    from datetime import date
+
+    from roster.io import load_instance
+
+    wants_week = args.week is not None
+    if wants_week and not args.db:
+        print("roster solve: --week needs --db (the store to take the week from)", file=sys.stderr)
+        return None
+    expected = 1 if wants_week else 2
+    if len(args.paths) != expected:
+        usage = "--db URL --week YYYY-MM-DD OUT" if wants_week else "INSTANCE OUT"
+        print(f"roster solve: expected {usage}, got {' '.join(args.paths)}", file=sys.stderr)
+        return None
+    args.out = args.paths[-1]
+    args.instance = None if wants_week else args.paths[0]
+    if not args.db:
+        return load_instance(args.instance), None
+    from roster.store import StoreError, instance_for_week, instance_with_history
+
+    try:
+        if wants_week:
+            try:
+                week = date.fromisoformat(args.week)
+            except ValueError:
+                print(f"roster solve: --week is {args.week!r}; it must be a date YYYY-MM-DD",
+                      file=sys.stderr)
+                return None
+            instance_id, instance = instance_for_week(args.db, week)
+            return instance, instance_id
+        return instance_with_history(load_instance(args.instance), args.db), None
+    except StoreError as exc:
+        print(f"roster solve: {exc}", file=sys.stderr)
+        return None
+
+
 def run_command(args: argparse.Namespace) -> int:
-    from roster.io import load_instance, load_travel, write_rota
+    from roster.io import load_travel, write_rota
     from solver.params import SolveParams
     from solver.solve import solve
 
-    instance = load_instance(args.instance)
+    found = _instance_from(args)
+    if found is None:
+        return 2
+    instance, instance_id = found
     travel = None
-    if Path(args.instance).is_dir() and (Path(args.instance) / "travel.csv").exists():
+    if args.instance and Path(args.instance).is_dir() and (Path(args.instance) / "travel.csv").exists():
         travel = load_travel(args.instance, instance)
     locks = read_locks(args.lock, instance) if args.lock else ()
     params = SolveParams(
@@ -133,6 +193,15 @@ def run_command(args: argparse.Namespace) -> int:
     for name, value in result.terms.items():
         print(f"  {name:24s} {value:,.2f}")
     print(f"wrote {args.out}: rota.csv, unassigned.csv, summary.json")
+    if args.db:
+        import getpass
+
+        from roster.store import save_solve
+
+        saved_instance, version = save_solve(
+            args.db, instance, result.rota, user=getpass.getuser(), instance_id=instance_id
+        )
+        print(f"saved to the store as draft rota version {version} (instance {saved_instance})")
     if args.quiet:
         print(json.dumps(s, default=str))
     return 0
