@@ -159,7 +159,8 @@ class Eligibility:
                     why = f"trip miles {visit.trip_miles:g} alone exceed the cap of {cap:g}"
                 else:
                     why = (
-                        f"home is {miles:.2f} miles away + {visit.trip_miles:g} trip miles, over the "
+                        f"home is {miles:.{2 if round(miles + visit.trip_miles, 2) > cap else 4}f} miles away "
+                        f"+ {visit.trip_miles:g} trip miles, over the "
                         f"cap of {cap:g} (possible only straight after a nearby visit)"
                     )
             elif code == "R10":

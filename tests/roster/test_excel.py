@@ -284,14 +284,17 @@ def test_convert_command_turns_a_rota_folder_into_a_workbook_and_back(
     from roster.io import write_rota
 
     instance = load_instance(TINY)
-    rota = Rota((Assignment("V1", "K1", 960, 1080, "home", 1.23, 4),), (Unassigned("V3", 1, "x"),))
+    rota = Rota(
+        (Assignment("V1", "K1", 960, 1080, "home", 1.23, 4),),
+        (Unassigned("V2", 2, "y"), Unassigned("V3", 1, "x")),  # every unstaffed visit listed
+    )
     write_rota(instance, rota, tmp_path / "rota")
     args = ["--rota-of", str(TINY)]
     assert main(["convert", str(tmp_path / "rota"), str(tmp_path / "rota.xlsx"), *args]) == 0
     assert main(["convert", str(tmp_path / "rota.xlsx"), str(tmp_path / "back"), *args]) == 0
     back = load_rota(instance, tmp_path / "back")
     assert back.assignments == rota.assignments and back.unassigned == rota.unassigned
-    assert "1 rota rows, 1 unassigned visits" in capsys.readouterr().out
+    assert "1 rota rows, 2 unassigned visits" in capsys.readouterr().out
 
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
