@@ -509,7 +509,8 @@ SYN_COLS = (("instance", "instance"), ("visits", "visits"), ("slots", "slots"), 
             ("carers_per_child", "carers/child"), ("known_carer_pct", "known %"),
             ("travel_miles", "miles"), ("violations", "violations"),
             ("violation_rules", "broken rules"), ("cov_ratio_vs_greedy", "cover x greedy"),
-            ("miles_ratio_vs_greedy", "miles x greedy"), ("time_ratio_vs_greedy", "time x greedy"))
+            ("miles_ratio_vs_greedy", "miles x greedy"), ("time_ratio_vs_greedy", "time x greedy"),
+            ("note", "note"))
 
 
 def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
