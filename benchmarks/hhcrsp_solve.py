@@ -28,6 +28,8 @@ from benchmarks.hhcrsp import HHCInstance, Solution, evaluate
 SCALE = 1000
 _FIX_HINT = False
 _NO_OVERLAP = False
+_W_LATE = 2.0
+_W_DELAY = 0.0
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ def greedy(inst: HHCInstance) -> Solution:
         p = inst.tasks[t].patient
         prev = last[k]
         here = 0 if prev is None else inst.tasks[prev[0]].patient
-        return d[here, p] + max(0.0, s / SCALE - inst.latest[p]) * 2
+        return d[here, p] + _W_LATE * max(0.0, s / SCALE - inst.latest[p]) + _W_DELAY * max(0.0, s / SCALE - inst.earliest[p])
 
     for t in order:
         if t in done:
