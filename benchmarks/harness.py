@@ -619,8 +619,8 @@ def make_plots(out: Path, dest: Path) -> list[Path]:
 
     made = []
     for key, label, name in (("time_s", "wall-clock seconds (median over seeds)", "scaling_time.png"),
-                             ("coverage_pct", "carer slots staffed, % of slots asked "
-                              "(the LP bound is in the tables; none at L/XL)", "scaling_quality.png")):
+                             ("coverage_pct", "carer slots staffed, % of slots asked",
+                              "scaling_quality.png")):
         fig, ax = plt.subplots(figsize=(7, 4.2))
         groups: dict[tuple[str, str], list[dict[str, str]]] = {}
         for r in rows:
