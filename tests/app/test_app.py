@@ -264,8 +264,9 @@ def test_cancel_stops_waiting_for_a_long_solve(app_env, monkeypatch):
     assert job.stop.is_set()
     wait_for(at, "base", timeout=15)  # well inside the 20 s limit
     shown = texts(at)
-    # A solver that honours the stop flag returns its best rota; one that cannot stop is dropped.
-    assert "You stopped it early" in shown or "You cancelled the week's rota" in shown
+    # The solver honours the stop flag: it returns its best rota so far rather than nothing.
+    assert "You stopped it early" in shown
+    assert "this rota breaks none of the rules" in shown
 
 
 def _scenario(at, kind: str, number: int):
