@@ -1107,7 +1107,9 @@ def _write_decision(folder: Path, decision: Decision, travel: TravelModel | None
             raise RuntimeError(
                 "the referral rota breaks a hard rule (a bug): " + "; ".join(str(v) for v in violations[:5])
             )
-        write_rota(decision.instance, decision.rota, folder / "rota")
+        from solver.summary import with_objective
+
+        write_rota(decision.instance, with_objective(decision.instance, decision.rota), folder / "rota")
     atomic_write_text(folder / "decision.json", json.dumps(decision.as_dict(), indent=2, ensure_ascii=False) + "\n")
 
 
@@ -1159,7 +1161,9 @@ def run_command(args: argparse.Namespace) -> int:
         merged, rota = combined
         if check(merged, rota, travel_arg):
             raise RuntimeError("the combined referral rota breaks a hard rule (a bug)")
-        write_rota(merged, rota, out / "together" / "rota")
+        from solver.summary import with_objective
+
+        write_rota(merged, with_objective(merged, rota), out / "together" / "rota")
     from roster.atomic import atomic_write_text
 
     atomic_write_text(out / "ranking.json", json.dumps(summary, indent=2) + "\n")

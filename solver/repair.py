@@ -56,6 +56,7 @@ from roster.model import (
     Unassigned,
 )
 from solver.params import SolveParams, Weights
+from solver.summary import with_objective
 
 PIN_PREFIX = "__repair_pinned_"
 """Private competency that pins a locked visit to its carers inside the repair's sub-week."""
@@ -296,6 +297,7 @@ def repair(
     moved = tuple(visit_changes(inst, rota, final))
     seconds = time.perf_counter() - t0
     final = Rota(final.assignments, final.unassigned, _summary(inst, final, status, seconds, changes, broken))
+    final = with_objective(inst, final)
     return RepairResult(
         instance=inst,
         rota=final,

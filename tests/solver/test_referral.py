@@ -205,6 +205,8 @@ def test_cli_writes_decision_and_a_checked_rota(tmp_path):
     assert decision["accept"] is True and decision["weekly_charge"] == pytest.approx(60.0)
     merged = merge(load_instance(tmp_path / "inst"), load_referral(load_instance(tmp_path / "inst"), tmp_path / "ref"))
     assert check(merged, load_rota(merged, tmp_path / "out" / "rota")) == []
+    summary = json.loads((tmp_path / "out" / "rota" / "summary.json").read_text())
+    assert isinstance(summary["objective"], float)  # the contract allows null only for the bound
 
 
 def test_several_referrals_are_ranked_and_combined_only_when_they_fit_together():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -165,6 +166,9 @@ def test_the_repair_command_writes_the_rota_changes_and_uncovered_visits_first(t
     assert check(repaired_instance, load_rota(repaired_instance, out / "rota")) == []
     assert (out / "uncovered.csv").read_text().splitlines()[1].startswith("V2,C1,")
     assert (out / "changes.csv").read_text().splitlines()[1] == "C1,K1,loses,false,V2"
+    summary = json.loads((out / "rota" / "summary.json").read_text())
+    # the contract allows null only for the bound: the objective is a number
+    assert isinstance(summary["objective"], float) and summary["objective"] > 0
 
 
 def test_the_repair_command_can_save_the_result_as_a_draft_in_the_store(tmp_path: Path, capsys):
