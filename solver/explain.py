@@ -82,7 +82,7 @@ def explain_visit(
         who = "only eligible carer" if len(eligible) == 1 else "nearest of the eligible carers"
         return (
             f"{who} {instance.carers[nearest].carer_id} is "
-            f"{float(elig.home_miles[nearest, v]):.1f} miles away (cap {cap:g}) and has no "
+            f"{_miles(float(elig.home_miles[nearest, v]), cap)} miles away (cap {cap:g}) and has no "
             f"nearby visit just before {when}"
         )
     parts = []
@@ -115,7 +115,7 @@ def _no_carer(instance: Instance, elig: Any, v: int) -> str:
             cap = instance.child_cap(instance.child(visit.child_id))
             miles = float(elig.home_miles[nearest, v])
             who = "only eligible carer" if len(only_r9) == 1 else "nearest otherwise eligible carer"
-            return f"{who} {instance.carers[nearest].carer_id} is {miles:.1f} miles away (cap {cap:g})"
+            return f"{who} {instance.carers[nearest].carer_id} is {_miles(miles, cap)} miles away (cap {cap:g})"
     parts = [
         f"{count} {CAUSE_WORDS.get(code, RULES_BY_CODE[code].name)}"
         for code, count in sorted(counts.items(), key=lambda kv: -kv[1])
@@ -158,7 +158,7 @@ def _why_not(
     if not elig.home_within_cap[c, v]:
         cap = instance.child_cap(instance.child(visit.child_id))
         return (
-            f"{carer.carer_id} (home {float(elig.home_miles[c, v]):.1f} miles away, cap {cap:g}, "
+            f"{carer.carer_id} (home {_miles(float(elig.home_miles[c, v]), cap)} miles away, cap {cap:g}, "
             "and no nearby visit just before)"
         )
     return f"{carer.carer_id} (free, but giving it this visit would cost more elsewhere in the rota)"
@@ -179,3 +179,10 @@ def _with_visit(
         out.append(row)
         previous = row
     return out
+
+
+def _miles(miles: float, cap: float) -> str:
+    """Miles to one decimal, or to three when one decimal would hide that they exceed the cap
+    (20.003 miles is over a 20-mile cap, but "20.0 miles (cap 20)" reads as within it)."""
+    short = f"{miles:.1f}"
+    return f"{miles:.3f}" if miles > cap >= float(short) else short

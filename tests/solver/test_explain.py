@@ -59,3 +59,11 @@ def test_week_rule_is_named_when_the_carer_is_free_at_the_time():
     )
     why = "".join(reasons(inst).values())
     assert "R10" in why and "K1" in why
+
+
+def test_miles_just_over_the_cap_are_not_rounded_down_to_look_within_it():
+    from solver.explain import _miles
+
+    assert _miles(20.003, 20) == "20.003"
+    assert _miles(23.04, 20) == "23.0"
+    assert _miles(19.96, 20) == "20.0"
