@@ -291,7 +291,10 @@ def _solve_neighbourhood(
     kset = {c for c in carers if c in merged.carer_index}
     vset = {a.visit_id for c in kset for a in by_carer.get(c, ())}
     pinned: dict[str, list[Assignment]] = {}
-    for _ in range(3):
+    # Close the neighbourhood: every carer on one of its visits is either in it or pinned to one
+    # place. Each round only adds carers, so this ends; a fixed cut-off left 2:1 partners of the
+    # last carers added neither in nor pinned (their locks then named no carer of the cut).
+    while True:
         pinned = {}
         for vid in vset:
             for a in by_visit.get(vid, ()):
@@ -306,10 +309,6 @@ def _solve_neighbourhood(
             break
         kset |= spread
         vset |= {a.visit_id for c in spread for a in by_carer.get(c, ())}
-    for cid in [c for c, rows in pinned.items() if len({merged.visit_location(merged.visit(a.visit_id)) for a in rows}) > 1]:
-        kset.add(cid)
-        vset |= {a.visit_id for a in by_carer.get(cid, ())}
-        del pinned[cid]
     vset |= set(referral.visit_ids)
     sub = _sub_instance(merged, kset, vset, pinned)
     kept = tuple(a for a in current.assignments if a.visit_id in vset)
