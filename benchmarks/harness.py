@@ -527,9 +527,9 @@ def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
              "affected.", ""]
     if preface:
         lines += [preface, ""]
-    headline = out / "HEADLINE.md"
-    if headline.is_file():
-        lines += [headline.read_text(), ""]
+    for part in ("HEADLINE.md", "WHATIF.md"):  # WHATIF.md: python -m benchmarks.whatif
+        if (out / part).is_file():
+            lines += [(out / part).read_text(), ""]
     proven = {}
     if (out / "bounds.csv").is_file():
         proven = {r["instance"]: r["lp_bound"] for r in _read(out / "bounds.csv")
