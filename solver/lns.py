@@ -5,9 +5,15 @@ a random child when every visit is staffed), with the whole of each one's week â
 with ``solver.solve`` on a sub-instance, warm-started from the current rows. Everyone else's
 rota is untouched. Because each carer's week is entirely inside the neighbourhood, every weekly
 rule (R10-R15) and the R13 travel chain are re-checked by the sub-solve; a 2:1 visit brings its
-other carer along. A move is kept when it staffs more carer slots, or as many at a lower
-objective (``solver.solve.rota_terms`` with the same weights). The final rota is checked against
+other carer along. A move is kept when the whole week's rota then staffs more carer slots, or as
+many at a lower objective (``solver.solve.rota_terms`` on the whole instance, so that continuity
+counts the carers a child sees outside the neighbourhood too). The final rota is checked against
 the whole instance.
+
+Measured on the generator's S week (30 carers, 226 visits, 30 s, seed 0): 4 carers and 1.5 s a
+move staffed 231 slots at a cost of 54,601, against 230 at 69,608 for the monolithic model and
+70,532 for the greedy; 8 carers a move kept nothing (each sub-solve timed out), 3 or 5 carers at
+1 s a move kept one move or none.
 """
 
 from __future__ import annotations
@@ -20,14 +26,15 @@ import numpy as np
 
 from roster.model import Assignment, Instance, Rota
 from roster.travel import great_circle_miles_matrix
+from solver.params import SolveParams, StopFlag
 
 
 @dataclass(frozen=True)
 class LnsParams:
     time_limit: float = 60.0
     seed: int = 0
-    carers_per_move: int = 8
-    move_time: float = 5.0
+    carers_per_move: int = 4
+    move_time: float = 1.5
     workers: int = 1
     check: bool = True
 
@@ -49,22 +56,35 @@ def _staffed_rows(instance: Instance, rows: list[Assignment]) -> list[Assignment
     return [a for a in rows if count[a.visit_id] >= instance.visit(a.visit_id).carers]
 
 
-def improve(instance: Instance, rota: Rota | None = None, params: LnsParams | None = None) -> LnsResult:
-    """Improve ``rota`` (default: the greedy's) by LNS moves until ``params.time_limit``."""
+def improve(
+    instance: Instance,
+    rota: Rota | None = None,
+    params: LnsParams | None = None,
+    base: SolveParams | None = None,
+    stop: StopFlag | None = None,
+) -> LnsResult:
+    """Improve ``rota`` (default: the greedy's) by LNS moves until ``params.time_limit`` or
+    ``stop`` is set. ``base`` gives the weights and travel model (its locks and reference are
+    not supported: ``solver.solve`` uses the monolithic model for those)."""
+    from dataclasses import replace
+
     from solver.decompose import _rota, sub_instance
-    from solver.params import SolveParams
-    from solver.solve import objective_of, rota_terms, solve
+    from solver.solve import solve
 
     params = params or LnsParams()
+    base = base or SolveParams()
     t0 = time.perf_counter()
     rng = random.Random(params.seed)
     if rota is None:
-        rota = solve(instance, SolveParams(use_greedy_only=True, seed=params.seed)).rota
-    rows = list(rota.assignments)
+        rota = solve(instance, replace(base, use_greedy_only=True, seed=params.seed)).rota
+    rows = _staffed_rows(instance, list(rota.assignments))
+    level = _level(instance, rows, base)
     reasons = {u.visit_id: u.reasons for u in rota.unassigned}
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
     moves = improved = 0
     while time.perf_counter() - t0 < params.time_limit - params.move_time * 0.5:
+        if stop is not None and stop.is_set():
+            break
         moves += 1
         staffed = {a.visit_id for a in rows}
         open_ids = [v.visit_id for v in instance.visits if v.visit_id not in staffed]
@@ -85,21 +105,22 @@ def improve(instance: Instance, rota: Rota | None = None, params: LnsParams | No
         child_ids = {instance.visit(v).child_id for v in visit_ids}
         sub = sub_instance(instance, sorted(carer_ids), sorted(child_ids), sorted(visit_ids))
         current = Rota(assignments=tuple(a for a in rows if a.carer_id in carer_ids))
-        sp = SolveParams(time_limit=min(params.move_time, max(1.0, params.time_limit - (time.perf_counter() - t0))),
-                         workers=params.workers, seed=rng.randrange(1 << 30), hint=current)
+        left = params.time_limit - (time.perf_counter() - t0)
+        sp = replace(base, time_limit=min(params.move_time, max(0.5, left)), workers=params.workers,
+                     seed=rng.randrange(1 << 30), hint=current, lns=False, locks=(), reference=None)
         try:
-            res = solve(sub, sp)
+            res = solve(sub, sp, stop=stop)
         except Exception:  # a failed move changes nothing
             continue
-        before = len(current.assignments)
-        after = len(res.rota.assignments)
-        better = after > before
-        if after == before and res.status != "GREEDY":
-            old = objective_of(rota_terms(sub, current, sp), sp.weights)
-            better = res.objective < old - 1e-6
-        if better:
+        if res.status == "GREEDY":
+            continue
+        trial = _staffed_rows(
+            instance, [a for a in rows if a.carer_id not in carer_ids] + list(res.rota.assignments)
+        )
+        trial_level = _level(instance, trial, base)
+        if trial_level < level:
             improved += 1
-            rows = [a for a in rows if a.carer_id not in carer_ids] + list(res.rota.assignments)
+            rows, level = trial, trial_level
             for u in res.rota.unassigned:
                 reasons[u.visit_id] = u.reasons
     rows = _staffed_rows(instance, rows)
@@ -108,11 +129,19 @@ def improve(instance: Instance, rota: Rota | None = None, params: LnsParams | No
         from roster.checker import check
         from solver.solve import RotaBugError
 
-        found = check(instance, final)
+        found = check(instance, final, base.travel)
         if found:
             raise RotaBugError(f"LNS made a rota that breaks {len(found)} hard rule(s): {found[:5]}")
     return LnsResult(final, "LNS", moves, improved, time.perf_counter() - t0,
                      note=f"{moves} moves, {improved} kept")
+
+
+def _level(instance: Instance, rows: list[Assignment], base: SolveParams) -> tuple[int, float]:
+    """(uncovered carer slots, weighted cost) of the whole week: smaller is better."""
+    from solver.solve import objective_of, rota_terms
+
+    terms = rota_terms(instance, Rota(assignments=tuple(rows)), base)
+    return int(round(terms["uncovered_slots"])), round(objective_of(terms, base.weights), 6)
 
 
 def _miles_to(instance: Instance, visit_id: str, lat: float, lon: float) -> float:

@@ -87,6 +87,10 @@ class SolveParams:
     log: bool = False
     use_greedy_only: bool = False
     """Skip CP-SAT and return the greedy rota (the benchmark baseline)."""
+    lns: bool | None = None
+    """Improve the greedy rota by large-neighbourhood search (``solver.lns``) instead of one
+    monolithic model. ``None``: automatic, on weeks of ``solver.solve.LNS_MIN_VISITS`` visits or
+    more without locks or a reference (where the whole model stalls at the warm start)."""
 
 
 @dataclass(frozen=True)
