@@ -839,6 +839,7 @@ def find_alternatives(
             continue
         cap = merged.child_cap(child)
         needed: set[int] = set()
+        floor = 0  # one exception must serve every session: none below the farthest nearest
         from roster.rules import RULES_BY_CODE
 
         r9 = RULES_BY_CODE["R9"].bit
@@ -846,9 +847,15 @@ def find_alternatives(
             j = merged.visit_index[v.visit_id]
             codes = np.asarray(el.reason_codes[:, j])
             only_miles = np.flatnonzero(codes == r9)
-            for c in only_miles:
-                needed.add(int(math.ceil(float(el.home_miles[c, j]) + v.trip_miles - 1e-9)))
-        for miles in sorted(m for m in needed if m > cap)[:4]:
+            mine_needed = {
+                int(math.ceil(float(el.home_miles[c, j]) + v.trip_miles - 1e-9)) for c in only_miles
+            }
+            needed |= mine_needed
+            floor = max(floor, min(mine_needed, default=0))
+        over = sorted(m for m in needed if m > cap and m >= floor)
+        # the smallest exceptions first, then a spread, since the nearest carers may be busy
+        trials = sorted(set(over[:3] + over[3::max(1, len(over) // 4)][:3]))
+        for miles in trials:
             if time.perf_counter() > deadline:
                 break
             trial = _with_child(referral, replace(child, mileage_cap_miles=float(miles)))
@@ -862,8 +869,19 @@ def find_alternatives(
                 ))  # fmt: skip
                 break
 
-    # (b) moving sessions within a stated window.
-    if time.perf_counter() < deadline:
+    # (b) moving sessions within a stated window: only where time is what binds. A session no
+    # carer could take at any time (vetting, training, family wishes, driving, distance) is not
+    # helped by moving it, and trying every shift would spend the budget the recruit needs.
+    from roster.rules import RULES_BY_CODE as _RULES
+
+    timeless = 0
+    for code in ("R1", "R2", "R3", "R8", "R9"):
+        timeless |= _RULES[code].bit
+    movable = all(
+        bool(np.any((np.asarray(el.reason_codes[:, merged.visit_index[v.visit_id]]) & timeless) == 0))
+        for v in short
+    )
+    if movable and time.perf_counter() < deadline:
         moved: dict[str, str] = {}
         trial = referral
         possible = True
@@ -896,11 +914,13 @@ def find_alternatives(
                     dec, moves=moved,
                 ))  # fmt: skip
 
-    # (c) a recruit profile.
-    if time.perf_counter() < deadline and short:
+    # (c) a recruit profile: always tried once, even when the cheaper options used the budget,
+    # since it is the answer that works when nothing else does.
+    if short:
         recruits = _recruit_profile(merged, referral, short)
-        for count in range(max(v.carers for v in short), max(v.carers for v in short) + 2):
-            if time.perf_counter() > deadline:
+        first = max(v.carers for v in short)
+        for count in range(first, first + 2):
+            if count > first and time.perf_counter() > deadline:
                 break
             extra = recruits(count)
             grown = replace(
