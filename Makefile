@@ -12,7 +12,7 @@ OUT := out/sample
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[app,dev]'
+	$(BIN)/pip install --quiet -e '.[app,dev,distributed,peers]'
 	touch $(STAMP)
 
 install: $(STAMP)
