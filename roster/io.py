@@ -842,7 +842,8 @@ def _place(row: Row, ctx: _Context, required: bool) -> tuple[float | None, float
             return _resolve_postcode(row, postcode, ctx)
         if required:
             if not row.has("lat") and not row.has("lon") and not row.has("postcode"):
-                return None, None  # reported once for the file
+                row.ok = False  # reported once for the file, not per row
+                return None, None
             row.problem("lat", "", "it must be a latitude (with lon), or give a postcode.")
         return None, None
     if not lat_text or not lon_text:

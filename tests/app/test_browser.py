@@ -248,10 +248,13 @@ def test_two_browser_sessions_solve_at_once(server, browser):
     second.get_by_role("button", name="Solve", exact=True).click()
     second.get_by_text("Solving the week's rota").wait_for()
     assert first.get_by_text("of up to 90 s").count() == 1  # still solving, not blocked
-    second.get_by_text("this rota breaks none of the rules").wait_for(timeout=180_000)
-    _shot(second, "09-second-session")
+    # Cancel the first at once (on a loaded CI machine the second's solve can outlast 90 s), and
+    # the second still finishes on its own.
     first.get_by_role("button", name="Cancel").click()
     # The solver honours the stop flag: the first session keeps its best rota so far, checked.
     first.get_by_text("You stopped it early").wait_for(timeout=60_000)
     first.get_by_text("this rota breaks none of the rules").wait_for()
     _shot(first, "10-first-session-cancelled")
+    second.get_by_text("this rota breaks none of the rules").wait_for(timeout=180_000)
+    assert second.get_by_text("You stopped it early").count() == 0  # the cancel was the first's
+    _shot(second, "09-second-session")

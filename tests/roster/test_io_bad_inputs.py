@@ -114,6 +114,24 @@ def test_a_row_with_a_problem_does_not_cascade_into_lookups_elsewhere(tmp_path: 
     assert [p.field for p in caught.value.problems] == ["gender"]
 
 
+def test_children_without_any_place_column_is_one_file_level_problem(tmp_path: Path) -> None:
+    # Found by hypothesis in CI: a blank header cell swallowed lat, so lon and postcode were gone.
+    folder = tmp_path / "noplace"
+    shutil.copytree(TINY, folder)
+    lines = (folder / "children.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    keep = [i for i, name in enumerate(header) if name not in ("lat", "lon", "postcode")]
+    (folder / "children.csv").write_text(
+        "\n".join(",".join(line.split(",")[i] for i in keep) for line in lines) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InstanceError) as caught:
+        load_instance(folder)
+    problems = [p for p in caught.value.problems if p.file == "children.csv"]
+    assert len(problems) == 1 and problems[0].row is None
+    assert "lat" in problems[0].sentence()
+
+
 def test_validate_command_prints_the_sentence_and_exits_2_without_a_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
