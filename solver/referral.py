@@ -270,6 +270,39 @@ def _sub_instance(
     )
 
 
+def close_neighbourhood(
+    instance: Instance, current: Rota, carers: set[str]
+) -> tuple[set[str], set[str], dict[str, list[Assignment]]]:
+    """The carers, visits and pinned partners of the neighbourhood of ``carers`` in ``current``.
+
+    Every carer on one of the neighbourhood's visits is either in it (with their whole week) or
+    pinned: they share sessions at one place only, and keep them exactly. A partner shared over
+    sessions at different places joins with their whole week, which may bring in more partners,
+    so this repeats to a fixed point. Each round only adds carers, so it ends; a fixed cut-off of
+    three rounds once left 2:1 partners neither in nor pinned (their locks then named no carer of
+    the cut, and the solve failed).
+    """
+    by_carer = current.by_carer()
+    by_visit = current.by_visit()
+    kset = {c for c in carers if c in instance.carer_index}
+    vset = {a.visit_id for c in kset for a in by_carer.get(c, ())}
+    while True:
+        pinned: dict[str, list[Assignment]] = {}
+        for vid in vset:
+            for a in by_visit.get(vid, ()):
+                if a.carer_id not in kset:
+                    pinned.setdefault(a.carer_id, []).append(a)
+        spread = {
+            cid
+            for cid, rows in pinned.items()
+            if len({instance.visit_location(instance.visit(a.visit_id)) for a in rows}) > 1
+        }
+        if not spread:
+            return kset, vset, pinned
+        kset |= spread
+        vset |= {a.visit_id for c in spread for a in by_carer.get(c, ())}
+
+
 def _solve_neighbourhood(
     merged: Instance,
     current: Rota,
@@ -286,29 +319,7 @@ def _solve_neighbourhood(
     from solver import SolveParams, Weights, solve
 
     t0 = time.perf_counter()
-    by_carer = current.by_carer()
-    by_visit = current.by_visit()
-    kset = {c for c in carers if c in merged.carer_index}
-    vset = {a.visit_id for c in kset for a in by_carer.get(c, ())}
-    pinned: dict[str, list[Assignment]] = {}
-    # Close the neighbourhood: every carer on one of its visits is either in it or pinned to one
-    # place. Each round only adds carers, so this ends; a fixed cut-off left 2:1 partners of the
-    # last carers added neither in nor pinned (their locks then named no carer of the cut).
-    while True:
-        pinned = {}
-        for vid in vset:
-            for a in by_visit.get(vid, ()):
-                if a.carer_id not in kset:
-                    pinned.setdefault(a.carer_id, []).append(a)
-        # A partner shared over sessions at different places joins with their whole week.
-        spread = {
-            cid for cid, rows in pinned.items()
-            if len({merged.visit_location(merged.visit(a.visit_id)) for a in rows}) > 1
-        }
-        if not spread:
-            break
-        kset |= spread
-        vset |= {a.visit_id for c in spread for a in by_carer.get(c, ())}
+    kset, vset, pinned = close_neighbourhood(merged, current, carers)
     vset |= set(referral.visit_ids)
     sub = _sub_instance(merged, kset, vset, pinned)
     kept = tuple(a for a in current.assignments if a.visit_id in vset)

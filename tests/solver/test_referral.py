@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -16,12 +17,13 @@ from roster.rules import journey_into
 from solver.referral import (
     Referral,
     ReferralParams,
+    close_neighbourhood,
     evaluate_referral,
     load_referral,
     merge,
     rank_referrals,
 )
-from tests.factory import DORCHESTER, carer, child, make_instance, mandatory, visit
+from tests.factory import DORCHESTER, WEEK, carer, child, make_instance, mandatory, visit
 
 RATES = parse_rates(
     "commissioner,band,hourly_rate\nDorset Council,day,30\nDorset Council,overnight,35\n"
@@ -284,3 +286,33 @@ def test_cli_ranks_several_referrals_one_given_as_a_weekly_pattern(tmp_path):
     beta = json.loads((tmp_path / "out" / "beta" / "decision.json").read_text())
     assert beta["accept"] and beta["sessions_total"] == 2
     assert (tmp_path / "out" / "together" / "rota" / "rota.csv").exists()
+
+
+def test_neighbourhood_closes_over_a_chain_of_two_to_one_partners_deeper_than_three():
+    # K1..K6: each Kn (n < 6) shares two 2:1 sessions with K(n+1), at two different children's homes, so
+    # each partner works at more than one place and must join with their whole week. K6 also
+    # shares one session with K7 at one place only: K7 is pinned, not brought in.
+    carers = [carer(f"K{n}") for n in range(1, 8)]
+    children, visits, rows = [], [], []
+    for n in range(1, 6):
+        for side in (0, 1):
+            cid = f"C{n}{side}"
+            children.append(child(cid, lat=DORCHESTER[0] + 0.01 * n, lon=DORCHESTER[1] + 0.02 * side))
+            visits.append(visit(f"V{n}{side}", cid, carers=2, date=WEEK + timedelta(days=side)))
+    children.append(child("C7"))
+    visits.append(visit("V7", "C7", carers=2, date=WEEK + timedelta(days=2)))
+    inst = make_instance(carers, children, visits)
+    for n in range(1, 6):
+        for side in (0, 1):
+            rows += [_row(inst, f"V{n}{side}", f"K{n}"), _row(inst, f"V{n}{side}", f"K{n + 1}")]
+    rows += [_row(inst, "V7", "K6"), _row(inst, "V7", "K7")]
+    current = Rota(tuple(rows))
+
+    kset, vset, pinned = close_neighbourhood(inst, current, {"K1"})
+
+    assert kset == {f"K{n}" for n in range(1, 7)}
+    assert set(pinned) == {"K7"} and [a.visit_id for a in pinned["K7"]] == ["V7"]
+    # closed: every carer on a neighbourhood visit is in it or pinned to one place
+    for a in current.assignments:
+        if a.visit_id in vset:
+            assert a.carer_id in kset or a.carer_id in pinned
