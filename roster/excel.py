@@ -250,9 +250,9 @@ def read_travel_xlsx(
             names = _sheet_names(book)
             if "travel" in names:
                 table = _sheet_table(book, "travel", names["travel"], sink)
-                from roster.io import _check_required_columns, _place_ids
+                from roster.io import _place_ids, check_required_columns
 
-                _check_required_columns(table, sink)
+                check_required_columns(table, sink)
                 matrix = parse_travel(table, _place_ids(instance) if instance else (), sink)
         finally:
             book.close()

@@ -823,15 +823,19 @@ def settings_to_json(settings: Settings) -> dict[str, Any]:
 
 
 @dataclass
-class _Context:
-    """What the row parsers need beyond the row: the settings and the geocoder."""
+class ParseContext:
+    """What the row parsers need beyond the row: the settings and the geocoder.
+
+    Public so that other readers of contract-shaped tables (a referral's children.csv and
+    visits.csv, ``solver.referral.load_referral``) parse them exactly as an instance's are.
+    """
 
     settings: Settings | None
     geocode: Callable[[str], tuple[float, float]] | None
     geocode_mode: str
 
 
-def _place(row: Row, ctx: _Context, required: bool) -> tuple[float | None, float | None]:
+def _place(row: Row, ctx: ParseContext, required: bool) -> tuple[float | None, float | None]:
     """lat/lon of a row, or resolved from its postcode when both are blank."""
     lat_raw, lon_raw = row.raw("lat"), row.raw("lon")
     lat_text = "" if isinstance(lat_raw, _Missing) else lat_raw
@@ -874,7 +878,7 @@ def _place(row: Row, ctx: _Context, required: bool) -> tuple[float | None, float
     return lat, lon
 
 
-def _resolve_postcode(row: Row, postcode: str, ctx: _Context) -> tuple[float | None, float | None]:
+def _resolve_postcode(row: Row, postcode: str, ctx: ParseContext) -> tuple[float | None, float | None]:
     from roster.geocode import GeocodeError
 
     if ctx.geocode is None:
@@ -895,7 +899,8 @@ def _resolve_postcode(row: Row, postcode: str, ctx: _Context) -> tuple[float | N
     return lat, lon
 
 
-def _check_required_columns(table: Table, sink: Sink) -> None:
+def check_required_columns(table: Table, sink: Sink) -> None:
+    """Report, once for the file, each required contract column the table lacks."""
     key = _table_key(table.label)
     missing = [c for c in REQUIRED.get(key, ()) if c not in table.columns]
     if key in ("carers", "children") and not (
@@ -989,7 +994,7 @@ def _did_you_mean(value: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def parse_carers(table: Table, ctx: _Context, sink: Sink) -> dict[str, Carer]:
+def parse_carers(table: Table, ctx: ParseContext, sink: Sink) -> dict[str, Carer]:
     ids = _ids(table, "carer_id", sink, "carer")
     out: dict[str, Carer] = {}
     week = ctx.settings.week_start if ctx.settings else None
@@ -1070,7 +1075,7 @@ def _age(dob: date, day: date) -> int:
 
 
 def parse_children(
-    table: Table, known_carers: Known, ctx: _Context, sink: Sink
+    table: Table, known_carers: Known, ctx: ParseContext, sink: Sink
 ) -> dict[str, Child]:
     ids = _ids(table, "child_id", sink, "child")
     out: dict[str, Child] = {}
@@ -1142,7 +1147,7 @@ def parse_training(table: Table | None, known: Known, sink: Sink) -> list[Traini
 
 
 def parse_availability(
-    table: Table | None, known: Known, ctx: _Context, sink: Sink
+    table: Table | None, known: Known, ctx: ParseContext, sink: Sink
 ) -> list[Availability]:
     if table is None:
         return []
@@ -1179,7 +1184,7 @@ def parse_availability(
     return out
 
 
-def parse_absences(table: Table | None, known: Known, ctx: _Context, sink: Sink) -> list[Absence]:
+def parse_absences(table: Table | None, known: Known, ctx: ParseContext, sink: Sink) -> list[Absence]:
     if table is None:
         return []
     zone = ctx.settings.timezone if ctx.settings else None
@@ -1227,7 +1232,7 @@ def parse_visits(
     n_carers: int | None,
     carers_where: str,
     competencies_known: set[str],
-    ctx: _Context,
+    ctx: ParseContext,
     sink: Sink,
 ) -> dict[str, Visit]:
     ids = _ids(table, "visit_id", sink, "visit")
@@ -1389,10 +1394,10 @@ def build_instance(
         from roster.geocode import make_geocoder
 
         geocoder = make_geocoder(geocode, postcode_table)
-    ctx = _Context(settings, geocoder, geocode if geocoder is not None else "off")
+    ctx = ParseContext(settings, geocoder, geocode if geocoder is not None else "off")
     for table in tables.values():
         if table is not None:
-            _check_required_columns(table, sink)
+            check_required_columns(table, sink)
 
     carers_t, children_t, visits_t = (
         tables.get("carers"),
@@ -1595,7 +1600,7 @@ def check_instance(
     )
     travel_t = tables.get("travel")
     if travel_t is not None:
-        _check_required_columns(travel_t, sink)
+        check_required_columns(travel_t, sink)
         parse_travel(travel_t, _place_ids(instance) if instance else (), sink)
     raise_if_any(sink.problems)
     assert instance is not None
@@ -1647,7 +1652,7 @@ def load_travel(path: str | os.PathLike[str], instance: Instance | None = None) 
     table = read_csv_table(source, "travel.csv", sink)
     matrix: dict[tuple[str, str], tuple[float, int]] = {}
     if table is not None:
-        _check_required_columns(table, sink)
+        check_required_columns(table, sink)
         matrix = parse_travel(table, _place_ids(instance) if instance else (), sink)
     raise_if_any(sink.problems)
     return TravelModel(travel=travel, matrix=matrix)
@@ -1966,7 +1971,7 @@ def parse_rota_tables(
     assignments: list[Assignment] = []
     for table in (rota_t, unassigned_t):
         if table is not None:
-            _check_required_columns(table, sink)
+            check_required_columns(table, sink)
     if rota_t is not None:
         for index in range(len(rota_t.rows)):
             row = Row(rota_t, index, "visit_id", sink)

@@ -109,17 +109,17 @@ def load_referral(instance: Instance, folder: str | Path, name: str | None = Non
     if not visits_path.exists() and not packages_path.exists():
         problems.append(Problem(f"{label}/visits.csv", None, None, None, None, "the referral folder needs visits.csv (its sessions) or packages.csv (a weekly pattern)."))
     raise_if_any(problems)
-    ctx = rio._Context(instance.settings, None, "off")
+    ctx = rio.ParseContext(instance.settings, None, "off")
     try:
         from roster.geocode import make_geocoder
 
-        ctx = rio._Context(instance.settings, make_geocoder("offline"), "offline")
+        ctx = rio.ParseContext(instance.settings, make_geocoder("offline"), "offline")
     except Exception:  # noqa: BLE001 - postcode lookup is optional; lat/lon still work
         pass
     children_t = rio.read_csv_table(children_path, f"{label}/children.csv", sink)
     children: dict[str, Child] = {}
     if children_t is not None:
-        rio._check_required_columns(children_t, sink)
+        rio.check_required_columns(children_t, sink)
         known_carers = rio.Known.from_ids(instance.carer_index, "the instance's carers.csv", "carer")
         children = rio.parse_children(children_t, known_carers, ctx, sink)
         for index, row in enumerate(children_t.rows):
@@ -131,7 +131,7 @@ def load_referral(instance: Instance, folder: str | Path, name: str | None = Non
     if visits_path.exists():
         visits_t = rio.read_csv_table(visits_path, f"{label}/visits.csv", sink)
         if visits_t is not None:
-            rio._check_required_columns(visits_t, sink)
+            rio.check_required_columns(visits_t, sink)
             # A competency no carer holds is a reason to decline, not an input error.
             known = {t.competency for t in instance.training} | set(instance.settings.mandatory_training)
             known |= {c for row in visits_t.rows for c in rio.split_list(row.get("competencies", ""))}
