@@ -423,6 +423,19 @@ def _public_method(spec: dict[str, Any]) -> str:
     return "CP-SAT exact first, then LNS + exact" if small else "greedy + CP-SAT LNS"
 
 
+BASELINE = "(baseline)"
+
+
+def _note(note: str | None, baseline: bool) -> str:
+    """``note`` with the baseline marker exactly once when ``baseline``, else not at all.
+
+    ``_derive`` runs after every measured row, on rows read back from an earlier CSV too, so
+    the marker must not be appended again each time (it once was: "(baseline) (baseline) ...")."""
+    words = (note or "").replace(BASELINE, " ").split()
+    text = " ".join(words)
+    return f"{text} {BASELINE}".strip() if baseline else text
+
+
 def _derive(rows: list[dict[str, Any]]) -> None:
     """Coverage %, coverage vs the LP bound, and ratios against the greedy of the same run."""
     bound = {(r["instance"]): r.get("lp_bound") for r in rows if r["method"] == "lp_bound"}
@@ -432,6 +445,8 @@ def _derive(rows: list[dict[str, Any]]) -> None:
                                           and not any(x["method"] == "greedy" and x["instance"] == r["instance"] for x in rows)):
             greedy[r["instance"]] = r
     for r in rows:
+        if r.get("note"):
+            r["note"] = _note(r["note"], False)
         if r.get("slots_covered") in (None, ""):
             continue
         r["coverage_pct"] = round(100 * r["slots_covered"] / r["slots"], 2) if r.get("slots") else None
@@ -446,8 +461,8 @@ def _derive(rows: list[dict[str, Any]]) -> None:
                 r["miles_ratio_vs_greedy"] = round(r["travel_miles"] / g["travel_miles"], 4)
             if g.get("time_s") and r.get("time_s"):
                 r["time_ratio_vs_greedy"] = round(r["time_s"] / g["time_s"], 3)
-            if g is r and "(baseline)" not in (r.get("note") or ""):
-                r["note"] = ((r.get("note") or "") + " (baseline)").strip()
+            if g is r:
+                r["note"] = _note(r.get("note"), True)
 
 
 def _write_csv(path: Path, rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
@@ -540,6 +555,9 @@ def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
         if not path.is_file():
             continue
         rows = _read(path)
+        for r in rows:  # CSVs written before the marker was kept to one
+            if r.get("note"):
+                r["note"] = _note(r["note"], BASELINE in r["note"])
         for r in rows:  # a bound proven in the bounds suite (longer LP limit) for the same instance
             if r["instance"] in proven and r.get("slots_covered"):
                 b = min(float(proven[r["instance"]]), float(r.get("lp_bound") or "inf"))

@@ -48,3 +48,38 @@ def test_unknown_suite_is_refused_with_the_choices(capsys: pytest.CaptureFixture
                               no_report=True)
     assert harness.run_command(args) == 2
     assert "smoke, S, M, L, XL, peers, public" in capsys.readouterr().err
+
+
+def _row(method: str, note: str = "") -> dict[str, object]:
+    return {"instance": "M-seed1", "method": method, "slots": 10, "slots_covered": 8,
+            "travel_miles": 100.0, "time_s": 2.0, "note": note}
+
+
+def test_baseline_is_noted_once_however_often_rows_are_derived() -> None:
+    rows = [_row("greedy"), _row("cpsat")]
+    for _ in range(5):  # once per measured row of a suite, as run_suite does
+        harness._derive(rows)
+    assert rows[0]["note"] == "(baseline)"
+    assert rows[1]["note"] == ""
+
+
+def test_a_repeated_baseline_read_back_from_an_old_csv_is_written_once() -> None:
+    rows = [_row("greedy", "3 regions (baseline) (baseline) (baseline)"),
+            _row("cpsat", "(baseline)")]  # a row that is no longer the baseline
+    harness._derive(rows)
+    assert rows[0]["note"] == "3 regions (baseline)"
+    assert rows[1]["note"] == ""
+
+
+def test_report_shows_an_old_csvs_repeated_baseline_once(tmp_path: Path) -> None:
+    fields = list(harness.FIELDS)
+    with open(tmp_path / "M.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerow({**{k: "" for k in fields}, "suite": "M", "instance": "M-seed1", "size": "M",
+                    "method": "greedy", "slots": "10", "slots_covered": "8", "visits": "9",
+                    "note": "(baseline) (baseline) (baseline)", "command": "roster bench M"})
+    md = tmp_path / "RESULTS.md"
+    harness.write_report(tmp_path, md)
+    text = md.read_text()
+    assert "(baseline)" in text and "(baseline) (baseline)" not in text
