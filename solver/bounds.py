@@ -115,7 +115,9 @@ class BoundResult:
 # ---- which pairs can ever be staffed ----------------------------------------------------------
 
 
-def reachable_pairs(instance: Instance, eligibility: Eligibility) -> np.ndarray:
+def reachable_pairs(
+    instance: Instance, eligibility: Eligibility, feeders: dict[int, np.ndarray] | None = None
+) -> np.ndarray:
     """(n_carers, n_visits) bool: pairs some valid rota could hold (see the module docstring).
 
     ``ok_strict`` pairs (home within the cap) are reachable; an ``ok`` pair over the cap from home
@@ -123,6 +125,9 @@ def reachable_pairs(instance: Instance, eligibility: Eligibility) -> np.ndarray:
     ``return_home_gap_min`` before the visit starts, with time for the journey (R6, R13), and close
     enough that journey + trip miles keep the cap (R9). With a supplied travel matrix the
     distances between visits are not the default model's, so no tightening is done.
+
+    ``feeders`` (visit index -> feeder visit indices) depends on the visits alone; pass the same
+    dict for every block of carers of one instance and each visit's feeders are found once.
     """
     el = eligibility
     reach = np.array(el.ok_strict, dtype=bool, copy=True)
@@ -147,8 +152,11 @@ def reachable_pairs(instance: Instance, eligibility: Eligibility) -> np.ndarray:
     hi = np.asarray(el.start_hi, dtype=np.int64)
     gap = instance.settings.return_home_gap_min
     earliest_end, latest_end = lo + dur, hi + dur
-    feeders: dict[int, np.ndarray] = {}
+    if feeders is None:
+        feeders = {}
     for v in cols:
+        if int(v) in feeders:
+            continue
         # s_v - e_w must lie in [journey minutes, gap - 1] for some starts in the windows.
         timing = (latest_end >= lo[v] - gap + 1) & (earliest_end <= hi[v])
         timing[v] = False
@@ -163,19 +171,29 @@ def reachable_pairs(instance: Instance, eligibility: Eligibility) -> np.ndarray:
         )
         feeders[int(v)] = cand[fits]
     order = cols[np.argsort(lo[cols], kind="stable")]
+    # Visit-major copies, the carers of a visit packed 8 to a byte: "reaches some feeder" is
+    # one OR over the feeders' rows.
+    n_c = reach.shape[0]
+    reach_t = np.ascontiguousarray(reach.T)
+    pending_t = np.ascontiguousarray(pending.T)
+    packed = np.packbits(reach_t, axis=1)
     changed = True
     while changed:
         changed = False
         for v in order:
-            rows = np.flatnonzero(pending[:, v] & ~reach[:, v])
             w = feeders[int(v)]
-            if not len(rows) or not len(w):
+            if not len(w):
                 continue
-            new = rows[reach[np.ix_(rows, w)].any(axis=1)]
-            if len(new):
-                reach[new, v] = True
+            open_v = pending_t[v] & ~reach_t[v]
+            if not open_v.any():
+                continue
+            fed = np.unpackbits(np.bitwise_or.reduce(packed[w], axis=0), count=n_c).astype(bool)
+            new = open_v & fed
+            if new.any():
+                reach_t[v] |= new
+                packed[v] = np.packbits(reach_t[v])
                 changed = True
-    return reach
+    return np.ascontiguousarray(reach_t.T)
 
 
 # ---- the LP as arrays ----------------------------------------------------------------------------
@@ -195,6 +213,14 @@ class _LP:
 def _build_lp(instance: Instance, reach: np.ndarray, grid_min: int) -> tuple[_LP, np.ndarray, np.ndarray]:
     """Arrays of the LP: a sparse matrix in COO form, row upper bounds, kinds and labels."""
     pc, pv = np.nonzero(reach)
+    return _build_lp_pairs(instance, pc, pv, grid_min), pc, pv
+
+
+def _build_lp_pairs(instance: Instance, pc: np.ndarray, pv: np.ndarray, grid_min: int,
+                    labels_wanted: bool = True) -> _LP:
+    """The LP over the pairs ``(pc[k], pv[k])`` (carer and visit indices), in COO form."""
+    pc = np.asarray(pc, dtype=np.int64)
+    pv = np.asarray(pv, dtype=np.int64)
     n = len(pc)
     visits = instance.visits
     n_v = len(visits)
@@ -248,11 +274,14 @@ def _build_lp(instance: Instance, reach: np.ndarray, grid_min: int) -> tuple[_LP
         ub.append(np.ones(n_time))
         kinds += ["time"] * n_time
         clock = instance.clock
-        for s in start[keep]:
-            minute = int(point[s]) * grid_min
-            labels.append(
-                f"{instance.carers[int(carer[s])].carer_id}@{clock.datetime_of(minute):%a %H:%M}"
-            )
+        if labels_wanted:
+            for s in start[keep]:
+                minute = int(point[s]) * grid_min
+                labels.append(
+                    f"{instance.carers[int(carer[s])].carer_id}@{clock.datetime_of(minute):%a %H:%M}"
+                )
+        else:
+            labels += [""] * n_time
         row += n_time
 
     # hours rows
@@ -278,7 +307,7 @@ def _build_lp(instance: Instance, reach: np.ndarray, grid_min: int) -> tuple[_LP
         row_kind=tuple(kinds),
         row_label=tuple(labels),
     )
-    return lp, pc, pv
+    return lp
 
 
 # ---- solving: PuLP + HiGHS, or HiGHS directly for large LPs --------------------------------------
@@ -563,4 +592,216 @@ def capacity_bound(
     )
 
 
-__all__ = ["BoundResult", "capacity_bound", "reachable_pairs"]
+# ---- large weeks: the bound by parts -------------------------------------------------------
+
+
+def reachable_pair_list(
+    instance: Instance, *, chunk_pairs: int = 20_000_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(carer, visit, home miles)`` of every reachable pair, computed a block of carers at a time.
+
+    Eligibility and ``reachable_pairs`` decide a pair from that carer and that visit alone (R9's
+    chain tightening looks only at the same carer's other visits), so the instance restricted to
+    a block of carers gives exactly those carers' rows. Blocks keep the dense arrays of
+    ``compute_eligibility`` to about ``chunk_pairs`` cells: at XL (5,000 carers x 50,000 visits)
+    the whole-instance arrays would need several GB.
+    """
+    from dataclasses import replace
+
+    n_c, n_v = len(instance.carers), len(instance.visits)
+    per = max(1, chunk_pairs // max(1, n_v))
+    feeders: dict[int, np.ndarray] = {}
+    pcs: list[np.ndarray] = []
+    pvs: list[np.ndarray] = []
+    miles: list[np.ndarray] = []
+    for a in range(0, n_c, per):
+        block = instance.carers[a : a + per]
+        ids = {c.carer_id for c in block}
+        sub = replace(
+            instance,
+            carers=block,
+            training=tuple(t for t in instance.training if t.carer_id in ids),
+            availability=tuple(x for x in instance.availability if x.carer_id in ids),
+            absences=tuple(x for x in instance.absences if x.carer_id in ids),
+            history=(),
+        )
+        el = compute_eligibility(sub)
+        reach = reachable_pairs(sub, el, feeders)
+        c, v = np.nonzero(reach)
+        pcs.append((c + a).astype(np.int32))
+        pvs.append(v.astype(np.int32))
+        miles.append(np.asarray(el.home_miles)[c, v].astype(np.float32))
+        del el, reach
+    if not pcs:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
+    return np.concatenate(pcs), np.concatenate(pvs), np.concatenate(miles)
+
+
+def visit_parts(instance: Instance, pv: np.ndarray, max_pairs: int, seed: int = 0) -> np.ndarray:
+    """A part number for every visit: its date, and past ``max_pairs`` reachable pairs in a day,
+    k-means clusters of that day's visit locations. The parts partition the visits."""
+    from solver.decompose import kmeans
+
+    visits = instance.visits
+    n_v = len(visits)
+    day = np.array([v.date.toordinal() for v in visits], dtype=np.int64).reshape(n_v)
+    pairs_per_visit = np.bincount(pv, minlength=n_v)
+    part = np.full(n_v, -1, dtype=np.int64)
+    nxt = 0
+    for d in np.unique(day):
+        members = np.flatnonzero(day == d)
+        k = max(1, math.ceil(int(pairs_per_visit[members].sum()) / max(1, max_pairs)))
+        if k == 1:
+            part[members] = nxt
+            nxt += 1
+            continue
+        places = np.array([instance.visit_location(visits[int(j)]) for j in members], dtype=float)
+        pts = np.column_stack([places[:, 0], places[:, 1] * math.cos(math.radians(float(places[:, 0].mean())))])
+        centres = kmeans(pts, k, seed)
+        label = ((pts[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        for g in np.unique(label):
+            part[members[label == g]] = nxt
+            nxt += 1
+    return part
+
+
+@dataclass(frozen=True)
+class _Part:
+    index: int
+    instance: Instance
+    pc: np.ndarray
+    pv: np.ndarray
+    miles: np.ndarray
+    grid_min: int
+    time_limit: float | None
+    method: str
+
+
+@dataclass(frozen=True)
+class _PartOutcome:
+    index: int
+    visits: int
+    pairs: int
+    rows: int
+    bound: int
+    eligibility_bound: int
+    lp_value: float | None
+    status: str
+    seconds: float
+
+
+def _part_bound(part: _Part) -> _PartOutcome:
+    """The LP bound of one part of the visits (module level: it may run in a worker process)."""
+    t0 = time.perf_counter()
+    inst = part.instance
+    slots_v = np.array([v.carers for v in inst.visits], dtype=np.int64)
+    used_v = np.unique(part.pv)
+    per_visit = np.bincount(part.pv, minlength=len(inst.visits))
+    elig = int(np.minimum(slots_v[used_v], per_visit[used_v]).sum())
+    if not len(part.pc):
+        return _PartOutcome(part.index, 0, 0, 0, 0, 0, 0.0, "optimal", time.perf_counter() - t0)
+    lp = _build_lp_pairs(inst, part.pc, part.pv, part.grid_min, labels_wanted=False)
+    pv = np.asarray(part.pv, dtype=np.int64)
+    order = np.lexsort((part.miles, pv))
+    rank = np.empty(len(order), dtype=np.int64)
+    first_of = np.searchsorted(pv[order], pv[order], side="left")
+    rank[order] = np.arange(len(order)) - first_of
+    start = np.flatnonzero(rank < 6)
+    if lp.n_cols <= DIRECT_ABOVE:
+        status, value, _x, duals, _s, _b, _n = _solve_direct(lp, part.time_limit, part.method)
+    else:
+        status, value, _x, duals, _s, _b, _n = _solve_by_columns(lp, start, part.time_limit, part.method)
+    by_duals = dual_bound(lp, duals) if len(duals) == len(lp.row_ub) and len(duals) else math.inf
+    bound = elig if not math.isfinite(by_duals) else min(elig, int(math.floor(by_duals + 1e-6)))
+    return _PartOutcome(part.index, len(used_v), lp.n_cols, len(lp.row_ub), bound, elig,
+                        None if value is None else float(value), status, time.perf_counter() - t0)
+
+
+def partitioned_bound(
+    instance: Instance,
+    *,
+    grid_min: int = GRID_MIN,
+    time_limit: float | None = None,
+    max_pairs_per_part: int = 4_000_000,
+    processes: int = 1,
+    method: str = "ipm",
+    chunk_pairs: int = 20_000_000,
+    seed: int = 0,
+) -> BoundResult:
+    """The capacity bound for large weeks: the same LP, split over a partition of the visits.
+
+    Why it is valid. The visits are split into disjoint parts (by date, and a busy date by
+    k-means on the visits' locations). Take any valid rota and keep only its rows for the
+    visits of one part P. Those rows still satisfy every constraint of the LP written over
+    P's visits and *every* carer, with each carer's full weekly limit: a visit row counts only
+    P's slots; a carer's time row sums a subset of visits that pairwise overlap, so at most one
+    is taken; a carer's hours in P are at most their hours in the week. So the slots the rota
+    staffs in P are at most LP(P), and at most ``floor(LP(P))`` since they are whole. The parts
+    are disjoint, so the slots staffed in the week are the sum over parts, at most
+    ``sum_P floor(LP(P))``. Each ``LP(P)`` is itself bounded from above through its row prices
+    (``dual_bound``: valid for any prices, whatever the solver's tolerance or status), or by the
+    part's eligibility bound when the LP gave no prices. (Regions that *overlap* — the same
+    visit in two parts — would count a slot twice and not be an upper bound; a carer may be in
+    every part, which only loosens the bound: each part assumes the carer's whole week.)
+
+    What it loses against the whole LP: a carer's weekly hours are shared between days. On
+    generator L (1,000 carers, 9,995 visits) the whole LP and the sum over the 7 days gave the
+    same bound, 10,727 slots.
+
+    Pairs are found a block of carers at a time (``reachable_pair_list``), so the dense
+    carer x visit arrays never exist for the whole instance. Parts run in ``processes`` local
+    processes (``solver.distributed``).
+    """
+    from solver.distributed import run_pieces
+
+    t0 = time.perf_counter()
+    pc, pv, miles = reachable_pair_list(instance, chunk_pairs=chunk_pairs)
+    n_v = len(instance.visits)
+    slots_v = np.array([v.carers for v in instance.visits], dtype=np.int64).reshape(n_v)
+    per_visit = np.bincount(pv, minlength=n_v)
+    elig_bound = int(np.minimum(slots_v, per_visit).sum())
+    unreachable = tuple(instance.visits[j].visit_id for j in np.flatnonzero(per_visit == 0))
+    t_pairs = time.perf_counter() - t0
+    part_of = visit_parts(instance, pv, max_pairs_per_part, seed)
+    n_parts = int(part_of.max()) + 1 if n_v else 0
+    pair_part = part_of[pv] if len(pv) else np.zeros(0, np.int64)
+    order = np.argsort(pair_part, kind="stable")
+    cuts = np.searchsorted(pair_part[order], np.arange(n_parts + 1))
+    per_part = None
+    if time_limit is not None and n_parts:
+        left = max(1.0, time_limit - t_pairs)
+        per_part = max(1.0, left * max(1, processes) / n_parts)
+    pieces = []
+    for p in range(n_parts):
+        idx = order[cuts[p] : cuts[p + 1]]
+        pieces.append(_Part(p, instance, pc[idx], pv[idx], miles[idx], grid_min, per_part, method))
+    del pc, pv, miles, order, pair_part
+    pieces.sort(key=lambda q: -len(q.pc))  # biggest first, so a pool finishes evenly
+    outcomes = run_pieces(_part_bound, pieces, backend="local", processes=processes)
+    outcomes.sort(key=lambda o: o.index)
+    bound = min(elig_bound, sum(o.bound for o in outcomes))
+    statuses = [o.status for o in outcomes]
+    status = "optimal" if all(st == "optimal" for st in statuses) else "partial"
+    not_opt = sum(st != "optimal" for st in statuses)
+    lp_value = sum(o.lp_value for o in outcomes if o.lp_value is not None) if not not_opt else None
+    note = (f"{n_parts} parts (visits by date{', busy dates by area' if n_parts > 7 else ''}); "
+            f"pairs {t_pairs:.0f}s, LPs {time.perf_counter() - t0 - t_pairs:.0f}s")
+    if not_opt:
+        note += f"; {not_opt} part(s) not solved to optimality, bounded by their row prices"
+    return BoundResult(
+        bound=bound,
+        slots=int(slots_v.sum()),
+        lp_value=lp_value,
+        eligibility_bound=elig_bound,
+        status=status,
+        backend=f"highspy (column generation) by parts, {processes} process(es)",
+        pairs=sum(o.pairs for o in outcomes),
+        rows={"parts": n_parts, "all": sum(o.rows for o in outcomes)},
+        lp_seconds=time.perf_counter() - t0 - t_pairs,
+        seconds=time.perf_counter() - t0,
+        unreachable_visits=unreachable,
+        note=note,
+    )
+
+
+__all__ = ["BoundResult", "capacity_bound", "partitioned_bound", "reachable_pair_list", "reachable_pairs"]
