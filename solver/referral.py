@@ -370,21 +370,76 @@ def _solve_neighbourhood(
     rows = tuple(a for a in current.assignments if a.carer_id not in kset) + tuple(
         a for a in result.rota.assignments if a.carer_id in kset
     )
-    # Every visit not fully staffed is listed (contract §2), with the current rota's reason
-    # when it has one.
+    return _attempt(merged, current, referral, rows, result.rota.unassigned, stage, t0, result.status)
+
+
+def _attempt(
+    merged: Instance,
+    current: Rota,
+    referral: Referral,
+    rows: tuple[Assignment, ...],
+    found: Sequence[Unassigned],
+    stage: str,
+    t0: float,
+    status: str,
+) -> Attempt:
+    """The attempt whose full rota is ``rows``: every visit not fully staffed is listed
+    (contract §2), with the reason ``found`` gives, else the current rota's."""
     count: dict[str, int] = {}
     for a in rows:
         count[a.visit_id] = count.get(a.visit_id, 0) + 1
     reasons = {u.visit_id: u.reasons for u in current.unassigned}
-    reasons.update({u.visit_id: u.reasons for u in result.rota.unassigned})
+    reasons.update({u.visit_id: u.reasons for u in found})
     unassigned = tuple(
         Unassigned(v.visit_id, v.carers - count.get(v.visit_id, 0), reasons.get(v.visit_id, "not staffed in the current rota"))
         for v in merged.visits
         if count.get(v.visit_id, 0) < v.carers
     )
-    full = Rota(rows, unassigned, {"solve_seconds": round(time.perf_counter() - t0, 3), "status": result.status})
-    staffed = {v.visit_id: staffed_sub.get(v.visit_id, 0) for v in referral.visits}
+    full = Rota(rows, unassigned, {"solve_seconds": round(time.perf_counter() - t0, 3), "status": status})
+    staffed = {v.visit_id: count.get(v.visit_id, 0) for v in referral.visits}
     return Attempt(full, staffed, _changes(merged, current, full, referral), stage, time.perf_counter() - t0)
+
+
+def unreachable_sessions(
+    merged: Instance, el: Eligibility, indices: Sequence[int], travel: TravelModel | None = None
+) -> set[int]:
+    """The sessions (visit indices) no rota can staff, whatever happens to everyone else's.
+
+    A session needs ``carers`` carers eligible for it (``el.ok``: every rule that holds whatever
+    the rota). Each of them comes from home or straight from a previous visit (R13); R9 caps that
+    journey. So if fewer than ``carers`` eligible carers live within the cap, and no visit could
+    end within ``return_home_gap_min`` before the session's latest start at a place within the
+    cap, no rota staffs it. Both tests over-approximate what a rota could do, so a session named
+    here is truly out of reach; one not named may still be (the solver decides).
+    """
+    import numpy as np
+
+    from roster.rules import journey_between
+
+    if not indices:
+        return set()
+    gap = merged.settings.return_home_gap_min
+    durations = np.array([v.duration_min for v in merged.visits], dtype=np.int64)
+    end_lo = el.start_lo + durations
+    end_hi = el.start_hi + durations
+    out: set[int] = set()
+    for j in indices:
+        v = merged.visits[j]
+        elig = el.eligible_carers(j)
+        if len(elig) < v.carers:
+            out.add(j)
+            continue
+        if int(np.count_nonzero(el.home_within_cap[elig, j])) >= v.carers:
+            continue
+        cap = merged.child_cap(merged.child(v.child_id))
+        before = np.flatnonzero((end_lo <= el.start_hi[j]) & (end_hi >= el.start_lo[j] - gap))
+        if not any(
+            journey_between(merged, merged.visits[int(k)], v, travel)[0] + v.trip_miles <= cap + 1e-9
+            for k in before
+            if int(k) != j
+        ):
+            out.add(j)
+    return out
 
 
 def _changes(instance: Instance, current: Rota, new: Rota, referral: Referral) -> tuple[dict[str, Any], ...]:
@@ -460,6 +515,11 @@ def try_referral(
 
     el = eligibility if eligibility is not None else compute_eligibility(merged, travel)
     idx = [merged.visit_index[v.visit_id] for v in referral.visits]
+    # Sessions out of anyone's reach need no solve: when none is within reach the answer is at
+    # once the current rota with the referral unstaffed (the explanations say why).
+    out_of_reach = unreachable_sessions(merged, el, idx, travel)
+    if len(out_of_reach) == len(idx):
+        return _attempt(merged, current, referral, current.assignments, (), "out of reach", time.perf_counter(), "NOT_SOLVED")
     candidates: set[str] = set()
     for j in idx:
         candidates |= set(_nearest(merged, el, j, current, True, params.free_candidates))
@@ -468,7 +528,10 @@ def try_referral(
         return first
     # Unlock the sessions around each unstaffed referral session of the nearest carers who
     # could take it; carers free to take those sessions over join the neighbourhood.
-    short = [merged.visit_index[v.visit_id] for v in referral.visits if first.staffed.get(v.visit_id, 0) < v.carers]
+    short = [
+        j for j in (merged.visit_index[v.visit_id] for v in referral.visits if first.staffed.get(v.visit_id, 0) < v.carers)
+        if j not in out_of_reach
+    ]
     by_carer = current.by_carer()
     unlocked: set[tuple[str, str]] = set()
     freed: set[int] = set()
@@ -505,7 +568,12 @@ def try_referral(
         return best
     # Wide: every carer who could take an unstaffed session hands over their sessions around
     # it, and every carer who could take those over joins. Slower; tried last.
-    short = [merged.visit_index[v.visit_id] for v in referral.visits if best.staffed.get(v.visit_id, 0) < v.carers]
+    short = [
+        j for j in (merged.visit_index[v.visit_id] for v in referral.visits if best.staffed.get(v.visit_id, 0) < v.carers)
+        if j not in out_of_reach
+    ]
+    if not short:
+        return best
     wide_unlocked: set[tuple[str, str]] = set()
     wide_freed: set[int] = set()
     wide = set(helpers)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from roster.checker import check
+from roster.eligibility import compute_eligibility
 from roster.errors import InstanceError
 from roster.model import Assignment, Rota
 from roster.rates import parse_rates
@@ -22,6 +23,7 @@ from solver.referral import (
     load_referral,
     merge,
     rank_referrals,
+    unreachable_sessions,
 )
 from tests.factory import DORCHESTER, WEEK, carer, child, make_instance, mandatory, visit
 
@@ -316,3 +318,29 @@ def test_neighbourhood_closes_over_a_chain_of_two_to_one_partners_deeper_than_th
     for a in current.assignments:
         if a.visit_id in vset:
             assert a.carer_id in kset or a.carer_id in pinned
+
+
+def test_a_session_beyond_every_carers_reach_is_named_without_a_solve():
+    inst, current = _base()
+    far = _referral(visit("NV1", "N1", start="10:00"), **_far_child_kw())  # 24 miles, nothing near
+    merged = merge(inst, far)
+    el = compute_eligibility(merged)
+    j = merged.visit_index["NV1"]
+    assert unreachable_sessions(merged, el, [j]) == {j}
+    d = evaluate_referral(inst, far, current, RATES, ReferralParams(alternatives=False))
+    assert not d.accept and d.sessions_staffed == 0
+    assert "nearest is K" in d.rationale
+
+
+def test_a_far_session_reachable_straight_after_a_nearby_visit_is_left_to_the_solver():
+    # The carers live 24 miles out, but V1 (Mon 16:00-18:00) is next door to the new child: a
+    # carer could come on from it, so the session is not ruled out before solving.
+    inst, current = _base()
+    kw = _far_child_kw()
+    near_v1 = _referral(visit("NV1", "N1", start="18:30"), **kw)
+    moved = replace(inst, children=tuple(replace(c, lat=kw["lat"], lon=kw["lon"]) for c in inst.children))
+    merged = merge(moved, near_v1)
+    el = compute_eligibility(merged)
+    j = merged.visit_index["NV1"]
+    assert not el.home_within_cap[:, j].any()
+    assert unreachable_sessions(merged, el, [j]) == set()
