@@ -45,9 +45,16 @@ def _busiest_carer(rota: Rota) -> str:
     return max(sorted(counts), key=lambda k: counts[k])
 
 
-def _referral(instance: Instance, name: str, east_degrees: float) -> Any:
+def _referral(
+    instance: Instance,
+    name: str,
+    east_degrees: float,
+    days: tuple[int, ...] = (0, 2, 4),
+    carers: int = 1,
+    competencies: tuple[str, ...] = (),
+) -> Any:
     """A new child ``east_degrees`` of longitude east of an existing one (0.002 is next door,
-    0.45 about 20 miles), with three after-school sessions."""
+    0.45 about 20 miles), with after-school sessions on ``days`` (0 = Monday)."""
     from solver.referral import Referral
 
     near = instance.children[0]
@@ -58,8 +65,8 @@ def _referral(instance: Instance, name: str, east_degrees: float) -> Any:
     )  # fmt: skip
     visits = tuple(
         Visit(visit_id=f"{name}-{d}", child_id=name, date=WEEK + timedelta(days=d),
-              start="16:00", duration_min=90, flex_min=30)
-        for d in (0, 2, 4)
+              start="16:00", duration_min=90, flex_min=30, carers=carers, competencies=competencies)
+        for d in days
     )  # fmt: skip
     return Referral(name, (new,), visits)
 
@@ -87,6 +94,9 @@ def measure(runs: int, seed: int) -> list[dict[str, Any]]:
         })  # fmt: skip
     cases = (
         ("referral that fits (3 sessions)", _referral(instance, "REF1", 0.002), False),
+        ("referral next door, 2:1 with peg_feeding every weekday at 16:00",
+         _referral(instance, "REF3", 0.002, days=(0, 1, 2, 3, 4), carers=2, competencies=("peg_feeding",)), False),
+        ("referral 40 miles out: the decline and its reasons", _referral(instance, "REF2", 0.9), False),
         ("referral 40 miles out, with verified alternatives", _referral(instance, "REF2", 0.9), True),
     )
     for label, referral, alternatives in cases:
@@ -99,7 +109,9 @@ def measure(runs: int, seed: int) -> list[dict[str, Any]]:
             "answer": f"accept={decision.accept}, {decision.sessions_staffed}/{decision.sessions_total} "
                       f"sessions, {len(decision.changed_assignments)} existing assignments changed"
                       + (f"; alternatives: {'; '.join(a['summary'] for a in decision.alternatives)}"
-                         if not decision.accept else ""),
+                         if decision.alternatives else "")
+                      + (f"; first reason: {decision.rationale.split('. ')[1][:120]}"
+                         if not decision.accept and ". " in decision.rationale else ""),
         })  # fmt: skip
     for r in rows:
         r["instance"] = f"M-seed{seed} ({len(instance.carers)} carers, {len(instance.visits)} visits)"
