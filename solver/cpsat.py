@@ -680,11 +680,35 @@ def preference_mismatches(instance: Instance, c: int, v: int) -> int:
 # ---- assembly --------------------------------------------------------------------------------
 
 
+class BuildTimeout(RuntimeError):
+    """Building the model would run past the solve's deadline (``build_model(deadline=...)``)."""
+
+
+BUILD_SECONDS_PER_PAIR = 0.0012
+"""Measured model-building cost per candidate pair on 2 busy cores: S (2,186 pairs) 1.3-2.3 s,
+M with 12 candidates (14,656 pairs) 15.5 s; denser weeks cost more per pair (M with every
+eligible carer, 57,728 pairs: 191 s), which the deadline check inside the build catches."""
+
+
+def estimated_build_seconds(n_pairs: int) -> float:
+    """A first guess at ``build_model``'s wall time, to skip a build that cannot fit."""
+    return n_pairs * BUILD_SECONDS_PER_PAIR
+
+
 def build_model(
-    instance: Instance, elig: Eligibility, params: SolveParams, warm: Rota | None = None
+    instance: Instance,
+    elig: Eligibility,
+    params: SolveParams,
+    warm: Rota | None = None,
+    deadline: float | None = None,
 ) -> RotaModel:
     """Build the whole model: constraints for every rule, and every objective term. The pairs of
-    ``warm`` (the warm start) are kept among the candidates, so it stays a complete solution."""
+    ``warm`` (the warm start) are kept among the candidates, so it stays a complete solution.
+
+    ``deadline`` (``time.perf_counter()`` seconds): raise ``BuildTimeout`` as soon as the build
+    passes it, or at once when the estimate says it cannot end before it."""
+    import time
+
     m = cp_model.CpModel()
     new = _Vars(m)
     keep = []
@@ -695,6 +719,13 @@ def build_model(
             if a.carer_id in instance.carer_index and a.visit_id in instance.visit_index
         ]
     pairs = candidate_pairs(instance, elig, params, keep)
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        if estimated_build_seconds(len(pairs)) > left:
+            raise BuildTimeout(
+                f"{len(pairs)} candidate pairs: about {estimated_build_seconds(len(pairs)):.0f} s "
+                f"to build, {max(0.0, left):.1f} s left"
+            )
     x, start, staffed = add_staffing(m, new, instance, pairs)
     travel = _Travel(instance, params.travel)
     planned = instance.planned_start
@@ -704,6 +735,8 @@ def build_model(
     carers: dict[int, CarerModel] = {}
     work_total: dict[int, Any] = {}
     for c in sorted(by_carer):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise BuildTimeout(f"model building passed its deadline at carer {len(carers)} of {len(by_carer)}")
         visits = sorted(by_carer[c], key=lambda v: (planned[v], instance.visits[v].visit_id))
         bounds = {v: (pairs[(c, v)][0][0], pairs[(c, v)][-1][1]) for v in visits}
         cm = add_sequencing(m, new, instance, elig, travel, c, visits, x, start, bounds)
@@ -1044,9 +1077,13 @@ def run_stages(
     progress: Any,
     t0: float,
     stop: Any = None,
+    deadline: float | None = None,
 ) -> StagesOutcome:
     """Solve lexicographically (coverage, then continuity + changes, then the rest), each stage
-    keeping the level the previous ones reached, or once with the weighted sum."""
+    keeping the level the previous ones reached, or once with the weighted sum.
+
+    ``deadline`` (``time.perf_counter()`` seconds, default ``params.time_limit`` from now) is
+    wall-clock: every stage, deterministic or not, stops by it."""
     import time
 
     m = rm.model
@@ -1065,7 +1102,8 @@ def run_stages(
     found_any = False
     bound_ok = True
     slots_bound: int | None = None
-    deadline = time.perf_counter() + params.time_limit
+    if deadline is None:
+        deadline = time.perf_counter() + params.time_limit
     if stop is None:
         import threading
 
@@ -1086,12 +1124,20 @@ def run_stages(
                 m.add_hint(var, val)
         m.minimize(objective)
         solver = cp_model.CpSolver()
-        left = max(0.05, deadline - time.perf_counter())
+        left = deadline - time.perf_counter()
+        if left < 0.05 and (best is not None or hint):
+            stages.append({"stage": name, "status": "SKIPPED", "seconds": 0.0,
+                           "objective": None, "bound": None})
+            all_optimal = False
+            bound_ok = False
+            continue  # out of time: keep what the earlier stages (or the warm start) reached
+        left = max(0.05, left)
         budget = left * share
         sp = solver.parameters
         if params.deterministic:
+            # repeatable when the deterministic budget ends first; the wall clock still rules
             sp.max_deterministic_time = budget
-            sp.max_time_in_seconds = max(budget * 10, 60.0)
+            sp.max_time_in_seconds = left
         else:
             sp.max_time_in_seconds = budget
         sp.num_workers = max(1, params.workers)

@@ -59,7 +59,10 @@ class SolveParams:
     """How to solve. Defaults suit an interactive S/M week."""
 
     time_limit: float = 30.0
-    """Wall-clock seconds for the CP-SAT stages together (the greedy and checks are extra)."""
+    """Wall-clock seconds for the whole solve: eligibility, greedy, model building and every
+    CP-SAT stage (or large-neighbourhood search). A model that cannot be built in time is not
+    built (``solver.solve.BUILD_SHARE``); only the final explanations, check and KPIs come on
+    top (a fraction of a second on S, a few seconds on M)."""
     workers: int = 2
     seed: int = 0
     weights: Weights = field(default_factory=Weights)

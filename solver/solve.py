@@ -44,6 +44,15 @@ def _use_lns(instance: Instance, params: SolveParams) -> bool:
     )
 
 
+BUILD_SHARE = 0.6
+"""Building the whole model may take at most this share of the time left after the greedy;
+past it the build stops and the rest of the time goes to large-neighbourhood search (or the
+greedy rota is returned), so that the time limit holds in wall-clock terms."""
+
+LNS_MIN_SECONDS = 1.0
+"""Below this much time left, no large-neighbourhood search is started."""
+
+
 class RotaBugError(RuntimeError):
     """The solver produced a rota that breaks a hard rule: a bug, reported loudly."""
 
@@ -71,6 +80,7 @@ def solve(
     if locks:
         params = replace(params, locks=tuple(params.locks) + tuple(locks))
     t0 = time.perf_counter()
+    deadline = t0 + params.time_limit
     elig = compute_eligibility(instance, params.travel)
     warm = params.hint
     # The greedy considers every eligible carer, as a coordinator would; the model keeps its
@@ -83,31 +93,44 @@ def solve(
     bound: float | None = None
     slots_bound: int | None = None
     chosen = warm if params.hint is not None and _is_valid(instance, warm, params.travel) else greedy_rota
-    if not params.use_greedy_only and _use_lns(instance, params):
+    use_lns = not params.use_greedy_only and _use_lns(instance, params)
+    if not params.use_greedy_only and not use_lns:
+        from solver.cpsat import BuildTimeout, build_model, run_stages
+
+        # building counts against the limit; it may use at most BUILD_SHARE of what is left
+        now = time.perf_counter()
+        try:
+            rm = build_model(instance, elig, params, warm,
+                             deadline=now + BUILD_SHARE * max(0.0, deadline - now))
+        except BuildTimeout as exc:
+            stages.append({"stage": "build", "status": f"skipped: {exc}",
+                           "seconds": round(time.perf_counter() - now, 3)})
+            use_lns = not params.locks and params.reference is None
+        else:
+            stages.append({"stage": "build", "status": "built",
+                           "seconds": round(time.perf_counter() - now, 3),
+                           "variables": len(rm.variables)})
+            outcome = run_stages(rm, params, warm, progress, t0, stop, deadline=deadline)
+            stages += outcome.stages
+            if outcome.assignments is not None:
+                chosen = decode(instance, outcome.assignments, params.travel)
+                status = outcome.status
+                bound = outcome.bound
+                slots_bound = outcome.slots_bound
+    if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
         from solver.lns import LnsParams, improve
 
         lns = improve(
             instance,
             chosen,
-            LnsParams(time_limit=params.time_limit, seed=params.seed, check=False),
+            LnsParams(time_limit=deadline - time.perf_counter(), seed=params.seed, check=False),
             base=params,
             stop=stop,
         )
-        stages = [{"stage": "lns", "status": lns.note, "seconds": round(lns.seconds, 3)}]
+        stages.append({"stage": "lns", "status": lns.note, "seconds": round(lns.seconds, 3)})
         if lns.improved:
             chosen = Rota(assignments=lns.rota.assignments)
             status = "FEASIBLE"
-    elif not params.use_greedy_only:
-        from solver.cpsat import build_model, run_stages
-
-        rm = build_model(instance, elig, params, warm)
-        outcome = run_stages(rm, params, warm, progress, t0, stop)
-        stages = outcome.stages
-        if outcome.assignments is not None:
-            chosen = decode(instance, outcome.assignments, params.travel)
-            status = outcome.status
-            bound = outcome.bound
-            slots_bound = outcome.slots_bound
     return finish(instance, chosen, params, elig, status, bound, stages, t0, slots_bound)
 
 
