@@ -1078,9 +1078,14 @@ def run_stages(
     t0: float,
     stop: Any = None,
     deadline: float | None = None,
+    slots_upper: int | None = None,
 ) -> StagesOutcome:
     """Solve lexicographically (coverage, then continuity + changes, then the rest), each stage
     keeping the level the previous ones reached, or once with the weighted sum.
+
+    ``slots_upper``: carer slots no solution can exceed, proven outside the model
+    (``solver.coverage``). The coverage stage gets it as a redundant cut; when the warm start
+    already staffs that many, the stage is proven optimal without a search.
 
     ``deadline`` (``time.perf_counter()`` seconds, default ``params.time_limit`` from now) is
     wall-clock: every stage, deterministic or not, stops by it."""
@@ -1117,6 +1122,24 @@ def run_stages(
             exprs.append(e)
             const += k
         objective = cp_model.LinearExpr.sum(exprs)
+        if name == "coverage" and slots_upper is not None and w.coverage > 0:
+            slots = sum(v.carers for v in rm.instance.visits)
+            floor = int(round((slots - slots_upper) * w.coverage * SCALE)) - const
+            m.add(objective >= floor)  # no rota staffs more than slots_upper
+            if best is None and len(hint) == len(rm.variables):
+                level = rm.terms["uncovered_slots"].scaled_value(w.coverage, hint)
+                if level <= floor:
+                    # the warm start meets the proven bound: coverage is optimal as it is
+                    m.add(objective <= level)
+                    best = dict(hint)
+                    found_any = True
+                    bound_total += (level + const) / SCALE
+                    slots_bound = slots_upper
+                    stages.append({"stage": name, "status": "OPTIMAL", "seconds": 0.0,
+                                   "objective": (level + const) / SCALE,
+                                   "bound": (level + const) / SCALE,
+                                   "note": "warm start meets the coverage bound"})
+                    continue
         m.clear_hints()
         for var in rm.variables:
             val = (best or hint).get(var.index)
@@ -1174,6 +1197,8 @@ def run_stages(
                 slots = sum(v.carers for v in rm.instance.visits)
                 lower = (solver.best_objective_bound + const) / SCALE / w.coverage
                 slots_bound = slots - max(0, math.ceil(lower - 1e-6))
+                if slots_upper is not None:
+                    slots_bound = min(slots_bound, slots_upper)
             # keep this level in the stages that follow
             m.add(objective <= found)
         else:

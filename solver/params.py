@@ -117,4 +117,8 @@ class Result:
     stages: tuple[Mapping[str, Any], ...] = ()
     """Per CP-SAT stage: name, status, objective, bound, seconds."""
     carer_slots_bound: int | None = None
-    """Upper bound on carer slots staffed proven by CP-SAT (coverage stage)."""
+    """Upper bound on carer slots staffed: the smaller of the coverage master's
+    (``solver.coverage``, over every eligible pair) and CP-SAT's coverage stage's."""
+    coverage_gap: float | None = None
+    """``(carer_slots_bound - slots staffed) / carer_slots_bound``: 0 when coverage is proven
+    optimal."""

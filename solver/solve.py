@@ -94,6 +94,21 @@ def solve(
     slots_bound: int | None = None
     chosen = warm if params.hint is not None and _is_valid(instance, warm, params.travel) else greedy_rota
     use_lns = not params.use_greedy_only and _use_lns(instance, params)
+    cover = None
+    if not params.use_greedy_only and params.weights.coverage > 0:
+        cover = _coverage_bound(instance, elig, params, chosen, deadline, stop)
+        if cover is not None:
+            stages.append(_coverage_stage(instance, cover, chosen))
+            if cover.upper is not None:
+                slots_bound = cover.upper
+            began = time.perf_counter()
+            better = _from_master(instance, elig, params, cover, chosen, deadline)
+            if better is not None:
+                stages.append({"stage": "master_rota", "status": "FEASIBLE",
+                               "seconds": round(time.perf_counter() - began, 3),
+                               "slots": _staffed_slots(instance, better)})
+                chosen = warm = better
+                status = "FEASIBLE"
     if not params.use_greedy_only and not use_lns:
         from solver.cpsat import BuildTimeout, build_model, run_stages
 
@@ -110,13 +125,15 @@ def solve(
             stages.append({"stage": "build", "status": "built",
                            "seconds": round(time.perf_counter() - now, 3),
                            "variables": len(rm.variables)})
-            outcome = run_stages(rm, params, warm, progress, t0, stop, deadline=deadline)
+            outcome = run_stages(rm, params, warm, progress, t0, stop, deadline=deadline,
+                                 slots_upper=slots_bound)
             stages += outcome.stages
             if outcome.assignments is not None:
                 chosen = decode(instance, outcome.assignments, params.travel)
                 status = outcome.status
                 bound = outcome.bound
-                slots_bound = outcome.slots_bound
+                if outcome.slots_bound is not None:
+                    slots_bound = min(outcome.slots_bound, slots_bound or outcome.slots_bound)
     if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
         from solver.lns import LnsParams, improve
 
@@ -131,7 +148,133 @@ def solve(
         if lns.improved:
             chosen = Rota(assignments=lns.rota.assignments)
             status = "FEASIBLE"
+    if bound is None and slots_bound is not None:
+        # every other term is >= 0: the proven coverage bound bounds the whole cost
+        slots = sum(v.carers for v in instance.visits)
+        bound = params.weights.coverage * (slots - slots_bound)
     return finish(instance, chosen, params, elig, status, bound, stages, t0, slots_bound)
+
+
+COVERAGE_MAX_PAIRS = 6_000
+"""The coverage master (``solver.coverage``) runs on weeks with at most this many eligible
+pairs: on S (2,186-2,255 pairs) its first answer takes 1-4 s on 2 busy cores; on M (57,728) it
+gave no answer in 40 s."""
+
+COVERAGE_SHARE = 0.4
+"""Share of the time left after the greedy that the coverage master may use."""
+
+
+def _staffed_slots(instance: Instance, rota: Rota) -> int:
+    count: dict[str, int] = {}
+    for a in rota.assignments:
+        count[a.visit_id] = count.get(a.visit_id, 0) + 1
+    return sum(n for vid, n in count.items() if n >= instance.visit(vid).carers)
+
+
+def _coverage_bound(
+    instance: Instance, elig: Any, params: SolveParams, warm: Rota, deadline: float,
+    stop: StopFlag | None,
+) -> Any:
+    """The coverage master's proven upper bound on staffed slots (over every eligible pair, so
+    a bound on any rota the model allows), or None when the week is too big or time is short."""
+    from dataclasses import replace
+
+    from solver.coverage import solve_coverage
+    from solver.cpsat import _Travel, candidate_pairs
+
+    left = deadline - time.perf_counter()
+    if left < 0.5:
+        return None
+    keep = [
+        (instance.carer_index[a.carer_id], instance.visit_index[a.visit_id])
+        for a in warm.assignments
+        if a.carer_id in instance.carer_index and a.visit_id in instance.visit_index
+    ]
+    if int(elig.ok.sum()) > COVERAGE_MAX_PAIRS:
+        return None
+    pairs = candidate_pairs(instance, elig, replace(params, max_candidates=None), keep)
+    known = {k: 1 for k in keep if k in pairs}
+    lower = _staffed_slots(instance, warm) if len(known) == len(keep) else 0
+    return solve_coverage(
+        instance, elig, pairs, _Travel(instance, params.travel),
+        time.perf_counter() + COVERAGE_SHARE * left, params.workers, params.seed,
+        known if lower else None, lower, stop,
+    )
+
+
+def _from_master(
+    instance: Instance, elig: Any, params: SolveParams, cover: Any, current: Rota,
+    deadline: float,
+) -> Rota | None:
+    """A rota from the coverage master's last answer, each carer's week repaired until it
+    checks (``solver.coverage.repair``) and the 2:1 partners started together by a model of
+    just those pairs; None unless it staffs more slots than ``current``."""
+    from dataclasses import replace
+
+    from solver.coverage import repair
+    from solver.cpsat import BuildTimeout, _Travel, build_model, candidate_pairs
+
+    answer = cover.assignment if cover.proven else cover.last
+    if not answer or deadline - time.perf_counter() < 1.0:
+        return None
+    if sum(instance.visits[v].carers for (_, v), on in answer.items() if on) // 1 <= 0:
+        return None
+    have = _staffed_slots(instance, current)
+    keep = [(c, v) for (c, v), on in answer.items() if on]
+    pairs = candidate_pairs(instance, elig, replace(params, max_candidates=None), keep)
+    budget = time.perf_counter() + 0.3 * (deadline - time.perf_counter())
+    weeks = repair(instance, elig, pairs, _Travel(instance, params.travel), answer, budget)
+    if weeks is None:
+        return None
+    locks = tuple(
+        (instance.visits[v].visit_id, instance.carers[c].carer_id)
+        for c, vs in weeks.items() for v in vs
+    )
+    if sum(1 for _ in locks) <= have:
+        return None
+    fixed = replace(params, locks=locks, max_candidates=0, reference=None, hint=None)
+    try:
+        rm = build_model(instance, elig, fixed, None, deadline=budget)
+    except (BuildTimeout, ValueError):
+        return None
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, params.workers)
+    solver.parameters.max_time_in_seconds = max(0.1, budget - time.perf_counter())
+    try:
+        from solver.cpsat import add_locks
+
+        add_locks(rm.model, instance, locks, rm.x, rm.start)
+    except ValueError:
+        return None
+    code = solver.solve(rm.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    rows: dict[str, list[tuple[str, int]]] = {}
+    for (c, v), lit in rm.x.items():
+        if solver.value(lit):
+            rows.setdefault(instance.carers[c].carer_id, []).append(
+                (instance.visits[v].visit_id, int(solver.value(rm.start[v])))
+            )
+    rota = decode(instance, rows, params.travel)
+    if _staffed_slots(instance, rota) <= have or not _is_valid(instance, rota, params.travel):
+        return None
+    return rota
+
+
+def _coverage_stage(instance: Instance, cover: Any, warm: Rota) -> dict[str, Any]:
+    staffed = _staffed_slots(instance, warm)
+    return {
+        "stage": "coverage_bound",
+        "status": "OPTIMAL" if cover.upper is not None and cover.upper <= staffed else
+        ("BOUND" if cover.upper is not None else "NO BOUND"),
+        "seconds": round(cover.seconds, 3),
+        "slots_upper": cover.upper,
+        "iterations": cover.iterations,
+        "cuts": cover.cuts,
+        "note": cover.note,
+    }
 
 
 def _is_valid(instance: Instance, rota: Rota, travel: TravelModel | None) -> bool:
@@ -215,12 +358,16 @@ def finish(
     kpis = _kpis(instance, rota)
     slots = sum(v.carers for v in instance.visits)
     covered = sum(1 for _ in rota.assignments)
+    coverage_gap = None
+    if slots_bound is not None:
+        coverage_gap = max(0.0, slots_bound - covered) / max(slots_bound, 1)
     summary = {
         "visits": len(instance.visits),
         "visits_covered": len(instance.visits) - len(unassigned),
         "carer_slots": slots,
         "carer_slots_covered": covered,
         "carer_slots_bound": slots_bound,
+        "coverage_gap": None if coverage_gap is None else round(coverage_gap, 6),
         "travel_miles": round(terms["travel_miles"], 2),
         "mean_carers_per_child": _mean_carers_per_child(instance, rota),
         "objective": round(objective, 4),
@@ -243,6 +390,7 @@ def finish(
         violations=(),
         stages=tuple(stages),
         carer_slots_bound=slots_bound,
+        coverage_gap=coverage_gap,
     )
 
 

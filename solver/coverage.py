@@ -1,0 +1,383 @@
+"""The coverage stage on its own: a proven optimum of staffed carer slots, by logic-based
+Benders decomposition over the CP-SAT model of ``solver.cpsat``.
+
+Why: on the generator's S week the whole model (31 k variables, 124 k constraints) spent 10 s of
+a 10 s limit in presolve and its coverage bound sat at 237 slots with 228 found after 60 s; the
+coverage question is much smaller than the model that also has to place every journey.
+
+* **Master** (a relaxation of the model, so its optimum is an upper bound on the slots the model
+  can staff): the same ``x[c, v]``, shared starts and 2:1 staffing (``add_staffing``); per
+  carer a ``NoOverlap`` of ``[start - t_min, end)`` (``t_min`` the shortest journey into the
+  visit the model allows: from home when home is within the R9 cap, else from a visit that can
+  feed it), the weekly rest block (R14), weekly hours with ``t_min`` (R10), young workers' days
+  (R12), the model's cliques of visits that overlap whatever their starts, and pairs the model
+  can never hold together: R6 (the journey does not fit between them), R11 (they can be in no
+  duty of at most ``24 h - daily rest``) and R9/R13 (a visit whose home journey breaks the cap
+  needs a feeding visit of the same carer less than ``return_home_gap_min`` before it).
+* **Check** each carer's week of the master's answer with the model's own builders
+  (``add_sequencing``, ``add_daily_rest``, ``add_weekly_rest``, ``add_weekly_hours``,
+  ``add_young_worker_days``) on those visits alone, the visits as assumptions. An infeasible
+  week gives a core; the cut "not all of the core, unless a visit that could feed one of the
+  week's visits (R13) and was not in it is added" is valid for every solution of the model
+  (``_Master.cut``): adding work never helps R6, R10-R12, R14 or R15, and the only way a
+  visit makes another feasible is by being its close predecessor.
+* When every week checks, the whole model with that assignment fixed gives the rota (2:1
+  partners start together); its slots equal the master's optimum, which is then proven.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from roster.eligibility import Eligibility
+from roster.model import Instance
+from roster.rules import YOUNG_DAY_MAX_MIN, limits
+
+Pairs = dict[tuple[int, int], list[tuple[int, int]]]
+
+
+@dataclass
+class CoverageOutcome:
+    """What the coverage stage proved and found."""
+
+    upper: int | None
+    """Upper bound on the carer slots any solution of the model staffs (None: no bound)."""
+    proven: bool
+    """The master's optimum was met by ``assignment``: ``upper`` slots is the optimum."""
+    assignment: dict[tuple[int, int], int] | None
+    """(carer, visit) -> 0/1 of a master answer whose every carer week checks (when proven)."""
+    iterations: int = 0
+    cuts: int = 0
+    seconds: float = 0.0
+    note: str = ""
+    history: list[tuple[float, int]] = field(default_factory=list)
+    """(seconds, master bound) after each master solve."""
+    last: dict[tuple[int, int], int] | None = None
+    """The last master answer (checked or not): a start for ``repair``."""
+
+
+@dataclass
+class _CarerData:
+    visits: list[int]
+    """Candidate visits in planned-start order."""
+    feeders: dict[int, list[int]]
+    """visit -> candidate visits that may be its close predecessor (an arc of the model)."""
+    t_min: dict[int, int]
+
+
+def _carer_data(
+    instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs, c: int, visits: list[int]
+) -> tuple[_CarerData, list[tuple[int, int]], list[int]]:
+    """Feeders, shortest journeys, the pairs the model never holds together, and visits the
+    carer can never take (home over the cap and nothing to feed them)."""
+    vs = instance.visits
+    gap = instance.settings.return_home_gap_min
+    lim = limits(instance, instance.carers[c])
+    n = len(visits)
+    lo = np.array([pairs[(c, v)][0][0] for v in visits], dtype=np.int64)
+    hi = np.array([pairs[(c, v)][-1][1] for v in visits], dtype=np.int64)
+    dur = np.array([vs[v].duration_min for v in visits], dtype=np.int64)
+    trip = np.array([vs[v].trip_miles for v in visits], dtype=float)
+    cap = np.array([instance.child_cap(instance.child(vs[v].child_id)) for v in visits])
+    miles, minutes = travel.block(visits, visits)
+    minutes = np.asarray(minutes, dtype=np.int64)
+    # i (row) before j (column) in planned order: i < j
+    later = np.triu(np.ones((n, n), dtype=bool), k=1)
+    min_gap = lo[None, :] - (hi + dur)[:, None]
+    max_gap = hi[None, :] - (lo + dur)[:, None]
+    never = later & (max_gap < minutes)  # R6: the journey never fits between them, in order
+    arc = later & ~never & (min_gap < gap) & (miles + trip[None, :] <= cap[None, :] + 1e-9)
+    home_ok = np.array([bool(elig.home_within_cap[c, v]) for v in visits])
+    home_min = np.array([int(elig.home_minutes[c, v]) for v in visits], dtype=np.int64)
+    big = np.int64(10**6)
+    via_arc = np.where(arc, minutes, big).min(axis=0) if n else np.zeros(0, dtype=np.int64)
+    t_min = np.minimum(np.where(home_ok, home_min, big), via_arc)
+    dead = [visits[k] for k in range(n) if t_min[k] >= big]
+    t_min = np.where(t_min >= big, 0, t_min)
+    # R11: both in one duty (the gap between them is shorter than the rest whatever the starts)
+    # and that duty spans more than 24 h - rest whatever the starts
+    span = 24 * 60 - lim.daily_rest_min
+    work_gap_max = (hi - t_min)[None, :] - (lo + dur)[:, None]
+    span_min = (lo + dur)[None, :] - (hi - t_min)[:, None]
+    r11 = later & (work_gap_max < lim.daily_rest_min) & (span_min > span)
+    conflict = np.argwhere(never | r11)
+    feeders = {
+        visits[j]: [visits[i] for i in np.flatnonzero(arc[:, j])] for j in range(n)
+    }
+    data = _CarerData(
+        visits=visits,
+        feeders=feeders,
+        t_min={visits[k]: int(t_min[k]) for k in range(n)},
+    )
+    pairs_out = [(visits[i], visits[j]) for i, j in conflict]
+    # home over the cap: a feeder is needed (recorded in data.feeders; see the master)
+    for k in range(n):
+        if not home_ok[k] and t_min[k] > 0 and not feeders[visits[k]]:
+            dead.append(visits[k])
+    return data, pairs_out, sorted(set(dead))
+
+
+class _Master:
+    def __init__(self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs):
+        from solver.cpsat import _Vars, add_staffing
+
+        self.instance = instance
+        m = cp_model.CpModel()
+        new = _Vars(m)
+        x, start, staffed = add_staffing(m, new, instance, pairs)
+        self.model, self.x, self.start, self.staffed = m, x, start, staffed
+        vs = instance.visits
+        week = instance.clock.week_minutes
+        planned = instance.planned_start
+        by_carer: dict[int, list[int]] = {}
+        for c, v in x:
+            by_carer.setdefault(c, []).append(v)
+        self.carers: dict[int, _CarerData] = {}
+        for c in sorted(by_carer):
+            visits = sorted(by_carer[c], key=lambda v: (planned[v], vs[v].visit_id))
+            data, never, dead = _carer_data(instance, elig, travel, pairs, c, visits)
+            self.carers[c] = data
+            lim = limits(instance, instance.carers[c])
+            for v in dead:
+                m.add(x[(c, v)] == 0)
+            for i, j in never:
+                m.add_bool_or([x[(c, i)].negated(), x[(c, j)].negated()])
+            for v in visits:
+                if not bool(elig.home_within_cap[c, v]) and data.feeders[v]:
+                    m.add_bool_or([x[(c, k)] for k in data.feeders[v]]).only_enforce_if(x[(c, v)])
+            lo = {v: pairs[(c, v)][0][0] for v in visits}
+            hi = {v: pairs[(c, v)][-1][1] for v in visits}
+            mand = [(hi[v], lo[v] + vs[v].duration_min) for v in visits]
+            for p in sorted({a for a, b in mand if a < b}):
+                clique = [x[(c, v)] for v, (a, b) in zip(visits, mand, strict=True) if a <= p < b]
+                if len(clique) > 1:
+                    m.add_at_most_one(clique)
+            intervals = []
+            work = []
+            by_day: dict[Any, list[Any]] = {}
+            carer = instance.carers[c]
+            for v in visits:
+                t = data.t_min[v]
+                d = vs[v].duration_min
+                intervals.append(
+                    m.new_optional_interval_var(start[v] - t, d + t, start[v] + d, x[(c, v)], "")
+                )
+                work.append(x[(c, v)] * (d + t))
+                if carer.age_on(vs[v].date) < 18:
+                    by_day.setdefault(vs[v].date, []).append(x[(c, v)] * (d + t))
+            if lim.weekly_rest_min > week:
+                m.add(sum(x[(c, v)] for v in visits) == 0)
+            else:
+                s = m.new_int_var(0, week - lim.weekly_rest_min, "")
+                intervals.append(m.new_fixed_size_interval_var(s, lim.weekly_rest_min, ""))
+            m.add_no_overlap(intervals)
+            m.add(sum(work) <= lim.max_week_min)
+            for terms in by_day.values():
+                m.add(sum(terms) <= YOUNG_DAY_MAX_MIN)
+        self.objective = sum(
+            vs[v].carers * st for v, st in staffed.items() if not isinstance(st, int)
+        )
+        m.maximize(self.objective)
+
+    def cut(self, c: int, core: list[int], chosen: set[int]) -> None:
+        """Not all of ``core`` for carer c, unless a visit that could feed one of the checked
+        week's visits (and was not in it) joins.
+
+        Valid: take any schedule of a week T that holds the core and none of those feeders.
+        Every checked visit in T then has its close predecessor among the checked visits
+        (an arc comes from a feeder, and a visit between an arc's ends would be the arc), so
+        dropping T's other visits leaves each remaining visit's origin and journey as they
+        were and only relaxes the rest (R6, R10-R12, R14, R15): a schedule of checked visits
+        holding the core, which the check refuted."""
+        feed = sorted(
+            {k for v in chosen for k in self.carers[c].feeders[v] if k not in chosen}
+        )
+        self.model.add_bool_or(
+            [self.x[(c, v)].negated() for v in core] + [self.x[(c, k)] for k in feed]
+        )
+
+
+def check_week(
+    instance: Instance,
+    elig: Eligibility,
+    travel: Any,
+    pairs: Pairs,
+    c: int,
+    chosen: list[int],
+    time_limit: float = 5.0,
+) -> list[int] | None | str:
+    """Carer c's week of ``chosen`` visits alone in the model's own constraints: None when it
+    has a schedule, else a core (visits that cannot be together), or ``"unknown"``."""
+    from solver.cpsat import (
+        _Vars,
+        add_daily_rest,
+        add_sequencing,
+        add_weekly_hours,
+        add_weekly_rest,
+        add_young_worker_days,
+    )
+
+    vs = instance.visits
+    planned = instance.planned_start
+    m = cp_model.CpModel()
+    new = _Vars(m)
+    order = sorted(chosen, key=lambda v: (planned[v], vs[v].visit_id))
+    x = {(c, v): new.boolean(f"x{v}") for v in order}
+    start = {v: new.domain(pairs[(c, v)], f"s{v}") for v in order}
+    bounds = {v: (pairs[(c, v)][0][0], pairs[(c, v)][-1][1]) for v in order}
+    cm = add_sequencing(m, new, instance, elig, travel, c, order, x, start, bounds)
+    add_daily_rest(m, new, instance, cm, bounds)
+    add_weekly_rest(m, new, instance, cm, x)
+    add_weekly_hours(m, instance, cm, x)
+    add_young_worker_days(m, instance, cm, x)
+    m.add_assumptions(list(x.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = time_limit
+    code = solver.solve(m)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    if code != cp_model.INFEASIBLE:
+        return "unknown"
+    core = set(solver.sufficient_assumptions_for_infeasibility())
+    found = [v for v in order if x[(c, v)].index in core]
+    return found or order
+
+
+def solve_coverage(
+    instance: Instance,
+    elig: Eligibility,
+    pairs: Pairs,
+    travel: Any,
+    deadline: float,
+    workers: int = 2,
+    seed: int = 0,
+    known: dict[tuple[int, int], int] | None = None,
+    lower: int = 0,
+    stop: Any = None,
+) -> CoverageOutcome:
+    """Prove the coverage optimum of the model over ``pairs`` before ``deadline``
+    (``time.perf_counter()`` seconds), or return the best upper bound reached.
+
+    ``known`` is a solution of the model (the warm start's x) staffing ``lower`` slots: it
+    hints the master, and a master bound equal to ``lower`` proves it optimal at once.
+    """
+    t0 = time.perf_counter()
+    master = _Master(instance, elig, travel, pairs)
+    m = master.model
+    keys = sorted(master.x)
+    if lower > 0:
+        m.add(master.objective >= lower)  # some solution of the model staffs this many
+    hint = dict(known or {})
+    out = CoverageOutcome(upper=None, proven=False, assignment=None)
+    note = "time"
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0.05 or (stop is not None and stop.is_set()):
+            break
+        out.iterations += 1
+        m.clear_hints()
+        for k in keys:
+            m.add_hint(master.x[k], hint.get(k, 0))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = max(1, workers)
+        solver.parameters.max_time_in_seconds = left
+        solver.parameters.random_seed = seed
+        code = solver.solve(m)
+        if code == cp_model.INFEASIBLE:
+            # only possible when ``lower`` came from outside the model; no bound then
+            note = "master infeasible"
+            break
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            note = "master: no answer in time"
+            break
+        bound = int(np.floor(solver.best_objective_bound + 1e-6))
+        out.upper = bound if out.upper is None else min(out.upper, bound)
+        out.history.append((round(time.perf_counter() - t0, 3), out.upper))
+        if out.upper <= lower and known is not None:
+            out.proven, out.assignment, note = True, dict(known), "warm start proven optimal"
+            break
+        if code != cp_model.OPTIMAL:
+            note = "master not solved to optimality in time"
+            break
+        value = int(round(solver.objective_value))
+        sol = {k: int(solver.value(master.x[k])) for k in keys}
+        hint = sol
+        out.last = sol
+        chosen: dict[int, list[int]] = {}
+        for (c, v), val in sol.items():
+            if val:
+                chosen.setdefault(c, []).append(v)
+        bad = cut = 0
+        for c, vs_c in chosen.items():
+            if time.perf_counter() > deadline:
+                break
+            core = check_week(instance, elig, travel, pairs, c, vs_c,
+                              max(0.05, min(5.0, deadline - time.perf_counter())))
+            if isinstance(core, str):
+                bad += 1
+                continue
+            if core is not None:
+                bad += 1
+                master.cut(c, list(core), set(vs_c))
+                out.cuts += 1
+                cut += 1
+        if bad == 0 and time.perf_counter() <= deadline:
+            out.proven = True
+            out.assignment = sol
+            out.upper = min(out.upper, value) if out.upper is not None else value
+            note = "master answer checks"
+            break
+        if cut == 0:
+            note = "a week could not be checked in time"
+            break
+    out.seconds = time.perf_counter() - t0
+    out.note = note
+    return out
+
+
+def repair(
+    instance: Instance,
+    elig: Eligibility,
+    pairs: Pairs,
+    travel: Any,
+    answer: dict[tuple[int, int], int],
+    deadline: float,
+) -> dict[int, list[int]] | None:
+    """Make a master answer a set of weeks that each check: while a carer's week has a core,
+    leave out its visit that has the most eligible carers (the easiest to staff otherwise),
+    with every carer of it (a 2:1 visit is never half staffed). Returns carer -> visits, or
+    None when time ran out."""
+    weeks: dict[int, set[int]] = {}
+    for (c, v), val in answer.items():
+        if val:
+            weeks.setdefault(c, set()).add(v)
+    on: dict[int, set[int]] = {}
+    for c, vs_c in weeks.items():
+        for v in vs_c:
+            on.setdefault(v, set()).add(c)
+    pending = sorted(weeks)
+    while pending:
+        if time.perf_counter() > deadline:
+            return None
+        c = pending.pop()
+        if not weeks.get(c):
+            continue
+        core = check_week(instance, elig, travel, pairs, c, sorted(weeks[c]),
+                          max(0.05, min(2.0, deadline - time.perf_counter())))
+        if core is None:
+            continue
+        if isinstance(core, str):
+            return None
+        drop = max(core, key=lambda v: (len(elig.eligible_carers(v)), v))
+        for other in on.pop(drop, set()):
+            weeks[other].discard(drop)
+            if other != c and other not in pending:
+                pending.append(other)
+        pending.append(c)
+    return {c: sorted(vs_c) for c, vs_c in weeks.items() if vs_c}

@@ -1,0 +1,55 @@
+"""The coverage master (solver.coverage) bounds the slots any rota of the model staffs, and
+proves coverage optimal when a rota meets the bound."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from roster.checker import check
+from roster.eligibility import compute_eligibility
+from roster.generator import generate
+from solver import SolveParams, solve
+from solver.coverage import solve_coverage
+from solver.cpsat import _Travel, candidate_pairs
+from tests.factory import DORCHESTER, carer, child, make_instance, visit
+
+
+def test_a_week_the_greedy_staffs_fully_is_proven_optimal_on_coverage() -> None:
+    inst = make_instance(
+        [carer("K1"), carer("K2", lat=DORCHESTER[0] + 0.02)],
+        [child("C1"), child("C2", lat=DORCHESTER[0] - 0.02)],
+        [visit("V1", "C1", start="09:00"), visit("V2", "C2", start="14:00")],
+    )
+    result = solve(inst, SolveParams(time_limit=10, workers=1))
+    assert check(inst, result.rota) == []
+    assert result.carer_slots_bound == 2 == len(result.rota.assignments)
+    assert result.coverage_gap == 0.0
+
+
+def test_two_visits_at_the_same_time_with_one_carer_bound_coverage_at_one_slot() -> None:
+    inst = make_instance(
+        [carer("K1")],
+        [child("C1"), child("C2", lat=DORCHESTER[0] - 0.02)],
+        [visit("V1", "C1", start="16:00"), visit("V2", "C2", start="16:00")],
+    )
+    result = solve(inst, SolveParams(time_limit=10, workers=1))
+    assert check(inst, result.rota) == []
+    assert result.carer_slots_bound == 1 == len(result.rota.assignments)
+    assert result.coverage_gap == 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_bound_is_never_below_what_a_checked_rota_staffs(seed: int) -> None:
+    inst = generate(carers=6, children=10, seed=seed)
+    result = solve(inst, SolveParams(time_limit=8, workers=1, seed=seed))
+    assert check(inst, result.rota) == []
+    slots = sum(v.carers for v in inst.visits)
+    covered = len(result.rota.assignments)
+    assert result.carer_slots_bound is not None
+    assert covered <= result.carer_slots_bound <= slots
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    out = solve_coverage(inst, elig, pairs, _Travel(inst), time.perf_counter() + 8, workers=1)
+    assert out.upper is not None and out.upper >= covered
