@@ -25,7 +25,7 @@ def test_solve_with_lns_is_checker_clean_and_no_worse_than_the_greedy() -> None:
     greedy = solve(inst, SolveParams(use_greedy_only=True))
     result = solve(inst, SolveParams(time_limit=4, workers=1, lns=True))
     assert check(inst, result.rota) == []
-    assert [s["stage"] for s in result.stages][-1] == "lns"
+    assert "lns" in [s["stage"] for s in result.stages]
     assert len(result.rota.assignments) >= len(greedy.rota.assignments)
     if len(result.rota.assignments) == len(greedy.rota.assignments):
         assert result.objective <= greedy.objective + 1e-6
