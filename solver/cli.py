@@ -189,7 +189,11 @@ def run_command(args: argparse.Namespace) -> int:
           f"{'-' if result.bound is None else f'{result.bound:,.2f}'}  gap "
           f"{'-' if result.gap is None else f'{100 * result.gap:.2f} %'}")
     if result.carer_slots_bound is not None:
-        print(f"carer slots: at most {result.carer_slots_bound} can be covered (CP-SAT bound)")
+        cg = result.coverage_gap
+        proven = " - coverage proven optimal" if cg == 0 else (
+            "" if cg is None else f" - coverage gap {100 * cg:.2f} %")
+        print(f"carer slots: at most {result.carer_slots_bound} can be covered "
+              f"(proven bound){proven}")
     for name, value in result.terms.items():
         print(f"  {name:24s} {value:,.2f}")
     print(f"wrote {args.out}: rota.csv, unassigned.csv, summary.json")

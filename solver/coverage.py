@@ -40,6 +40,8 @@ from roster.rules import YOUNG_DAY_MAX_MIN, limits
 
 Pairs = dict[tuple[int, int], list[tuple[int, int]]]
 
+DETERMINISTIC_ITERATIONS = 3
+
 
 @dataclass
 class CoverageOutcome:
@@ -260,12 +262,16 @@ def solve_coverage(
     known: dict[tuple[int, int], int] | None = None,
     lower: int = 0,
     stop: Any = None,
+    deterministic: float | None = None,
 ) -> CoverageOutcome:
     """Prove the coverage optimum of the model over ``pairs`` before ``deadline``
     (``time.perf_counter()`` seconds), or return the best upper bound reached.
 
     ``known`` is a solution of the model (the warm start's x) staffing ``lower`` slots: it
     hints the master, and a master bound equal to ``lower`` proves it optimal at once.
+    ``deterministic`` (a budget): each master solve stops on that much of CP-SAT's
+    deterministic time and at most ``DETERMINISTIC_ITERATIONS`` rounds run, so that a run with
+    one worker is repeatable unless the wall-clock deadline comes first.
     """
     t0 = time.perf_counter()
     master = _Master(instance, elig, travel, pairs)
@@ -280,6 +286,9 @@ def solve_coverage(
         left = deadline - time.perf_counter()
         if left <= 0.05 or (stop is not None and stop.is_set()):
             break
+        if deterministic is not None and out.iterations >= DETERMINISTIC_ITERATIONS:
+            note = "round limit (deterministic)"
+            break
         out.iterations += 1
         m.clear_hints()
         for k in keys:
@@ -287,6 +296,8 @@ def solve_coverage(
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.max_time_in_seconds = left
+        if deterministic is not None:
+            solver.parameters.max_deterministic_time = deterministic / DETERMINISTIC_ITERATIONS
         solver.parameters.random_seed = seed
         code = solver.solve(m)
         if code == cp_model.INFEASIBLE:

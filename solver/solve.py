@@ -217,6 +217,7 @@ def _coverage_bound(
         instance, elig, pairs, _Travel(instance, params.travel),
         time.perf_counter() + COVERAGE_SHARE * left, params.workers, params.seed,
         known if lower else None, lower, stop,
+        COVERAGE_SHARE * params.time_limit if params.deterministic else None,
     )
 
 

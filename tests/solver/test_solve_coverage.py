@@ -53,3 +53,12 @@ def test_the_bound_is_never_below_what_a_checked_rota_staffs(seed: int) -> None:
     pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
     out = solve_coverage(inst, elig, pairs, _Travel(inst), time.perf_counter() + 8, workers=1)
     assert out.upper is not None and out.upper >= covered
+
+
+def test_deterministic_mode_with_one_worker_repeats_the_rota_and_the_bound() -> None:
+    inst = generate(carers=6, children=10, seed=2)
+    params = SolveParams(time_limit=6, workers=1, seed=3, deterministic=True, lns=False)
+    first, second = solve(inst, params), solve(inst, params)
+    assert check(inst, first.rota) == []
+    assert first.rota.assignments == second.rota.assignments
+    assert first.carer_slots_bound == second.carer_slots_bound
