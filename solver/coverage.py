@@ -299,7 +299,13 @@ def solve_coverage(
         if deterministic is not None:
             solver.parameters.max_deterministic_time = deterministic / DETERMINISTIC_ITERATIONS
         solver.parameters.random_seed = seed
-        code = solver.solve(m)
+        if stop is not None:
+            from solver.cpsat import _StopWatcher
+
+            with _StopWatcher(solver, stop):
+                code = solver.solve(m)
+        else:
+            code = solver.solve(m)
         if code == cp_model.INFEASIBLE:
             # only possible when ``lower`` came from outside the model; no bound then
             note = "master infeasible"

@@ -115,7 +115,9 @@ def solve(
             if cover.upper is not None:
                 slots_bound = cover.upper
             began = time.perf_counter()
-            better = _from_master(instance, elig, params, cover, chosen, deadline)
+            better = None
+            if stop is None or not stop.is_set():
+                better = _from_master(instance, elig, params, cover, chosen, deadline)
             if better is not None:
                 stages.append({"stage": "master_rota", "status": "FEASIBLE",
                                "seconds": round(time.perf_counter() - began, 3),
@@ -148,7 +150,8 @@ def solve(
                 if outcome.slots_bound is not None:
                     slots_bound = min(outcome.slots_bound, slots_bound or outcome.slots_bound)
     if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
-        chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages)
+        chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages,
+                                       stop=stop)
     if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
         from solver.lns import LnsParams, improve
 
@@ -165,7 +168,7 @@ def solve(
             chosen = Rota(assignments=lns.rota.assignments)
             status = "FEASIBLE"
             chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages,
-                                           share=0.9)
+                                           share=0.9, stop=stop)
     if bound is None and slots_bound is not None:
         # every other term is >= 0: the proven coverage bound bounds the whole cost
         slots = sum(v.carers for v in instance.visits)
@@ -290,10 +293,12 @@ FINAL_INSERT_SHARE = 0.1
 
 def _insert_stage(
     instance: Instance, params: SolveParams, chosen: Rota, status: str, deadline: float,
-    stages: list[dict[str, Any]], share: float = INSERT_SHARE,
+    stages: list[dict[str, Any]], share: float = INSERT_SHARE, stop: StopFlag | None = None,
 ) -> tuple[Rota, str]:
+    if stop is not None and stop.is_set():
+        return chosen, status
     began = time.perf_counter()
-    inserted = _insert_open(instance, params, chosen, deadline, share)
+    inserted = _insert_open(instance, params, chosen, deadline, share, stop)
     stages.append({"stage": "insert", "status": "FEASIBLE" if inserted else "NO GAIN",
                    "seconds": round(time.perf_counter() - began, 3),
                    "slots": _staffed_slots(instance, inserted or chosen)})
@@ -305,6 +310,7 @@ def _insert_stage(
 def _insert_open(
     instance: Instance, params: SolveParams, current: Rota, deadline: float,
     share: float = INSERT_SHARE,
+    stop: StopFlag | None = None,
 ) -> Rota | None:
     """Staff open visits without undoing any staffed one: the whole model with every current
     (visit, carer) pair locked (starts free within the rules) and the nearest candidates of the
@@ -327,7 +333,7 @@ def _insert_open(
         max_candidates=params.max_candidates or 12, time_limit=share * left,
     )
     try:
-        res = solve(instance, sp)
+        res = solve(instance, sp, stop=stop)
     except (ValueError, RotaBugError):
         return None
     if _staffed_slots(instance, res.rota) <= have:
