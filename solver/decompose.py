@@ -6,10 +6,13 @@ waits (measured: ``benchmarks/RESULTS.md``). Home care is local — R9 caps ever
 miles — so the week splits into regions that barely interact.
 
 1. **Regions.** k-means on the children's homes (lat/lon, longitude scaled by cos(latitude));
-   each child joins its nearest centre and each carer the centre nearest their home. A carer
-   belongs to exactly one region, so every weekly rule (R10, R11, R12, R14, R15) and R13's
-   travel chain stay inside one sub-problem; a child's visits all sit in one region, so 2:1
-   visits (R4) and continuity do too.
+   each child joins its nearest centre and each carer a nearby centre short of staff. Then
+   (``continuity``) carers follow the children they know and children their known carers
+   (``follow_history``), among nearby regions only, so a child's known carers land in the
+   child's region: on generator L that keeps 97 % of the history hours inside one region,
+   against 45 % by geography alone. A carer belongs to exactly one region, so every weekly
+   rule (R10, R11, R12, R14, R15) and R13's travel chain stay inside one sub-problem; a
+   child's visits all sit in one region, so 2:1 visits (R4) and continuity do too.
 2. **Regions solved** with ``solver.solve`` on a sub-instance (``dataclasses.replace`` of the
    instance with the region's carers, children, visits, training, availability, absences and
    history), independently — in parallel on local processes or Ray (``solver.distributed``).
@@ -66,6 +69,8 @@ class DecomposeParams:
     max_candidates: int | None = None
     """Passed to ``SolveParams.max_candidates`` for the CP-SAT region solves."""
     check: bool = True
+    continuity: bool = True
+    """Regions follow the children's known carers (``follow_history``), not geography alone."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,8 @@ def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.asarray(d.argmin(axis=1))
 
 
-def assign_regions(instance: Instance, k: int, seed: int = 0,
-                   target: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def assign_regions(instance: Instance, k: int, seed: int = 0, target: int | None = None,
+                   continuity: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(region of each carer, region of each child), by k-means on the children's homes.
 
     With ``target`` (carers per region), a region with more than 1.5x that many carers is split
@@ -169,6 +174,61 @@ def assign_regions(instance: Instance, k: int, seed: int = 0,
             centres = np.delete(centres, small, axis=0)
     child_region = _nearest(pts, centres)
     carer_region = _balance_carers(instance, carer_pts, centres, child_region)
+    if continuity:
+        carer_region, child_region = follow_history(instance, carer_pts, pts, centres,
+                                                    carer_region, child_region)
+    return carer_region, child_region
+
+
+def follow_history(instance: Instance, carer_pts: np.ndarray, child_pts: np.ndarray,
+                   centres: np.ndarray, carer_region: np.ndarray, child_region: np.ndarray,
+                   slack_miles: float = 6.0, rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Move carers to their known children's region, and children to their known carers'.
+
+    Continuity (known carers, ``history.csv``) is decided inside a region: a child whose
+    known carers were placed in another region can only be given strangers. Geography alone
+    kept 45 % of the history hours of generator L inside one region. Here, in turns, each
+    carer moves to the region holding most of the hours they worked with its children, and
+    each child to the region holding most of its known carers' hours — only among regions
+    whose centre is within ``slack_miles`` of the one nearest to them, so regions stay local
+    (a known carer lives near the child anyway) and a move must strictly gain hours.
+    """
+    if not instance.history or len(centres) < 2:
+        return carer_region, child_region
+    carer_region = np.array(carer_region, copy=True)
+    child_region = np.array(child_region, copy=True)
+    ci = instance.carer_index
+    ki = {c.child_id: i for i, c in enumerate(instance.children)}
+    rows = [(ci[h.carer_id], ki[h.child_id], h.hours) for h in instance.history
+            if h.carer_id in ci and h.child_id in ki and h.hours > 0]
+    if not rows:
+        return carer_region, child_region
+    hc = np.array([r[0] for r in rows], dtype=np.int64)
+    hk = np.array([r[1] for r in rows], dtype=np.int64)
+    hw = np.array([r[2] for r in rows], dtype=float)
+    k = len(centres)
+
+    def near(points: np.ndarray) -> np.ndarray:
+        d = np.sqrt(((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)) * 69.0
+        return np.asarray(d <= d.min(axis=1, keepdims=True) + slack_miles)
+
+    near_c, near_k = near(carer_pts), near(child_pts)
+
+    def move(region: np.ndarray, own: np.ndarray, other: np.ndarray, allowed: np.ndarray) -> int:
+        score = np.zeros((len(region), k))
+        np.add.at(score, (own, other), hw)
+        score[~allowed] = -1.0
+        best = score.argmax(axis=1)
+        idx = np.arange(len(region))
+        gain = score[idx, best] > score[idx, region] + 1e-9
+        region[gain] = best[gain]
+        return int(gain.sum())
+
+    for _ in range(rounds):
+        moved = move(carer_region, hc, child_region[hk], near_c)
+        moved += move(child_region, hk, carer_region[hc], near_k)
+        if not moved:
+            break
     return carer_region, child_region
 
 
@@ -296,7 +356,8 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
     timings: dict[str, float] = {}
     k = params.regions or max(1, math.ceil(len(instance.carers) / params.carers_per_region))
     carer_region, child_region = assign_regions(
-        instance, k, params.seed, None if params.regions else params.carers_per_region)
+        instance, k, params.seed, None if params.regions else params.carers_per_region,
+        continuity=params.continuity)
     regions_ids = sorted(set(child_region.tolist()) | set(carer_region.tolist()))
     pieces: list[RegionPiece] = []
     parallel = max(1, params.processes)
@@ -405,6 +466,9 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
         take = min(params.candidates_per_visit, len(instance.carers))
         nearest = np.argsort(miles, axis=0)[:take]
         chosen: list[str] = []
+        # Nearest carers only: with continuity-aware regions the known carers are already in
+        # the child's region. Offering them first here (up to half of each group) was measured
+        # on L: coordination then recovered 73 open visits instead of 268.
         for rank in range(take):
             for j in range(len(vids)):
                 cid = instance.carers[int(nearest[rank, j])].carer_id
