@@ -82,9 +82,13 @@ def improve(
     reasons = {u.visit_id: u.reasons for u in rota.unassigned}
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
     moves = improved = 0
+    spent = 0.0  # wall time of the moves so far: no move starts that would end past the limit
     while time.perf_counter() - t0 < params.time_limit - params.move_time * 0.5:
         if stop is not None and stop.is_set():
             break
+        if moves and params.time_limit - (time.perf_counter() - t0) < spent / moves:
+            break
+        began = time.perf_counter()
         moves += 1
         staffed = {a.visit_id for a in rows}
         open_ids = [v.visit_id for v in instance.visits if v.visit_id not in staffed]
@@ -111,7 +115,9 @@ def improve(
         try:
             res = solve(sub, sp, stop=stop)
         except Exception:  # a failed move changes nothing
+            spent += time.perf_counter() - began
             continue
+        spent += time.perf_counter() - began
         if res.status == "GREEDY":
             continue
         trial = _staffed_rows(

@@ -158,7 +158,8 @@ def solve(
         lns = improve(
             instance,
             chosen,
-            LnsParams(time_limit=(1 - FINAL_INSERT_SHARE) * (deadline - time.perf_counter()),
+            LnsParams(time_limit=(1 - FINAL_INSERT_SHARE) * (deadline - time.perf_counter())
+                      - FINISH_SECONDS_PER_VISIT * len(instance.visits),
                       seed=params.seed, check=False),
             base=params,
             stop=stop,
@@ -212,7 +213,7 @@ def _coverage_bound(
         if a.carer_id in instance.carer_index and a.visit_id in instance.visit_index
     ]
     if int(elig.ok.sum()) > COVERAGE_MAX_PAIRS:
-        return None
+        return _lp_bound(instance, elig, params, left)
     pairs = candidate_pairs(instance, elig, replace(params, max_candidates=None), keep)
     known = {k: 1 for k in keep if k in pairs}
     lower = _staffed_slots(instance, warm) if len(known) == len(keep) else 0
@@ -287,6 +288,10 @@ INSERT_SHARE = 0.25
 """Share of the time left that the insertion step (``_insert_open``) may use."""
 
 
+FINISH_SECONDS_PER_VISIT = 0.0008
+"""Time kept after the search for the explanations, the check and the KPIs (about 8 s on L's
+10,000 visits, under a second on M)."""
+
 FINAL_INSERT_SHARE = 0.1
 """Share of the time after the first insertion kept for a last one after LNS."""
 
@@ -339,6 +344,36 @@ def _insert_open(
     if _staffed_slots(instance, res.rota) <= have:
         return None
     return Rota(assignments=res.rota.assignments)
+
+
+LP_SHARE = 0.1
+"""Share of the time left that the LP capacity bound may take on weeks too big for the master
+(its LP; building it comes on top: 2.5 s in all on M)."""
+
+
+LP_MAX_PAIRS = 100_000
+"""Above this many eligible pairs the LP is not attempted inside a solve (on L, 1.1 M pairs,
+it takes tens of seconds to set up whatever its time limit): ``roster bench`` reports it."""
+
+
+def _lp_bound(instance: Instance, elig: Any, params: SolveParams, left: float) -> Any:
+    """The LP capacity bound (``solver.bounds.capacity_bound``, valid for any rota) as the
+    coverage bound of a week too big for the master; None with a supplied travel matrix (the
+    LP uses the instance's own model) or when it fails."""
+    from solver.bounds import capacity_bound
+    from solver.coverage import CoverageOutcome
+
+    if params.travel is not None or int(elig.ok.sum()) > LP_MAX_PAIRS:
+        return None
+    began = time.perf_counter()
+    try:
+        lp = capacity_bound(instance, elig, time_limit=max(1.0, LP_SHARE * left))
+    except Exception:  # the bound is a report, never a reason to fail a solve
+        return None
+    return CoverageOutcome(
+        upper=int(lp.bound), proven=False, assignment=None,
+        seconds=time.perf_counter() - began, note=f"LP capacity bound ({lp.status}, {lp.backend})",
+    )
 
 
 def _coverage_stage(instance: Instance, cover: Any, warm: Rota) -> dict[str, Any]:

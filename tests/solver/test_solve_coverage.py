@@ -62,3 +62,17 @@ def test_deterministic_mode_with_one_worker_repeats_the_rota_and_the_bound() -> 
     assert check(inst, first.rota) == []
     assert first.rota.assignments == second.rota.assignments
     assert first.carer_slots_bound == second.carer_slots_bound
+
+
+def test_a_week_too_big_for_the_master_reports_the_lp_capacity_bound(monkeypatch) -> None:
+    import importlib
+
+    solve_module = importlib.import_module("solver.solve")
+    monkeypatch.setattr(solve_module, "COVERAGE_MAX_PAIRS", 0)
+    inst = generate(carers=6, children=10, seed=1)
+    result = solve(inst, SolveParams(time_limit=8, workers=1))
+    assert check(inst, result.rota) == []
+    (stage,) = [s for s in result.stages if s["stage"] == "coverage_bound"]
+    assert str(stage["note"]).startswith("LP capacity bound")
+    assert result.carer_slots_bound is not None
+    assert len(result.rota.assignments) <= result.carer_slots_bound
