@@ -36,3 +36,18 @@ def test_a_limit_that_fits_the_build_records_it_as_a_stage() -> None:
     assert build["status"] == "built" and build["variables"] > 0
     names = [s["stage"] for s in result.stages]
     assert names.index("coverage") == names.index("build") + 1
+
+
+def test_a_week_with_many_carers_goes_to_the_decomposed_greedy_and_is_checked(monkeypatch) -> None:
+    import importlib
+
+    solve_module = importlib.import_module("solver.solve")
+    monkeypatch.setattr(solve_module, "DECOMPOSE_MIN_CARERS", 5)
+    inst = generate(carers=8, children=14, seed=2)
+    result = solve(inst, SolveParams(time_limit=20, workers=1))
+    assert check(inst, result.rota) == []
+    assert result.stages[0]["stage"] == "decomposed"
+    staffed = {a.visit_id for a in result.rota.assignments}
+    assert staffed | {u.visit_id for u in result.rota.unassigned} == {v.visit_id for v in inst.visits}
+    # a forced method, locks or a reference keep the monolithic solve
+    assert not solve_module._use_decompose(inst, SolveParams(lns=True))
