@@ -682,8 +682,35 @@ def capacity_bound(
 # ---- large weeks: the bound by parts -------------------------------------------------------
 
 
+_FEEDERS: dict[str, dict[int, np.ndarray]] = {}
+"""Per process: each instance's feeders (see ``reachable_pairs``), found once for all blocks."""
+
+
+def _pair_block(args: tuple[str, Instance, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reachable pairs of carers ``a:b`` (module level: it may run in a worker process)."""
+    from dataclasses import replace
+
+    token, instance, a, b = args
+    feeders = _FEEDERS.setdefault(token, {})
+    block = instance.carers[a:b]
+    ids = {c.carer_id for c in block}
+    sub = replace(
+        instance,
+        carers=block,
+        training=tuple(t for t in instance.training if t.carer_id in ids),
+        availability=tuple(x for x in instance.availability if x.carer_id in ids),
+        absences=tuple(x for x in instance.absences if x.carer_id in ids),
+        history=(),
+    )
+    el = compute_eligibility(sub)
+    reach = reachable_pairs(sub, el, feeders)
+    c, v = np.nonzero(reach)
+    return ((c + a).astype(np.int32), v.astype(np.int32),
+            np.asarray(el.home_miles)[c, v].astype(np.float32))
+
+
 def reachable_pair_list(
-    instance: Instance, *, chunk_pairs: int = 20_000_000
+    instance: Instance, *, chunk_pairs: int = 20_000_000, pool: Any = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(carer, visit, home miles)`` of every reachable pair, computed a block of carers at a time.
 
@@ -691,37 +718,27 @@ def reachable_pair_list(
     chain tightening looks only at the same carer's other visits), so the instance restricted to
     a block of carers gives exactly those carers' rows. Blocks keep the dense arrays of
     ``compute_eligibility`` to about ``chunk_pairs`` cells: at XL (5,000 carers x 50,000 visits)
-    the whole-instance arrays would need several GB.
+    the whole-instance arrays would need several GB. With ``pool`` (an executor) the blocks run
+    in its worker processes.
     """
-    from dataclasses import replace
+    import uuid
 
+    _FEEDERS.clear()
     n_c, n_v = len(instance.carers), len(instance.visits)
     per = max(1, chunk_pairs // max(1, n_v))
-    feeders: dict[int, np.ndarray] = {}
-    pcs: list[np.ndarray] = []
-    pvs: list[np.ndarray] = []
-    miles: list[np.ndarray] = []
-    for a in range(0, n_c, per):
-        block = instance.carers[a : a + per]
-        ids = {c.carer_id for c in block}
-        sub = replace(
-            instance,
-            carers=block,
-            training=tuple(t for t in instance.training if t.carer_id in ids),
-            availability=tuple(x for x in instance.availability if x.carer_id in ids),
-            absences=tuple(x for x in instance.absences if x.carer_id in ids),
-            history=(),
-        )
-        el = compute_eligibility(sub)
-        reach = reachable_pairs(sub, el, feeders)
-        c, v = np.nonzero(reach)
-        pcs.append((c + a).astype(np.int32))
-        pvs.append(v.astype(np.int32))
-        miles.append(np.asarray(el.home_miles)[c, v].astype(np.float32))
-        del el, reach
-    if not pcs:
+    token = uuid.uuid4().hex
+    blocks = [(token, instance, a, min(n_c, a + per)) for a in range(0, n_c, per)]
+    done = list(pool.map(_pair_block, blocks)) if pool is not None else [_pair_block(x) for x in blocks]
+    _FEEDERS.clear()
+    if not done:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
-    return np.concatenate(pcs), np.concatenate(pvs), np.concatenate(miles)
+    parts: list[list[np.ndarray]] = [list(x) for x in zip(*done, strict=True)]
+    del done
+    out = []
+    for k in range(3):  # one array at a time, each block's copies dropped once joined
+        out.append(np.concatenate(parts[k]))
+        parts[k] = []
+    return out[0], out[1], out[2]
 
 
 def visit_parts(instance: Instance, pv: np.ndarray, max_pairs: int, seed: int = 0) -> np.ndarray:
@@ -818,7 +835,7 @@ def partitioned_bound(
     *,
     grid_min: int = GRID_MIN,
     time_limit: float | None = None,
-    max_pairs_per_part: int = 4_000_000,
+    max_pairs_per_part: int = 2_500_000,
     processes: int = 1,
     method: str = "warm",
     chunk_pairs: int = 20_000_000,
@@ -845,13 +862,29 @@ def partitioned_bound(
     same bound, 10,727 slots.
 
     Pairs are found a block of carers at a time (``reachable_pair_list``), so the dense
-    carer x visit arrays never exist for the whole instance. Parts run in ``processes`` local
-    processes (``solver.distributed``).
+    carer x visit arrays never exist for the whole instance. Blocks and parts run in
+    ``processes`` local worker processes.
     """
-    from solver.distributed import run_pieces
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
 
     t0 = time.perf_counter()
-    pc, pv, miles = reachable_pair_list(instance, chunk_pairs=chunk_pairs)
+    # One pool for both stages, started while this process is small: a worker started later
+    # would begin as a copy of the pair arrays (and be measured so).
+    pool = (ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn"))
+            if processes > 1 else None)
+    try:
+        return _partitioned(instance, pool, t0, grid_min, time_limit, max_pairs_per_part,
+                            processes, method, chunk_pairs, seed)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def _partitioned(instance: Instance, pool: Any, t0: float, grid_min: int,
+                 time_limit: float | None, max_pairs_per_part: int, processes: int, method: str,
+                 chunk_pairs: int, seed: int) -> BoundResult:
+    pc, pv, miles = reachable_pair_list(instance, chunk_pairs=chunk_pairs, pool=pool)
     n_v = len(instance.visits)
     slots_v = np.array([v.carers for v in instance.visits], dtype=np.int64).reshape(n_v)
     per_visit = np.bincount(pv, minlength=n_v)
@@ -868,15 +901,18 @@ def partitioned_bound(
         left = max(1.0, time_limit - t_pairs)
         per_part = max(1.0, left * max(1, processes) / n_parts)
         deadline = time.time() + left
-    pc, pv, miles = pc[order], pv[order], miles[order]  # grouped by part: pieces are views
-    del order, pair_part
+    del pair_part
+    pc = pc[order]  # grouped by part, one array at a time: pieces are views
+    pv = pv[order]
+    miles = miles[order]
+    del order
     pieces = [
         _Part(p, instance, pc[cuts[p] : cuts[p + 1]], pv[cuts[p] : cuts[p + 1]],
               miles[cuts[p] : cuts[p + 1]], grid_min, per_part, method, deadline)
         for p in range(n_parts)
     ]
     pieces.sort(key=lambda q: -len(q.pc))  # biggest first, so a pool finishes evenly
-    outcomes = run_pieces(_part_bound, pieces, backend="local", processes=processes)
+    outcomes = list(pool.map(_part_bound, pieces)) if pool is not None else [_part_bound(q) for q in pieces]
     outcomes.sort(key=lambda o: o.index)
     bound = min(elig_bound, sum(o.bound for o in outcomes))
     statuses = [o.status for o in outcomes]

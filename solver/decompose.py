@@ -446,6 +446,16 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
     groups: dict[int, list[str]] = {}
     for vid in open_ids:
         groups.setdefault(child_region.get(instance.visit(vid).child_id, 0), []).append(vid)
+    if params.continuity and len(groups) > 1:
+        # Regions that follow history are less compact, so group the open visits by place
+        # (k-means, as many groups as regions with open visits): each group's nearest carers
+        # are then near all of its visits.
+        locs = np.array([instance.visit_location(instance.visit(v)) for v in open_ids], dtype=float)
+        pts = _xy(locs[:, 0], locs[:, 1], float(locs[:, 0].mean()))
+        label = _nearest(pts, kmeans(pts, len(groups), params.seed))
+        groups = {}
+        for vid, g in zip(open_ids, label, strict=True):
+            groups.setdefault(int(g), []).append(vid)
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
     rows_by_carer: dict[str, list[Assignment]] = {}
     carers_of_visit: dict[str, set[str]] = {}
