@@ -838,7 +838,7 @@ def partitioned_bound(
     max_pairs_per_part: int = 2_500_000,
     processes: int = 1,
     method: str = "warm",
-    chunk_pairs: int = 20_000_000,
+    chunk_pairs: int = 8_000_000,
     seed: int = 0,
 ) -> BoundResult:
     """The capacity bound for large weeks: the same LP, split over a partition of the visits.
