@@ -41,7 +41,7 @@ SUITES = ("smoke", "S", "M", "L", "XL", "peers", "public", "bounds")
 FIELDS = (
     "suite", "instance", "size", "carers", "children", "visits", "slots", "method", "seed",
     "runs", "time_s", "peak_rss_mb", "status", "slots_covered", "coverage_pct", "lp_bound",
-    "coverage_vs_bound_pct", "gap", "carers_per_child", "known_carer_pct", "travel_miles",
+    "coverage_vs_bound_pct", "gap", "slots_bound", "coverage_gap", "carers_per_child", "known_carer_pct", "travel_miles",
     "violations", "violation_rules", "cov_ratio_vs_greedy", "miles_ratio_vs_greedy",
     "time_ratio_vs_greedy", "note", "command",
 )
@@ -128,7 +128,9 @@ def _method(spec: dict[str, Any]) -> dict[str, Any]:
                              max_candidates=spec.get("max_candidates"))
         res = solve(instance, params)
         rota = res.rota
-        out = {"status": res.status, "gap": None if res.gap is None else round(res.gap, 6)}
+        out = {"status": res.status, "gap": None if res.gap is None else round(res.gap, 6),
+               "slots_bound": res.carer_slots_bound,
+               "coverage_gap": None if res.coverage_gap is None else round(res.coverage_gap, 6)}
     elif method in ("decomposed", "decomposed_greedy", "decomposed_greedy_ray",
                     "decomposed_greedy_geo"):
         from solver.decompose import DecomposeParams, solve_decomposed
@@ -407,7 +409,8 @@ def run_suite(suite: str, args: argparse.Namespace, echo: Callable[[str], None] 
                                         "method", "seed")}
         row.update({"suite": suite, "runs": len(results), "command": cmd,
                     "time_s": round(statistics.median(times), 2) if times else None})
-        for key in ("peak_rss_mb", "status", "slots_covered", "gap", "carers_per_child",
+        for key in ("peak_rss_mb", "status", "slots_covered", "gap", "slots_bound", "coverage_gap",
+                    "carers_per_child",
                     "known_carer_pct", "travel_miles", "violations", "violation_rules", "note",
                     "lp_bound"):
             if key in last:
@@ -536,7 +539,9 @@ def _table(rows: Sequence[dict[str, str]], cols: Sequence[tuple[str, str]]) -> l
 SYN_COLS = (("instance", "instance"), ("visits", "visits"), ("slots", "slots"), ("method", "method"),
             ("time_s", "time s (median)"), ("peak_rss_mb", "peak MB"), ("status", "status"),
             ("slots_covered", "slots staffed"), ("coverage_pct", "cover %"),
-            ("lp_bound", "LP bound"), ("coverage_vs_bound_pct", "% of bound"), ("gap", "gap"),
+            ("lp_bound", "LP bound"), ("coverage_vs_bound_pct", "% of bound"),
+            ("gap", "cost gap"), ("slots_bound", "solver's slot bound"),
+            ("coverage_gap", "coverage gap"),
             ("carers_per_child", "carers/child"), ("known_carer_pct", "known %"),
             ("travel_miles", "miles"), ("violations", "violations"),
             ("violation_rules", "broken rules"), ("cov_ratio_vs_greedy", "cover x greedy"),
