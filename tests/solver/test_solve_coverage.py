@@ -76,3 +76,46 @@ def test_a_week_too_big_for_the_master_reports_the_lp_capacity_bound(monkeypatch
     assert str(stage["note"]).startswith("LP capacity bound")
     assert result.carer_slots_bound is not None
     assert len(result.rota.assignments) <= result.carer_slots_bound
+
+
+def test_two_carers_who_each_fit_a_two_to_one_visit_alone_may_not_fit_it_together() -> None:
+    from solver.coverage import check_team, check_week
+
+    # K1 ends V1 at 11:30, so starts V2 after 11:30; K2 must leave V2 before V3 at 12:30,
+    # so starts it by 11:30 less the journey: each week checks alone, not the two together
+    inst = make_instance(
+        [carer("K1"), carer("K2")],
+        [child("C1"), child("C2", lat=DORCHESTER[0] + 0.012), child("C3", lat=DORCHESTER[0] + 0.014)],
+        [
+            visit("V1", "C1", start="09:30", duration_min=120),
+            visit("V2", "C2", start="11:30", duration_min=60, flex_min=60, carers=2),
+            visit("V3", "C3", start="12:30", duration_min=60),
+        ],
+    )
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    v1, v2, v3 = (inst.visit_index[v] for v in ("V1", "V2", "V3"))
+    k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
+    travel = _Travel(inst)
+    assert check_week(inst, elig, travel, pairs, k1, [v1, v2]) is None
+    assert check_week(inst, elig, travel, pairs, k2, [v2, v3]) is None
+    core = check_team(inst, elig, travel, pairs, {k1: [v1, v2], k2: [v2, v3]})
+    assert isinstance(core, list)
+    assert {(k1, v2), (k2, v2)} <= set(core)
+    result = solve(inst, SolveParams(time_limit=10, workers=1))
+    assert check(inst, result.rota) == []
+    assert len(result.rota.assignments) == 3 == result.carer_slots_bound
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_proven_master_answer_becomes_a_checked_rota_of_that_many_slots(seed: int) -> None:
+    inst = generate(carers=10, children=18, seed=seed)
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    out = solve_coverage(inst, elig, pairs, _Travel(inst), time.perf_counter() + 20, workers=1)
+    assert out.proven and out.assignment is not None and out.upper is not None
+    assert sum(out.assignment.values()) == out.upper
+    result = solve(inst, SolveParams(time_limit=20, workers=1, seed=seed))
+    assert check(inst, result.rota) == []
+    assert len(result.rota.assignments) == out.upper == result.carer_slots_bound
+    assert result.coverage_gap == 0.0
