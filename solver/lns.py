@@ -10,6 +10,18 @@ many at a lower objective (``solver.solve.rota_terms`` on the whole instance, so
 counts the carers a child sees outside the neighbourhood too). The final rota is checked against
 the whole instance.
 
+While visits are open, a move (``day_share`` of them) frees instead *one day* of the open
+visit's own eligible carers, those whose home keeps the child's mileage cap first
+(``_day_neighbourhood``), with the day's open visits they could take; their other days stay in
+the sub-instance as locks (start and all), so the weekly rules still see the whole week, and the
+merged week is checked before it is kept. On the generator's M week the open visits sit at
+peak hours (after school, evening, weekend late mornings) and the nearest free carers are
+mostly over the mileage cap from home (R9), so a visit is staffed only by moving the work of the
+carers who *can* reach it. Measured (M, 60 s ``solve``, 2 busy cores): whole-week moves of the
+nearest carers kept 3 moves of 53 and ended at 1,289 / 1,229 slots (seeds 1 / 2; 1,289 after
+10 minutes too); day moves of 4 carers kept 28 of 88 and 27 of 114: 1,310 / 1,238 slots
+(6 carers: 1,309; 8: 1,306; 1 s a move: 1,305).
+
 Measured on the generator's S week (30 carers, 226 visits, 30 s, seed 0): 4 carers and 1.5 s a
 move staffed 231 slots at a cost of 54,601, against 230 at 69,608 for the monolithic model and
 70,532 for the greedy; 8 carers a move kept nothing (each sub-solve timed out), 3 or 5 carers at
@@ -20,11 +32,12 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from roster.model import Assignment, Instance, Rota
+from roster.model import Assignment, Instance, Rota, Visit
 from roster.travel import great_circle_miles_matrix
 from solver.params import SolveParams, StopFlag
 
@@ -37,6 +50,11 @@ class LnsParams:
     move_time: float = 1.5
     workers: int = 1
     check: bool = True
+    day_share: float = 1.0
+    """Share of the moves (while visits are open) that free one day of the open visit's own
+    eligible carers, their other days locked (``_day_neighbourhood``)."""
+    day_carers: int = 4
+    """Carers freed by such a move (those whose home keeps the visit's mileage cap first)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,7 @@ def improve(
     from dataclasses import replace
 
     from solver.decompose import _rota, sub_instance
-    from solver.solve import solve
+    from solver.solve import _is_valid, solve
 
     params = params or LnsParams()
     base = base or SolveParams()
@@ -81,7 +99,8 @@ def improve(
     level = _level(instance, rows, base)
     reasons = {u.visit_id: u.reasons for u in rota.unassigned}
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
-    moves = improved = 0
+    moves = improved = day_kept = 0
+    elig = None
     spent = 0.0  # wall time of the moves so far: no move starts that would end past the limit
     while time.perf_counter() - t0 < params.time_limit - params.move_time * 0.5:
         if stop is not None and stop.is_set():
@@ -93,6 +112,42 @@ def improve(
         staffed = {a.visit_id for a in rows}
         open_ids = [v.visit_id for v in instance.visits if v.visit_id not in staffed]
         pivot = instance.visit(rng.choice(open_ids)) if open_ids else rng.choice(instance.visits)
+        hood = None
+        if open_ids and rng.random() < params.day_share:
+            if elig is None:
+                from roster.eligibility import compute_eligibility
+
+                elig = compute_eligibility(instance, base.travel)
+            hood = _day_neighbourhood(instance, rows, pivot, open_ids, elig, params.day_carers)
+        if hood is not None:
+            sub, carer_ids, locks = hood
+            current = Rota(assignments=tuple(a for a in rows if a.carer_id in sub.carer_index
+                                             and a.visit_id in sub.visit_index))
+            left = params.time_limit - (time.perf_counter() - t0)
+            sp = replace(base, time_limit=min(params.move_time, max(0.5, left)),
+                         workers=params.workers, seed=rng.randrange(1 << 30), hint=current,
+                         lns=False, locks=locks, reference=None)
+            try:
+                res = solve(sub, sp, stop=stop)
+            except Exception:  # a failed move changes nothing
+                spent += time.perf_counter() - began
+                continue
+            spent += time.perf_counter() - began
+            trial = _staffed_rows(
+                instance,
+                [a for a in rows if a.carer_id not in carer_ids]
+                + [a for a in res.rota.assignments if a.carer_id in carer_ids],
+            )
+            trial_level = _level(instance, trial, base)
+            # the move saw the rest of the carers' weeks only as locks: check the whole week
+            if trial_level < level and _is_valid(instance, Rota(assignments=tuple(trial)),
+                                                 base.travel):
+                improved += 1
+                day_kept += 1
+                rows, level = trial, trial_level
+                for u in res.rota.unassigned:
+                    reasons[u.visit_id] = u.reasons
+            continue
         lat, lon = instance.visit_location(pivot)
         miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], np.array([lat]), np.array([lon]))[:, 0]
         nearest = np.argsort(miles)[: params.carers_per_move]
@@ -139,7 +194,7 @@ def improve(
         if found:
             raise RotaBugError(f"LNS made a rota that breaks {len(found)} hard rule(s): {found[:5]}")
     return LnsResult(final, "LNS", moves, improved, time.perf_counter() - t0,
-                     note=f"{moves} moves, {improved} kept")
+                     note=f"{moves} moves, {improved} kept ({day_kept} of one day)")
 
 
 def _level(instance: Instance, rows: list[Assignment], base: SolveParams) -> tuple[int, float]:
@@ -154,3 +209,66 @@ def _miles_to(instance: Instance, visit_id: str, lat: float, lon: float) -> floa
     vlat, vlon = instance.visit_location(instance.visit(visit_id))
     return float(great_circle_miles_matrix(np.array([vlat]), np.array([vlon]),
                                            np.array([lat]), np.array([lon]))[0, 0])
+
+
+MAX_DAY_CARERS = 14
+"""A day move whose 2:1 partners on the day bring in more carers than this is not made."""
+
+
+def _day_neighbourhood(
+    instance: Instance, rows: list[Assignment], pivot: Visit, open_ids: list[str], elig: Any,
+    k: int,
+) -> tuple[Instance, set[str], tuple[tuple[str, str, int], ...]] | None:
+    """The sub-instance, freed carers and locks of a move that frees one day of the open
+    ``pivot``'s own carers.
+
+    The carers: up to ``k`` of the pivot's eligible carers, those whose home keeps the child's
+    mileage cap first (nearest first), then the nearest others; and the other carer of each
+    2:1 visit they work that day (until none is left out). Free: their visits on the pivot's
+    date and the open visits of that date they could take (nearest the pivot first, at most
+    10). Locked, start and all: their visits on other dates, so that the weekly rules (R10, R11
+    across midnight, R13 chains, R14) see the whole week. The other carer of a locked 2:1 visit
+    comes in with that visit alone, locked, and absent on the pivot's date so that the move
+    gives them no new work. None when the day's partners pass ``MAX_DAY_CARERS``."""
+    from datetime import datetime, timedelta
+    from datetime import time as clock_time
+
+    from roster.model import Absence
+    from solver.decompose import sub_instance
+
+    j = instance.visit_index[pivot.visit_id]
+    cands = [int(c) for c in elig.eligible_carers(j)]
+    near = sorted(cands, key=lambda c: (not bool(elig.home_within_cap[c, j]),
+                                        float(elig.home_miles[c, j]), c))
+    carer_ids = {instance.carers[c].carer_id for c in near[:k]}
+    if not carer_ids:
+        return None
+    day = pivot.date
+    on_day = [a for a in rows if instance.visit(a.visit_id).date == day]
+    while True:  # the day's 2:1 partners, freed too
+        mine = {a.visit_id for a in on_day if a.carer_id in carer_ids}
+        partners = {a.carer_id for a in on_day if a.visit_id in mine and a.carer_id not in carer_ids}
+        if not partners:
+            break
+        carer_ids |= partners
+        if len(carer_ids) > MAX_DAY_CARERS:
+            return None
+    locked = [a for a in rows if a.carer_id in carer_ids and instance.visit(a.visit_id).date != day]
+    locked_ids = {a.visit_id for a in locked}
+    others = [a for a in rows if a.visit_id in locked_ids and a.carer_id not in carer_ids]
+    index = [instance.carer_index[c] for c in carer_ids]
+    lat, lon = instance.visit_location(pivot)
+    same_day = [vid for vid in open_ids if instance.visit(vid).date == day and
+                elig.ok[index, instance.visit_index[vid]].any()]
+    same_day = sorted(same_day, key=lambda vid: (vid != pivot.visit_id,
+                                                 _miles_to(instance, vid, lat, lon)))[:10]
+    visit_ids = {a.visit_id for a in on_day if a.carer_id in carer_ids} | locked_ids | set(same_day)
+    outside = {a.carer_id for a in others}
+    child_ids = {instance.visit(v).child_id for v in visit_ids}
+    sub = sub_instance(instance, sorted(carer_ids | outside), sorted(child_ids), sorted(visit_ids))
+    midnight = datetime.combine(day, clock_time())
+    away = tuple(Absence(cid, midnight, midnight + timedelta(days=1)) for cid in sorted(outside))
+    if away:
+        sub = replace(sub, absences=tuple(sub.absences) + away)
+    locks = tuple(sorted((a.visit_id, a.carer_id, a.start) for a in locked + others))
+    return sub, carer_ids, locks

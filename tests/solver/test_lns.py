@@ -41,3 +41,46 @@ def test_automatic_lns_leaves_locked_and_small_weeks_to_the_whole_model() -> Non
     assert not _use_lns(inst, SolveParams(lns=False))
     small = generate(carers=8, children=14, seed=2)
     assert not _use_lns(small, SolveParams())
+
+
+def _open_week():  # type: ignore[no-untyped-def]
+    """A small generated week whose greedy rota leaves visits open, and that rota."""
+    inst = generate(carers=10, children=22, seed=3)
+    rota = solve(inst, SolveParams(use_greedy_only=True)).rota
+    return inst, rota
+
+
+def test_a_day_move_frees_one_date_of_the_open_visits_carers_and_locks_their_other_days() -> None:
+    from roster.eligibility import compute_eligibility
+    from solver.lns import _day_neighbourhood
+
+    inst, rota = _open_week()
+    rows = list(rota.assignments)
+    staffed = {a.visit_id for a in rows}
+    open_ids = [v.visit_id for v in inst.visits if v.visit_id not in staffed]
+    assert open_ids, "the test needs a week with open visits"
+    pivot = inst.visit(open_ids[0])
+    hood = _day_neighbourhood(inst, rows, pivot, open_ids, compute_eligibility(inst), 3)
+    assert hood is not None
+    sub, carer_ids, locks = hood
+    assert pivot.visit_id in sub.visit_index
+    locked = {(vid, cid): start for vid, cid, start in locks}
+    for a in rows:
+        if a.carer_id in carer_ids and inst.visit(a.visit_id).date != pivot.date:
+            assert locked[(a.visit_id, a.carer_id)] == a.start  # other days: fixed as they are
+        if a.carer_id in carer_ids and inst.visit(a.visit_id).date == pivot.date:
+            assert (a.visit_id, a.carer_id) not in locked  # the pivot's date: free
+            assert a.visit_id in sub.visit_index
+    outside = set(sub.carer_index) - carer_ids
+    for cid in outside:  # a locked 2:1 visit's other carer: only locked work, away that day
+        assert any(cid2 == cid for _, cid2, _ in locks)
+        assert any(ab.carer_id == cid and ab.start.date() == pivot.date for ab in sub.absences)
+
+
+def test_day_moves_keep_the_week_checker_clean_and_never_staff_fewer_slots() -> None:
+    inst, rota = _open_week()
+    result = improve(inst, rota, LnsParams(time_limit=6, move_time=1.5, day_share=1.0,
+                                           day_carers=3, seed=1))
+    assert check(inst, result.rota) == []
+    assert len(result.rota.assignments) >= len(rota.assignments)
+    assert result.moves >= 1
