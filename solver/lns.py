@@ -14,13 +14,19 @@ While visits are open, a move (``day_share`` of them) frees instead *one day* of
 visit's own eligible carers, those whose home keeps the child's mileage cap first
 (``_day_neighbourhood``), with the day's open visits they could take; their other days stay in
 the sub-instance as locks (start and all), so the weekly rules still see the whole week, and the
-merged week is checked before it is kept. On the generator's M week the open visits sit at
+merged week is checked before it is kept. The carers are drawn at random from the
+``day_carers + 2`` nearest (the same few every time stall: from a 10-minute rota at 1,308 slots,
+60 s more kept nothing), with ``day_second`` more: for the chosen carers' visits around the open
+visit's time, the carer who could take each over (an ejection chain of two steps). On the generator's M week the open visits sit at
 peak hours (after school, evening, weekend late mornings) and the nearest free carers are
 mostly over the mileage cap from home (R9), so a visit is staffed only by moving the work of the
 carers who *can* reach it. Measured (M, 60 s ``solve``, 2 busy cores): whole-week moves of the
 nearest carers kept 3 moves of 53 and ended at 1,289 / 1,229 slots (seeds 1 / 2; 1,289 after
 10 minutes too); day moves of 4 carers kept 28 of 88 and 27 of 114: 1,310 / 1,238 slots
-(6 carers: 1,309; 8: 1,306; 1 s a move: 1,305).
+(6 carers: 1,309; 8: 1,306; 1 s a move: 1,305); 10 minutes of them: 1,308. Drawn at random
+with 2 carers of the second step: 1,317 / 1,239 in 60 s; 3 + 3 carers: 1,314 from the same start
+as 4 + 2's 1,319 (60 s from the 10-minute rota). The kind of each move (day or whole week) is
+drawn in proportion to each kind's recent rate of kept moves.
 
 Measured on the generator's S week (30 carers, 226 visits, 30 s, seed 0): 4 carers and 1.5 s a
 move staffed 231 slots at a cost of 54,601, against 230 at 69,608 for the monolithic model and
@@ -41,6 +47,14 @@ from roster.model import Assignment, Instance, Rota, Visit
 from roster.travel import great_circle_miles_matrix
 from solver.params import SolveParams, StopFlag
 
+DAY_RATE, WEEK_RATE = 0.3, 0.1
+"""Starting rates of kept moves for the adaptive choice of a move's kind (M, 60 s: day moves
+kept 28 of 88, whole-week moves of the nearest carers 3 of 53)."""
+RATE_KEEP = 0.9
+"""Each move's outcome moves its kind's rate by (1 - RATE_KEEP) of the way."""
+RATE_FLOOR = 0.02
+"""A kind's rate never falls below this, so that it is still tried now and then."""
+
 
 @dataclass(frozen=True)
 class LnsParams:
@@ -50,11 +64,16 @@ class LnsParams:
     move_time: float = 1.5
     workers: int = 1
     check: bool = True
-    day_share: float = 1.0
+    day_share: float | None = None
     """Share of the moves (while visits are open) that free one day of the open visit's own
-    eligible carers, their other days locked (``_day_neighbourhood``)."""
+    eligible carers, their other days locked (``_day_neighbourhood``). None: adaptive, in
+    proportion to each kind's recent rate of kept moves (``DAY_RATE``, ``WEEK_RATE`` to start)."""
     day_carers: int = 4
     """Carers freed by such a move (those whose home keeps the visit's mileage cap first)."""
+    day_sample: bool = True
+    """Draw those carers at random from the ``day_carers + 2`` first, not the first."""
+    day_second: int = 2
+    """And up to this many carers who could take over their visits around the open visit's time."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +118,9 @@ def improve(
     level = _level(instance, rows, base)
     reasons = {u.visit_id: u.reasons for u in rota.unassigned}
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
-    moves = improved = day_kept = 0
+    moves = improved = day_kept = improved_before = 0
+    rate = {"day": DAY_RATE, "week": WEEK_RATE}
+    last_kind: str | None = None
     elig = None
     spent = 0.0  # wall time of the moves so far: no move starts that would end past the limit
     while time.perf_counter() - t0 < params.time_limit - params.move_time * 0.5:
@@ -107,18 +128,28 @@ def improve(
             break
         if moves and params.time_limit - (time.perf_counter() - t0) < spent / moves:
             break
+        if last_kind is not None:  # the previous move's outcome updates its kind's rate
+            rate[last_kind] = max(RATE_FLOOR, RATE_KEEP * rate[last_kind]
+                                  + (1 - RATE_KEEP) * float(improved > improved_before))
+        improved_before = improved
         began = time.perf_counter()
         moves += 1
         staffed = {a.visit_id for a in rows}
         open_ids = [v.visit_id for v in instance.visits if v.visit_id not in staffed]
         pivot = instance.visit(rng.choice(open_ids)) if open_ids else rng.choice(instance.visits)
         hood = None
-        if open_ids and rng.random() < params.day_share:
+        share = params.day_share
+        if share is None:
+            share = rate["day"] / (rate["day"] + rate["week"])
+        last_kind = "week"
+        if open_ids and rng.random() < share:
+            last_kind = "day"
             if elig is None:
                 from roster.eligibility import compute_eligibility
 
                 elig = compute_eligibility(instance, base.travel)
-            hood = _day_neighbourhood(instance, rows, pivot, open_ids, elig, params.day_carers)
+            hood = _day_neighbourhood(instance, rows, pivot, open_ids, elig, params.day_carers,
+                                      rng if params.day_sample else None, params.day_second)
         if hood is not None:
             sub, carer_ids, locks = hood
             current = Rota(assignments=tuple(a for a in rows if a.carer_id in sub.carer_index
@@ -217,7 +248,7 @@ MAX_DAY_CARERS = 14
 
 def _day_neighbourhood(
     instance: Instance, rows: list[Assignment], pivot: Visit, open_ids: list[str], elig: Any,
-    k: int,
+    k: int, rng: random.Random | None = None, second: int = 0,
 ) -> tuple[Instance, set[str], tuple[tuple[str, str, int], ...]] | None:
     """The sub-instance, freed carers and locks of a move that frees one day of the open
     ``pivot``'s own carers.
@@ -240,11 +271,30 @@ def _day_neighbourhood(
     cands = [int(c) for c in elig.eligible_carers(j)]
     near = sorted(cands, key=lambda c: (not bool(elig.home_within_cap[c, j]),
                                         float(elig.home_miles[c, j]), c))
-    carer_ids = {instance.carers[c].carer_id for c in near[:k]}
+    pick = near[:k] if rng is None else rng.sample(near[: k + 2], min(k, len(near)))
+    carer_ids = {instance.carers[c].carer_id for c in pick}
     if not carer_ids:
         return None
     day = pivot.date
     on_day = [a for a in rows if instance.visit(a.visit_id).date == day]
+    if second:
+        # the carers who could take over what the chosen carers do around the pivot's time
+        p0 = instance.planned_start[j]
+        lo, hi = p0 - pivot.flex_min - 60, p0 + pivot.flex_min + pivot.duration_min + 60
+        extra: list[str] = []
+        for a in on_day:
+            if a.carer_id not in carer_ids or not (a.start < hi and a.end > lo):
+                continue
+            w = instance.visit_index[a.visit_id]
+            others = sorted((int(c) for c in elig.eligible_carers(w)),
+                            key=lambda c, w=w: (not bool(elig.home_within_cap[c, w]),
+                                                float(elig.home_miles[c, w]), c))
+            for c in others:
+                cid = instance.carers[c].carer_id
+                if cid not in carer_ids and cid not in extra:
+                    extra.append(cid)
+                    break
+        carer_ids |= set(extra[:second])
     while True:  # the day's 2:1 partners, freed too
         mine = {a.visit_id for a in on_day if a.carer_id in carer_ids}
         partners = {a.carer_id for a in on_day if a.visit_id in mine and a.carer_id not in carer_ids}
