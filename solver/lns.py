@@ -286,10 +286,10 @@ def _day_neighbourhood(
             if a.carer_id not in carer_ids or not (a.start < hi and a.end > lo):
                 continue
             w = instance.visit_index[a.visit_id]
-            others = sorted((int(c) for c in elig.eligible_carers(w)),
-                            key=lambda c, w=w: (not bool(elig.home_within_cap[c, w]),
-                                                float(elig.home_miles[c, w]), c))
-            for c in others:
+            def rank(c: int, w: int = w) -> tuple[bool, float, int]:
+                return (not bool(elig.home_within_cap[c, w]), float(elig.home_miles[c, w]), c)
+
+            for c in sorted((int(c) for c in elig.eligible_carers(w)), key=rank):
                 cid = instance.carers[c].carer_id
                 if cid not in carer_ids and cid not in extra:
                     extra.append(cid)
