@@ -281,6 +281,7 @@ def _coverage_bound(
     lower = _staffed_slots(instance, warm) if len(known) == len(keep) else 0
     # the LP capacity bound (a fraction of a second here) holds the master to it: on S seeds
     # 4, 6 and 7 it is 259 / 230 / 235 where the master's first solve reached 277 / 241 / 242
+    _quiet_highs_banner()
     lp = _lp_bound(instance, elig, params, left)
     if lp is not None and (lp.upper is None or lp.upper < lower):
         lp = None  # (a rota of ``lower`` slots exists: an LP below it was not solved well)
@@ -425,6 +426,36 @@ LP_SHARE = 0.1
 LP_MAX_PAIRS = 100_000
 """Above this many eligible pairs the LP is not attempted inside a solve (on L, 1.1 M pairs,
 it takes tens of seconds to set up whatever its time limit): ``roster bench`` reports it."""
+
+
+_highs_greeted = False
+
+
+def _quiet_highs_banner() -> None:
+    """HiGHS prints a two-line banner to the process's stdout the first time a solver is made,
+    which landed in the middle of ``roster solve``'s progress bar: make that first one with
+    stdout pointed at /dev/null (once per process)."""
+    global _highs_greeted
+    if _highs_greeted:
+        return
+    _highs_greeted = True
+    import os
+    import sys
+
+    try:
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _lp_bound(instance: Instance, elig: Any, params: SolveParams, left: float) -> Any:
