@@ -28,7 +28,11 @@ with 2 carers of the second step: 1,317 / 1,239 in 60 s; 3 + 3 carers: 1,314 fro
 as 4 + 2's 1,319 (60 s from the 10-minute rota). A day move's sub-solve is one weighted stage
 (twice the moves: 128 against 60 in 60 s from that rota), and the kind of each move (day or whole
 week) is drawn in proportion to each kind's recent rate of moves that staffed more slots: 1,322 /
-1,238 in a 60 s ``solve`` (82 and 56 moves).
+1,238 in a 60 s ``solve`` (82 and 56 moves). Whole-week moves whose 2:1 partners chain in more
+than ``MAX_WEEK_CARERS`` carers are not made (on seed 2 they reached 60 carers and 600 visits,
+and spent 1.9 s each to give up): 1,321 / 1,245. Then 6 + 3 carers a day move: 1,321 / 1,251;
+8 + 4: 1,305 / 1,251 (more day moves pass ``MAX_DAY_CARERS``); 6 + 3 with 18 at most: 1,318 /
+1,249. Runs of the same setting differ by a few slots.
 
 Measured on the generator's S week (30 carers, 226 visits, 30 s, seed 0): 4 carers and 1.5 s a
 move staffed 231 slots at a cost of 54,601, against 230 at 69,608 for the monolithic model and
@@ -72,11 +76,11 @@ class LnsParams:
     """Share of the moves (while visits are open) that free one day of the open visit's own
     eligible carers, their other days locked (``_day_neighbourhood``). None: adaptive, in
     proportion to each kind's recent rate of kept moves (``DAY_RATE``, ``WEEK_RATE`` to start)."""
-    day_carers: int = 4
+    day_carers: int = 6
     """Carers freed by such a move (those whose home keeps the visit's mileage cap first)."""
     day_sample: bool = True
     """Draw those carers at random from the ``day_carers + 2`` first, not the first."""
-    day_second: int = 2
+    day_second: int = 3
     """And up to this many carers who could take over their visits around the open visit's time."""
 
 
@@ -199,6 +203,13 @@ def improve(
                 break
             carer_ids |= partners
             visit_ids |= {a.visit_id for a in rows if a.carer_id in carer_ids}
+            if len(carer_ids) > MAX_WEEK_CARERS:
+                break
+        if len(carer_ids) > MAX_WEEK_CARERS:
+            # 2:1 partners chained to half the week (M seed 2: 60 carers, 600 visits): a
+            # model too big to build in a move's time, so no move
+            spent += time.perf_counter() - began
+            continue
         child_ids = {instance.visit(v).child_id for v in visit_ids}
         sub = sub_instance(instance, sorted(carer_ids), sorted(child_ids), sorted(visit_ids))
         current = Rota(assignments=tuple(a for a in rows if a.carer_id in carer_ids))
@@ -248,6 +259,9 @@ def _miles_to(instance: Instance, visit_id: str, lat: float, lon: float) -> floa
     return float(great_circle_miles_matrix(np.array([vlat]), np.array([vlon]),
                                            np.array([lat]), np.array([lon]))[0, 0])
 
+
+MAX_WEEK_CARERS = 12
+"""A whole-week move whose 2:1 partners bring in more carers than this is not made."""
 
 WEIGHTED_DAY_MOVES = True
 """A day move's sub-solve is one weighted CP-SAT stage (coverage's weight leads) instead of the
