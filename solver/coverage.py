@@ -148,6 +148,54 @@ def _carer_data(
     return data, pairs_out, sorted(set(dead))
 
 
+def add_carer_time(
+    m: cp_model.CpModel,
+    instance: Instance,
+    c: int,
+    visits: list[int],
+    ranges: Pairs,
+    x: dict[tuple[int, int], Any],
+    start: dict[int, Any],
+    t_min: dict[int, int],
+) -> None:
+    """Carer c's time in the master: at most one of the visits that overlap whatever their
+    starts (``ranges``: each visit's allowed starts), one visit at a time with at least the
+    shortest journey ``t_min`` before it, the weekly rest block (R14), weekly hours (R10) and
+    young workers' days (R12), each visit's working time counted with ``t_min``."""
+    vs = instance.visits
+    week = instance.clock.week_minutes
+    lim = limits(instance, instance.carers[c])
+    lo = {v: ranges[(c, v)][0][0] for v in visits}
+    hi = {v: ranges[(c, v)][-1][1] for v in visits}
+    mand = [(hi[v], lo[v] + vs[v].duration_min) for v in visits]
+    for p in sorted({a for a, b in mand if a < b}):
+        clique = [x[(c, v)] for v, (a, b) in zip(visits, mand, strict=True) if a <= p < b]
+        if len(clique) > 1:
+            m.add_at_most_one(clique)
+    intervals = []
+    work = []
+    by_day: dict[Any, list[Any]] = {}
+    carer = instance.carers[c]
+    for v in visits:
+        t = t_min[v]
+        d = vs[v].duration_min
+        intervals.append(
+            m.new_optional_interval_var(start[v] - t, d + t, start[v] + d, x[(c, v)], "")
+        )
+        work.append(x[(c, v)] * (d + t))
+        if carer.age_on(vs[v].date) < 18:
+            by_day.setdefault(vs[v].date, []).append(x[(c, v)] * (d + t))
+    if lim.weekly_rest_min > week:
+        m.add(sum(x[(c, v)] for v in visits) == 0)
+    else:
+        s = m.new_int_var(0, week - lim.weekly_rest_min, "")
+        intervals.append(m.new_fixed_size_interval_var(s, lim.weekly_rest_min, ""))
+    m.add_no_overlap(intervals)
+    m.add(sum(work) <= lim.max_week_min)
+    for terms in by_day.values():
+        m.add(sum(terms) <= YOUNG_DAY_MAX_MIN)
+
+
 class _Master:
     def __init__(self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs):
         from solver.cpsat import _Vars, add_staffing
@@ -158,17 +206,17 @@ class _Master:
         x, start, staffed = add_staffing(m, new, instance, pairs)
         self.model, self.x, self.start, self.staffed = m, x, start, staffed
         vs = instance.visits
-        week = instance.clock.week_minutes
         planned = instance.planned_start
         by_carer: dict[int, list[int]] = {}
+        self.carers_of: dict[int, list[int]] = {}
         for c, v in x:
             by_carer.setdefault(c, []).append(v)
+            self.carers_of.setdefault(v, []).append(c)
         self.carers: dict[int, _CarerData] = {}
         for c in sorted(by_carer):
             visits = sorted(by_carer[c], key=lambda v: (planned[v], vs[v].visit_id))
             data, never, dead = _carer_data(instance, elig, travel, pairs, c, visits)
             self.carers[c] = data
-            lim = limits(instance, instance.carers[c])
             for v in dead:
                 m.add(x[(c, v)] == 0)
             for i, j in never:
@@ -179,35 +227,7 @@ class _Master:
             for v in visits:
                 if not bool(elig.home_within_cap[c, v]) and data.feeders[v]:
                     m.add_bool_or([x[(c, k)] for k in data.feeders[v]]).only_enforce_if(x[(c, v)])
-            lo = {v: pairs[(c, v)][0][0] for v in visits}
-            hi = {v: pairs[(c, v)][-1][1] for v in visits}
-            mand = [(hi[v], lo[v] + vs[v].duration_min) for v in visits]
-            for p in sorted({a for a, b in mand if a < b}):
-                clique = [x[(c, v)] for v, (a, b) in zip(visits, mand, strict=True) if a <= p < b]
-                if len(clique) > 1:
-                    m.add_at_most_one(clique)
-            intervals = []
-            work = []
-            by_day: dict[Any, list[Any]] = {}
-            carer = instance.carers[c]
-            for v in visits:
-                t = data.t_min[v]
-                d = vs[v].duration_min
-                intervals.append(
-                    m.new_optional_interval_var(start[v] - t, d + t, start[v] + d, x[(c, v)], "")
-                )
-                work.append(x[(c, v)] * (d + t))
-                if carer.age_on(vs[v].date) < 18:
-                    by_day.setdefault(vs[v].date, []).append(x[(c, v)] * (d + t))
-            if lim.weekly_rest_min > week:
-                m.add(sum(x[(c, v)] for v in visits) == 0)
-            else:
-                s = m.new_int_var(0, week - lim.weekly_rest_min, "")
-                intervals.append(m.new_fixed_size_interval_var(s, lim.weekly_rest_min, ""))
-            m.add_no_overlap(intervals)
-            m.add(sum(work) <= lim.max_week_min)
-            for terms in by_day.values():
-                m.add(sum(terms) <= YOUNG_DAY_MAX_MIN)
+            add_carer_time(m, instance, c, visits, pairs, x, start, data.t_min)
         self.objective = sum(
             vs[v].carers * st for v, st in staffed.items() if not isinstance(st, int)
         )
@@ -420,7 +440,7 @@ class _Cutter:
             parts.setdefault(c, []).append(v)
         within = {c: self.closure(c, vs_c)[0] for c, vs_c in parts.items()}
         found = check_team(self.instance, self.elig, self.travel, self.pairs, within,
-                           max(0.05, min(1.0, deadline - time.perf_counter())), required=parts)
+                           _left(deadline, 1.0), required=parts)
         use, chosen = (found, within) if isinstance(found, list) else (core, weeks)
         key = (-1, frozenset(use), frozenset((c, v) for c, vs_c in chosen.items() for v in vs_c))
         if key in self.done:
@@ -434,13 +454,28 @@ class _Cutter:
         still has no schedule, else the week's own (its feeders the way out)."""
         within, _ = self.closure(c, core)
         found = check_week(self.instance, self.elig, self.travel, self.pairs, c, within,
-                           max(0.05, min(1.0, deadline - time.perf_counter())), required=core)
+                           _left(deadline, 1.0), required=core)
         if isinstance(found, list):
             added = self.add(c, found, within)
             if added:
                 return added
             # the same cut again: the master left it by a feeder past the closure
         return self.add(c, core, week)
+
+
+def _left(deadline: float, cap: float) -> float:
+    """Seconds a check may take: what is left before ``deadline``, at most ``cap``, at least a
+    twentieth of a second."""
+    return max(0.05, min(cap, deadline - time.perf_counter()))
+
+
+def _weeks(answer: dict[tuple[int, int], int]) -> dict[int, list[int]]:
+    """carer -> the visits a master answer gives them."""
+    weeks: dict[int, list[int]] = {}
+    for (c, v), val in answer.items():
+        if val:
+            weeks.setdefault(c, []).append(v)
+    return weeks
 
 
 def _move_out(
@@ -453,19 +488,14 @@ def _move_out(
     same size whose every week checks, or None. Near misses are common — the
     master answers with one or two weeks out of reach — and a move costs a few small checks
     where another master round costs the whole model."""
-    weeks: dict[int, set[int]] = {}
-    for (c, v), val in sol.items():
-        if val:
-            weeks.setdefault(c, set()).add(v)
-    carers_of: dict[int, list[int]] = {}
-    for c, v in master.x:
-        carers_of.setdefault(v, []).append(c)
+    weeks = {c: set(vs_c) for c, vs_c in _weeks(sol).items()}
+    carers_of = master.carers_of
 
     def checks(c: int, visits: set[int]) -> bool:
         key = (c, frozenset(visits))
         if key in good:
             return True
-        left = max(0.05, min(1.0, deadline - time.perf_counter()))
+        left = _left(deadline, 1.0)
         if check_week(instance, elig, travel, pairs, c, sorted(visits), left) is None:
             good.add(key)
             return True
@@ -489,7 +519,7 @@ def _move_out(
             weeks.setdefault(other, set()).add(v)
             if checks(c, weeks[c]):
                 break
-            left = max(0.05, min(1.0, deadline - time.perf_counter()))
+            left = _left(deadline, 1.0)
             found = check_week(instance, elig, travel, pairs, c, sorted(weeks[c]), left)
     return {(c, v): int(v in weeks.get(c, ())) for (c, v) in sol}
 
@@ -650,10 +680,7 @@ def solve_coverage(
         sol = {k: int(solver.value(master.x[k])) for k in keys}
         hint = sol
         out.last = sol
-        chosen: dict[int, list[int]] = {}
-        for (c, v), val in sol.items():
-            if val:
-                chosen.setdefault(c, []).append(v)
+        chosen = _weeks(sol)
         bad = cut = 0
         failing: dict[int, list[int]] = {}
         for c, vs_c in chosen.items():
@@ -663,7 +690,7 @@ def solve_coverage(
             if key in good:
                 continue
             core = check_week(instance, elig, travel, pairs, c, vs_c,
-                              max(0.05, min(5.0, deadline - time.perf_counter())))
+                              _left(deadline, 5.0))
             if core is None:
                 good.add(key)
                 continue
@@ -678,7 +705,7 @@ def solve_coverage(
                 # the week's other conflicts: its visits outside this core, checked again
                 rest = [v for v in rest if v not in set(core)]
                 core = check_week(instance, elig, travel, pairs, c, rest,
-                                  max(0.05, min(5.0, deadline - time.perf_counter())))
+                                  _left(deadline, 5.0))
         if bad and failing and time.perf_counter() < deadline:
             moved = _move_out(instance, elig, travel, pairs, master, sol, failing, good,
                               deadline)
@@ -687,16 +714,12 @@ def solve_coverage(
                 hint = out.last = sol
         if bad == 0:
             # every week checks alone: carers sharing 2:1 visits must also agree on starts
-            weeks_now: dict[int, list[int]] = {}
-            for (c, v), val in sol.items():
-                if val:
-                    weeks_now.setdefault(c, []).append(v)
-            for team in _teams(weeks_now, instance):
+            for team in _teams(_weeks(sol), instance):
                 if time.perf_counter() > deadline:
                     bad += 1
                     break
                 found = check_team(instance, elig, travel, pairs, team,
-                                   max(0.05, min(5.0, deadline - time.perf_counter())))
+                                   _left(deadline, 5.0))
                 if found is None:
                     continue
                 bad += 1
@@ -737,10 +760,7 @@ def repair(
     leave out its visit that has the most eligible carers (the easiest to staff otherwise),
     with every carer of it (a 2:1 visit is never half staffed). Returns carer -> visits, or
     None when time ran out."""
-    weeks: dict[int, set[int]] = {}
-    for (c, v), val in answer.items():
-        if val:
-            weeks.setdefault(c, set()).add(v)
+    weeks = {c: set(vs_c) for c, vs_c in _weeks(answer).items()}
     on: dict[int, set[int]] = {}
     for c, vs_c in weeks.items():
         for v in vs_c:
@@ -753,7 +773,7 @@ def repair(
         if not weeks.get(c):
             continue
         core = check_week(instance, elig, travel, pairs, c, sorted(weeks[c]),
-                          max(0.05, min(2.0, deadline - time.perf_counter())))
+                          _left(deadline, 2.0))
         if core is None:
             continue
         if isinstance(core, str):

@@ -61,7 +61,6 @@ from ortools.sat.python import cp_model
 
 from roster.eligibility import Eligibility
 from roster.model import Instance
-from roster.rules import YOUNG_DAY_MAX_MIN, limits
 
 Pairs = Mapping[tuple[int, int], Sequence[tuple[int, int]]]
 
@@ -149,6 +148,7 @@ def _part_model(
     instance: Instance, elig: Eligibility, pairs: Pairs, facts: _WeekFacts, part: Iterable[int],
 ) -> tuple[cp_model.CpModel, dict[tuple[int, int], Any], Any, int]:
     """The part master (module docstring): model, x, objective, and the part's slots."""
+    from solver.coverage import add_carer_time
     from solver.cpsat import _Vars, add_staffing
 
     vs = instance.visits
@@ -157,7 +157,6 @@ def _part_model(
     m = cp_model.CpModel()
     new = _Vars(m)
     x, start, staffed = add_staffing(m, new, instance, sub)
-    week = instance.clock.week_minutes
     by_carer: dict[int, list[int]] = {}
     for c, v in x:
         by_carer.setdefault(c, []).append(v)
@@ -165,7 +164,6 @@ def _part_model(
         data = facts.data[c]
         mine = set(by_carer[c])
         visits = [v for v in data.visits if v in mine]
-        lim = limits(instance, instance.carers[c])
         for v in visits:
             if v in facts.dead[c]:
                 m.add(x[(c, v)] == 0)
@@ -185,35 +183,7 @@ def _part_model(
                     m.add_bool_or(ways).only_enforce_if(x[(c, v)])
                 else:
                     m.add(x[(c, v)] == 0)
-        lo = {v: sub[(c, v)][0][0] for v in visits}
-        hi = {v: sub[(c, v)][-1][1] for v in visits}
-        mand = [(hi[v], lo[v] + vs[v].duration_min) for v in visits]
-        for p in sorted({a for a, b in mand if a < b}):
-            clique = [x[(c, v)] for v, (a, b) in zip(visits, mand, strict=True) if a <= p < b]
-            if len(clique) > 1:
-                m.add_at_most_one(clique)
-        intervals = []
-        work = []
-        by_day: dict[Any, list[Any]] = {}
-        carer = instance.carers[c]
-        for v in visits:
-            t = data.t_min[v]
-            d = vs[v].duration_min
-            intervals.append(
-                m.new_optional_interval_var(start[v] - t, d + t, start[v] + d, x[(c, v)], "")
-            )
-            work.append(x[(c, v)] * (d + t))
-            if carer.age_on(vs[v].date) < 18:
-                by_day.setdefault(vs[v].date, []).append(x[(c, v)] * (d + t))
-        if lim.weekly_rest_min > week:
-            m.add(sum(x[(c, v)] for v in visits) == 0)
-        else:
-            s = m.new_int_var(0, week - lim.weekly_rest_min, "")
-            intervals.append(m.new_fixed_size_interval_var(s, lim.weekly_rest_min, ""))
-        m.add_no_overlap(intervals)
-        m.add(sum(work) <= lim.max_week_min)
-        for terms in by_day.values():
-            m.add(sum(terms) <= YOUNG_DAY_MAX_MIN)
+        add_carer_time(m, instance, c, visits, sub, x, start, data.t_min)
     objective = sum(vs[v].carers * st for v, st in staffed.items()
                     if v in inside and not isinstance(st, int))
     m.maximize(objective)
