@@ -16,7 +16,10 @@ coverage question is much smaller than the model that also has to place every jo
   starts, and pairs the model can never hold together: R6 (the journey does not fit between
   them), R11 (they can be in no duty of at most ``24 h - daily rest``) and R9/R13 (a visit
   whose home journey breaks the cap needs a feeding visit of the same carer less than
-  ``return_home_gap_min`` before it).
+  ``return_home_gap_min`` before it); R15 between two visits that hold more than
+  ``break_after`` of work (``add_carer_breaks``); and, for each carer whose week has failed a
+  check, the model's R11 duties (``add_carer_duties``, added lazily: for all carers they
+  triple the master).
 * **Check** each carer's week of the master's answer with the model's own builders
   (``add_sequencing``, ``add_daily_rest``, ``add_weekly_rest``, ``add_weekly_hours``,
   ``add_young_worker_days``) on those visits alone, the visits as assumptions. An infeasible
@@ -32,8 +35,12 @@ coverage question is much smaller than the model that also has to place every jo
 * When every week checks, the whole model with that assignment fixed gives the rota (2:1
   partners start together); its slots equal the master's bound, which is then proven.
 
-Measured on the generator's S weeks, seeds 1-3 (2 cores, warm start the greedy): coverage
-proven optimal at 232 / 234 / 239 slots in 3.2-7.1 s (2-4 rounds). Before the search rounds,
+Measured on the generator's S weeks, seeds 1-7, in ``solve`` with 10 s (2 busy cores):
+coverage proven optimal on all seven, 232 / 234 / 239 / 249 / 260 / 229 / 235 slots, the stage
+taking 3.6-6.7 s (1-3 rounds). Without the R15 breaks and lazy R11 duties the master's answers
+failed their checks by R15 or R11 on 2-8 weeks and seeds 4, 6 and 7 were not proven in 10 s
+(seed 4 not in 120 s: every round a new near miss); its rota on seed 4 staffed 240 slots, the
+proven optimum is 249. Before the search rounds,
 closure cuts and moves, the bound stayed at 232 on seed 1 for 120 s (50 rounds, 265 cuts) and
 no answer checked; the large-neighbourhood search had reached 231 after 150 s.
 """
@@ -196,6 +203,100 @@ def add_carer_time(
         m.add(sum(terms) <= YOUNG_DAY_MAX_MIN)
 
 
+def add_carer_breaks(
+    m: cp_model.CpModel,
+    instance: Instance,
+    c: int,
+    visits: list[int],
+    ranges: Pairs,
+    x: dict[tuple[int, int], Any],
+    start: dict[int, Any],
+    t_min: dict[int, int],
+    minutes: Any = None,
+) -> None:
+    """R15 in the master, a relaxation of the model's runs (``solver.cpsat._add_runs``): when
+    two of carer c's visits i (earlier) and j hold more than ``break_after`` of work (their
+    lengths and shortest journeys in ``t_min``), j starts at least the journey i -> j plus
+    ``break_min`` after i ends (``minutes[a][b]``: the journey between the a-th and b-th of
+    ``visits``; None: no journey counted).
+
+    Valid: if j starts sooner, every visit of the carer between them, and j, starts less than
+    ``break_min`` + its journey in (under ``return_home_gap``) after the one before ends; each
+    then comes from the one before (R13: not from home) and the arc's gap free of work is
+    shorter than ``break_min`` — the gaps free of work along the chain add up to at most the
+    direct one, less the lengths of the visits between (the default travel model keeps the
+    triangle inequality to a minute a leg, ceil of great-circle miles; a supplied matrix need
+    not, so the caller passes None then). So i, the visits between and j are one run holding
+    more than ``break_after``, which the model refuses. Measured on S seed 4: the master's
+    first answer had 3 weeks refused by R15 alone; with this, none."""
+    vs = instance.visits
+    lim = limits(instance, instance.carers[c])
+    gap = instance.settings.return_home_gap_min
+    lo = {v: ranges[(c, v)][0][0] for v in visits}
+    hi = {v: ranges[(c, v)][-1][1] for v in visits}
+    dur = {v: vs[v].duration_min for v in visits}
+    for jj, j in enumerate(visits):
+        for ii, i in enumerate(visits[:jj]):
+            if dur[i] + t_min[i] + dur[j] + t_min[j] <= lim.break_after_min:
+                continue
+            need = lim.break_min + (0 if minutes is None else int(minutes[ii][jj]))
+            if need > gap or lo[j] - (hi[i] + dur[i]) >= need:
+                continue  # past the return-home gap, or always a break between them
+            if hi[j] - (lo[i] + dur[i]) < need:
+                m.add_bool_or([x[(c, i)].negated(), x[(c, j)].negated()])
+            else:
+                m.add(start[j] >= start[i] + dur[i] + need).only_enforce_if(
+                    [x[(c, i)], x[(c, j)]]
+                )
+
+
+def add_carer_duties(
+    m: cp_model.CpModel,
+    instance: Instance,
+    c: int,
+    visits: list[int],
+    ranges: Pairs,
+    x: dict[tuple[int, int], Any],
+    start: dict[int, Any],
+    t_min: dict[int, int],
+) -> None:
+    """R11 in the master, the model's duties (``solver.cpsat.add_daily_rest``) with each
+    visit's work starting ``t_min`` before it: ``D[j]``, a lower bound on the start of j's
+    duty, is at most j's work start and at least ``end_j - (24 h - rest)``; ``D[j] <= D[i]``
+    when i and j are in one duty, which they are when i always ends less than a rest before
+    j starts, and otherwise when a literal says so, else j's work starts a rest after i ends.
+
+    A relaxation: a schedule of the model gives the same ``D`` and literals, its work starts
+    at most the master's (its journeys in are at least ``t_min``)."""
+    vs = instance.visits
+    lim = limits(instance, instance.carers[c])
+    rest = lim.daily_rest_min
+    span = 24 * 60 - rest
+    lo = {v: ranges[(c, v)][0][0] for v in visits}
+    hi = {v: ranges[(c, v)][-1][1] for v in visits}
+    dur = {v: vs[v].duration_min for v in visits}
+    duty: dict[int, Any] = {}
+    for jj, j in enumerate(visits):
+        dj = m.new_int_var(-(10**6), 10**6, "")
+        duty[j] = dj
+        m.add(dj <= start[j] - t_min[j])
+        m.add(start[j] + dur[j] - dj <= span).only_enforce_if(x[(c, j)])
+        for i in visits[:jj]:
+            if hi[i] + dur[i] <= lo[j] - t_min[j] - rest:
+                continue  # always a full rest between them
+            both = [x[(c, i)], x[(c, j)]]
+            if hi[j] - (lo[i] + dur[i]) < rest:
+                m.add(dj <= duty[i]).only_enforce_if(both)
+                continue
+            same = m.new_bool_var("")
+            m.add_implication(same, x[(c, i)])
+            m.add_implication(same, x[(c, j)])
+            m.add(dj <= duty[i]).only_enforce_if(same)
+            m.add(start[j] - t_min[j] >= start[i] + dur[i] + rest).only_enforce_if(
+                both + [same.negated()]
+            )
+
+
 class _Master:
     def __init__(self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs):
         from solver.cpsat import _Vars, add_staffing
@@ -228,10 +329,27 @@ class _Master:
                 if not bool(elig.home_within_cap[c, v]) and data.feeders[v]:
                     m.add_bool_or([x[(c, k)] for k in data.feeders[v]]).only_enforce_if(x[(c, v)])
             add_carer_time(m, instance, c, visits, pairs, x, start, data.t_min)
+            minutes = None if travel.model.matrix else travel.block(visits, visits)[1].tolist()
+            add_carer_breaks(m, instance, c, visits, pairs, x, start, data.t_min, minutes)
+        self.pairs = pairs
+        self.with_duties: set[int] = set()
         self.objective = sum(
             vs[v].carers * st for v, st in staffed.items() if not isinstance(st, int)
         )
         m.maximize(self.objective)
+
+    def add_duties(self, c: int) -> int:
+        """Carer c's duties (R11) in the master, once: added for the carers whose week failed
+        a check. For every carer at once they tripled the master (14 k to 47 k constraints on
+        S seed 1) and its first solve (1.8 s to 6-8 s); for the few that fail, their weeks
+        stop failing by R11 alone, where a cut removes one core at a time."""
+        if c in self.with_duties:
+            return 0
+        self.with_duties.add(c)
+        data = self.carers[c]
+        add_carer_duties(self.model, self.instance, c, data.visits, self.pairs, self.x,
+                         self.start, data.t_min)
+        return 1
 
     def cut(self, c: int, core: list[int], chosen: set[int]) -> None:
         """Not all of ``core`` for carer c, unless a visit that could feed one of the checked
@@ -695,6 +813,9 @@ def solve_coverage(
                 good.add(key)
                 continue
             bad += 1
+            added = master.add_duties(c)
+            out.cuts += added
+            cut += added
             if isinstance(core, list):
                 failing[c] = list(core)
             rest = list(vs_c)
@@ -723,6 +844,10 @@ def solve_coverage(
                 if found is None:
                     continue
                 bad += 1
+                for c in team:
+                    added = master.add_duties(c)
+                    out.cuts += added
+                    cut += added
                 if isinstance(found, list):
                     added = cutter.team(found, team, deadline)
                     out.cuts += added

@@ -119,3 +119,79 @@ def test_a_proven_master_answer_becomes_a_checked_rota_of_that_many_slots(seed: 
     assert check(inst, result.rota) == []
     assert len(result.rota.assignments) == out.upper == result.carer_slots_bound
     assert result.coverage_gap == 0.0
+
+
+def _master_optimum(inst) -> int:  # type: ignore[no-untyped-def]
+    from ortools.sat.python import cp_model
+
+    from solver.coverage import _Master
+
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    master = _Master(inst, elig, _Travel(inst), pairs)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(master.model) == cp_model.OPTIMAL
+    return int(solver.objective_value)
+
+
+def test_the_master_refuses_two_visits_that_leave_no_break_after_the_journey_between() -> None:
+    # 4 h then 3 h (over R15's 6 h) with 15-30 min between: the journey (about 14 min) fits,
+    # a 20 min break after it does not, and coming from home needs the 2 h return-home gap
+    far = DORCHESTER[0] + 0.07
+    inst = make_instance(
+        [carer("K1")],
+        [child("C1"), child("C2", lat=far)],
+        [
+            visit("V1", "C1", start="10:00", duration_min=240),
+            visit("V2", "C2", start="14:20", duration_min=180, flex_min=10),
+        ],
+    )
+    assert _master_optimum(inst) == 1
+    result = solve(inst, SolveParams(time_limit=10, workers=1))
+    assert check(inst, result.rota) == []
+    assert len(result.rota.assignments) == 1 == result.carer_slots_bound
+
+
+def test_the_master_keeps_two_visits_with_room_for_the_journey_and_a_break() -> None:
+    far = DORCHESTER[0] + 0.07
+    inst = make_instance(
+        [carer("K1")],
+        [child("C1"), child("C2", lat=far)],
+        [
+            visit("V1", "C1", start="10:00", duration_min=240),
+            visit("V2", "C2", start="14:40", duration_min=180),
+        ],
+    )
+    assert _master_optimum(inst) == 2
+    result = solve(inst, SolveParams(time_limit=10, workers=1))
+    assert check(inst, result.rota) == []
+    assert len(result.rota.assignments) == 2 == result.carer_slots_bound
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_every_checked_rota_is_an_answer_of_the_master_with_every_carers_duties(seed: int) -> None:
+    """The master, with its R15 breaks and every carer's R11 duties, is a relaxation: the
+    checked rota's carers and starts satisfy it."""
+    from ortools.sat.python import cp_model
+
+    from solver.coverage import _Master
+
+    inst = generate(carers=8, children=14, seed=seed)
+    result = solve(inst, SolveParams(time_limit=8, workers=1, seed=seed))
+    assert check(inst, result.rota) == []
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    master = _Master(inst, elig, _Travel(inst), pairs)
+    for c in master.carers:
+        master.add_duties(c)
+    taken = {(inst.carer_index[a.carer_id], inst.visit_index[a.visit_id]): a.start
+             for a in result.rota.assignments}
+    assert len(taken) > 10
+    for key, lit in master.x.items():
+        master.model.add(lit == int(key in taken))
+    for (_, v), when in taken.items():
+        master.model.add(master.start[v] == when)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(master.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
