@@ -698,6 +698,75 @@ def _first_solve(
     return runs[best][0], codes[best], min(runs[k][0].best_objective_bound for k in found)
 
 
+class _Checks:
+    """Checks a master answer's carer weeks, and the teams of carers tied by 2:1 visits, and
+    turns each failure into cuts and the failing carers' duties (``_Master.add_duties``)."""
+
+    def __init__(
+        self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs, master: _Master
+    ) -> None:
+        self.instance, self.elig, self.travel, self.pairs = instance, elig, travel, pairs
+        self.master = master
+        self.cutter = _Cutter(instance, elig, travel, pairs, master)
+        self.good: set[tuple[int, frozenset[int]]] = set()
+        """Carer weeks that checked."""
+
+    def _check(self, c: int, visits: list[int], deadline: float) -> list[int] | None | str:
+        return check_week(self.instance, self.elig, self.travel, self.pairs, c, visits,
+                          _left(deadline, 5.0))
+
+    def weeks(
+        self, sol: dict[tuple[int, int], int], deadline: float, out: CoverageOutcome
+    ) -> tuple[int, int, dict[int, list[int]]]:
+        """(weeks that failed, cuts added, carer -> a core of each failed week)."""
+        bad = cut = 0
+        failing: dict[int, list[int]] = {}
+        for c, vs_c in _weeks(sol).items():
+            if time.perf_counter() > deadline:
+                break
+            key = (c, frozenset(vs_c))
+            if key in self.good:
+                continue
+            core = self._check(c, vs_c, deadline)
+            if core is None:
+                self.good.add(key)
+                continue
+            bad += 1
+            cut += self.master.add_duties(c)
+            if isinstance(core, list):
+                failing[c] = list(core)
+            rest = list(vs_c)
+            while isinstance(core, list) and time.perf_counter() < deadline:
+                cut += self.cutter.week(c, vs_c, list(core), deadline)
+                # the week's other conflicts: its visits outside this core, checked again
+                rest = [v for v in rest if v not in set(core)]
+                core = self._check(c, rest, deadline)
+        out.cuts += cut
+        return bad, cut, failing
+
+    def teams(
+        self, sol: dict[tuple[int, int], int], deadline: float, out: CoverageOutcome
+    ) -> tuple[int, int]:
+        """(teams that failed, cuts added): every week checks alone, and carers sharing 2:1
+        visits must also agree on their starts."""
+        bad = cut = 0
+        for team in _teams(_weeks(sol), self.instance):
+            if time.perf_counter() > deadline:
+                bad += 1
+                break
+            found = check_team(self.instance, self.elig, self.travel, self.pairs, team,
+                               _left(deadline, 5.0))
+            if found is None:
+                continue
+            bad += 1
+            for c in team:
+                cut += self.master.add_duties(c)
+            if isinstance(found, list):
+                cut += self.cutter.team(found, team, deadline)
+        out.cuts += cut
+        return bad, cut
+
+
 def solve_coverage(
     instance: Instance,
     elig: Eligibility,
@@ -732,11 +801,10 @@ def solve_coverage(
     m = master.model
     keys = sorted(master.x)
     hint = dict(known or {})
-    cutter = _Cutter(instance, elig, travel, pairs, master)
+    checks = _Checks(instance, elig, travel, pairs, master)
     out = CoverageOutcome(upper=None, proven=False, assignment=None)
     note = "time"
     level: Any = None  # in the search rounds: the literal asking for ``out.upper`` slots
-    good: set[tuple[int, frozenset[int]]] = set()  # carer weeks that checked
     while True:
         left = deadline - time.perf_counter()
         if left <= 0.05 or (stop is not None and stop.is_set()):
@@ -798,60 +866,15 @@ def solve_coverage(
         sol = {k: int(solver.value(master.x[k])) for k in keys}
         hint = sol
         out.last = sol
-        chosen = _weeks(sol)
-        bad = cut = 0
-        failing: dict[int, list[int]] = {}
-        for c, vs_c in chosen.items():
-            if time.perf_counter() > deadline:
-                break
-            key = (c, frozenset(vs_c))
-            if key in good:
-                continue
-            core = check_week(instance, elig, travel, pairs, c, vs_c,
-                              _left(deadline, 5.0))
-            if core is None:
-                good.add(key)
-                continue
-            bad += 1
-            added = master.add_duties(c)
-            out.cuts += added
-            cut += added
-            if isinstance(core, list):
-                failing[c] = list(core)
-            rest = list(vs_c)
-            while isinstance(core, list) and time.perf_counter() < deadline:
-                added = cutter.week(c, vs_c, list(core), deadline)
-                out.cuts += added
-                cut += added
-                # the week's other conflicts: its visits outside this core, checked again
-                rest = [v for v in rest if v not in set(core)]
-                core = check_week(instance, elig, travel, pairs, c, rest,
-                                  _left(deadline, 5.0))
+        bad, cut, failing = checks.weeks(sol, deadline, out)
         if bad and failing and time.perf_counter() < deadline:
-            moved = _move_out(instance, elig, travel, pairs, master, sol, failing, good,
+            moved = _move_out(instance, elig, travel, pairs, master, sol, failing, checks.good,
                               deadline)
             if moved is not None:
                 sol, bad = moved, 0
                 hint = out.last = sol
         if bad == 0:
-            # every week checks alone: carers sharing 2:1 visits must also agree on starts
-            for team in _teams(_weeks(sol), instance):
-                if time.perf_counter() > deadline:
-                    bad += 1
-                    break
-                found = check_team(instance, elig, travel, pairs, team,
-                                   _left(deadline, 5.0))
-                if found is None:
-                    continue
-                bad += 1
-                for c in team:
-                    added = master.add_duties(c)
-                    out.cuts += added
-                    cut += added
-                if isinstance(found, list):
-                    added = cutter.team(found, team, deadline)
-                    out.cuts += added
-                    cut += added
+            bad, cut = checks.teams(sol, deadline, out)
         if bad == 0 and time.perf_counter() <= deadline:
             out.proven = True
             out.assignment = sol
@@ -910,3 +933,4 @@ def repair(
                 pending.append(other)
         pending.append(c)
     return {c: sorted(vs_c) for c, vs_c in weeks.items() if vs_c}
+
