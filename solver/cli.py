@@ -161,7 +161,7 @@ def run_command(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         bar = tqdm(total=100, desc="solving", unit="%", file=sys.stderr, leave=False,
-                   bar_format="{desc} {n:.0f}% |{bar}| {postfix}")
+                   bar_format="{desc} {n:.0f}% |{bar}|{postfix}")
 
         def progress(seconds: float, objective: float, bound: float) -> None:
             assert bar is not None

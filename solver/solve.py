@@ -22,6 +22,7 @@ from roster.model import Assignment, Instance, Rota, Unassigned
 from roster.rules import journey_into, travel_model
 from roster.travel import TravelModel
 from solver.params import Lock, Progress, Result, SolveParams, StopFlag, Weights
+from solver.progress import Reporter
 
 TERM_NAMES: tuple[str, ...] = (
     "uncovered_slots",
@@ -64,7 +65,8 @@ def _use_decompose(instance: Instance, params: SolveParams) -> bool:
 
 
 def _solve_decomposed(
-    instance: Instance, params: SolveParams, elig: Any, t0: float, deadline: float
+    instance: Instance, params: SolveParams, elig: Any, t0: float, deadline: float,
+    report: Reporter,
 ) -> Result:
     import multiprocessing as mp
 
@@ -83,6 +85,7 @@ def _solve_decomposed(
                "seconds": round(time.perf_counter() - began, 3),
                "regions": len(result.regions)}]
     rota = Rota(assignments=result.rota.assignments)
+    report.rota(instance, rota, params)
     status = "GREEDY"
     left = deadline - time.perf_counter() - reserve
     if left > 2 * LNS_MIN_SECONDS:
@@ -125,27 +128,47 @@ def solve(
 
     ``stop`` (a ``threading.Event`` or anything with ``is_set()``) cancels the search: CP-SAT
     stops within a fraction of a second and the best rota found so far is returned, checked.
-    A ``progress`` callback that returns True asks for the same.
+    A ``progress`` callback that returns True asks for the same; it gets
+    ``(seconds, best objective, bound)`` on each better rota or bound, on every path, and
+    every ``solver.progress.TICK`` seconds in between.
     """
     from dataclasses import replace
-
-    from roster.eligibility import compute_eligibility
-    from solver.greedy import greedy_with
 
     params = params or SolveParams()
     if locks:
         params = replace(params, locks=tuple(params.locks) + tuple(locks))
     t0 = time.perf_counter()
     deadline = t0 + params.time_limit
+    if progress is not None and stop is None:
+        import threading
+
+        stop = threading.Event()  # a report returning True cancels, on every path
+    report = Reporter(progress, t0, stop)
+    try:
+        result = _solve(instance, params, report, stop, t0, deadline)
+        report.final(result.objective, result.bound)
+        return result
+    finally:
+        report.close()
+
+
+def _solve(
+    instance: Instance, params: SolveParams, report: Reporter, stop: StopFlag | None,
+    t0: float, deadline: float,
+) -> Result:
+    from roster.eligibility import compute_eligibility
+    from solver.greedy import greedy_with
+
     elig = compute_eligibility(instance, params.travel)
     if _use_decompose(instance, params):
-        return _solve_decomposed(instance, params, elig, t0, deadline)
+        return _solve_decomposed(instance, params, elig, t0, deadline, report)
     warm = params.hint
     # The greedy considers every eligible carer, as a coordinator would; the model keeps its
     # pairs among the candidates, so that it stays a complete solution of the model.
     greedy_rota = greedy_with(instance, elig, locks=params.locks, travel=params.travel)
     if warm is None:
         warm = greedy_rota
+    report.rota(instance, greedy_rota, params)
     stages: list[dict[str, Any]] = []
     status = "GREEDY"
     bound: float | None = None
@@ -166,11 +189,14 @@ def solve(
             chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages,
                                            share=PRE_INSERT_SHARE, stop=stop)
             warm = chosen
+            report.rota(instance, chosen, params)
         cover = _coverage_bound(instance, elig, params, chosen, deadline, stop)
         if cover is not None:
             stages.append(_coverage_stage(instance, cover, chosen))
             if cover.upper is not None:
                 slots_bound = cover.upper
+                report.lower(params.weights.coverage
+                             * (sum(v.carers for v in instance.visits) - cover.upper))
             began = time.perf_counter()
             better = None
             if stop is None or not stop.is_set():
@@ -181,6 +207,7 @@ def solve(
                                "slots": _staffed_slots(instance, better)})
                 chosen = warm = better
                 status = "FEASIBLE"
+                report.rota(instance, chosen, params)
     if not params.use_greedy_only and not use_lns:
         from solver.cpsat import BuildTimeout, build_model, run_stages
 
@@ -197,7 +224,7 @@ def solve(
             stages.append({"stage": "build", "status": "built",
                            "seconds": round(time.perf_counter() - now, 3),
                            "variables": len(rm.variables)})
-            outcome = run_stages(rm, params, warm, progress, t0, stop, deadline=deadline,
+            outcome = run_stages(rm, params, warm, report, t0, stop, deadline=deadline,
                                  slots_upper=slots_bound)
             stages += outcome.stages
             if outcome.assignments is not None:
@@ -209,6 +236,7 @@ def solve(
     if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
         chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages,
                                        stop=stop)
+        report.rota(instance, chosen, params)
     if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
         from solver.lns import LnsParams, improve
 
@@ -227,6 +255,7 @@ def solve(
             status = "FEASIBLE"
             chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages,
                                            share=0.9, stop=stop)
+            report.rota(instance, chosen, params)
     if bound is None and slots_bound is not None:
         # every other term is >= 0: the proven coverage bound bounds the whole cost
         slots = sum(v.carers for v in instance.visits)
