@@ -34,6 +34,16 @@ and spent 1.9 s each to give up): 1,321 / 1,245. Then 6 + 3 carers a day move: 1
 8 + 4: 1,305 / 1,251 (more day moves pass ``MAX_DAY_CARERS``); 6 + 3 with 18 at most: 1,318 /
 1,249. Runs of the same setting differ by a few slots.
 
+Fourth session (M, 60 s ``solve``, 2 busy cores, runs beside the previous code in the same
+minutes). A day move now holds the visits that feed an outside partner's locked 2:1 visit
+(``_outside_rows``): without them 8 of 37 day moves on seed 2 were infeasible. A move's search
+is one weighted CP-SAT stage with a light presolve (``MOVE_SOLVER``; the default presolve's
+probing left 6 of 34 moves with no answer at all), built straight from the model, with no
+greedy or checker of its own. And ``solver.solve`` runs two moves at once (``threads``; CP-SAT
+leaves Python's lock while it searches), each merged into the rota as it is when it ends.
+Seeds 1 / 2: 1,323, 1,322 / 1,253, 1,254 against 1,310, 1,323 / 1,246, 1,246 for the previous
+code (one move at a time: 1,323, 1,324 / 1,251, 1,251).
+
 Measured on the generator's S week (30 carers, 226 visits, 30 s, seed 0): 4 carers and 1.5 s a
 move staffed 231 slots at a cost of 54,601, against 230 at 69,608 for the monolithic model and
 70,532 for the greedy; 8 carers a move kept nothing (each sub-solve timed out), 3 or 5 carers at
@@ -45,6 +55,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -82,6 +93,8 @@ class LnsParams:
     """Draw those carers at random from the ``day_carers + 2`` first, not the first."""
     day_second: int = 3
     """And up to this many carers who could take over their visits around the open visit's time."""
+    threads: int = 1
+    """Moves run at once (``improve``); ``solver.solve`` gives one per CP-SAT worker it has."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +123,15 @@ def improve(
 ) -> LnsResult:
     """Improve ``rota`` (default: the greedy's) by LNS moves until ``params.time_limit`` or
     ``stop`` is set. ``base`` gives the weights and travel model (its locks and reference are
-    not supported: ``solver.solve`` uses the monolithic model for those)."""
-    from dataclasses import replace
+    not supported: ``solver.solve`` uses the monolithic model for those).
 
-    from solver.decompose import _rota, sub_instance
+    With ``params.threads`` > 1, that many moves run at once, each on the rota as it was when
+    it started (CP-SAT leaves Python's lock while it searches); a move's rows replace only its
+    own carers' rows (of its date, for a day move) in the rota as it is when the move ends, and
+    the merged week is checked before it is kept."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    from solver.decompose import _rota
     from solver.solve import _is_valid, solve
 
     params = params or LnsParams()
@@ -128,112 +146,88 @@ def improve(
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
     moves = improved = day_kept = 0
     rate = {"day": DAY_RATE, "week": WEEK_RATE}
-    uncovered_before = level[0]
-    last_kind: str | None = None
     elig = None
     spent = 0.0  # wall time of the moves so far: no move starts that would end past the limit
-    while time.perf_counter() - t0 < params.time_limit - params.move_time * 0.5:
-        if stop is not None and stop.is_set():
-            break
-        if moves and params.time_limit - (time.perf_counter() - t0) < spent / moves:
-            break
-        if last_kind is not None:  # the previous move's outcome updates its kind's rate
-            rate[last_kind] = max(RATE_FLOOR, RATE_KEEP * rate[last_kind]
-                                  + (1 - RATE_KEEP) * float(level[0] < uncovered_before))
-        uncovered_before = level[0]
-        began = time.perf_counter()
+    threads = max(1, params.threads)
+    running: dict[Future[_Outcome | None], tuple[str, date | None, float]] = {}
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+
+    def start_move() -> None:
+        nonlocal moves, elig
         moves += 1
         staffed = {a.visit_id for a in rows}
         open_ids = [v.visit_id for v in instance.visits if v.visit_id not in staffed]
-        pivot = instance.visit(rng.choice(open_ids)) if open_ids else rng.choice(instance.visits)
-        hood = None
+        busy = {d for _k, d, _t in running.values() if d is not None}
         share = params.day_share
         if share is None:
             share = rate["day"] / (rate["day"] + rate["week"])
-        last_kind = "week"
-        if open_ids and rng.random() < share:
-            last_kind = "day"
-            if elig is None:
-                from roster.eligibility import compute_eligibility
+        kind = "day" if open_ids and rng.random() < share else "week"
+        # a move running at once works on another date where it can
+        pool_ids = [vid for vid in open_ids if instance.visit(vid).date not in busy] or open_ids
+        if kind == "day":
+            pivot = instance.visit(rng.choice(pool_ids))
+        else:
+            pivot = instance.visit(rng.choice(open_ids)) if open_ids else rng.choice(instance.visits)
+        if kind == "day" and elig is None:
+            from roster.eligibility import compute_eligibility
 
-                elig = compute_eligibility(instance, base.travel)
-            k, second = params.day_carers, params.day_second
-            hood = _day_neighbourhood(instance, rows, pivot, open_ids, elig, k,
-                                      rng if params.day_sample else None, second)
-        if hood is not None:
-            sub, carer_ids, locks = hood
-            current = Rota(assignments=tuple(a for a in rows if a.carer_id in sub.carer_index
-                                             and a.visit_id in sub.visit_index))
-            left = params.time_limit - (time.perf_counter() - t0)
-            sp = replace(base, time_limit=min(params.move_time, max(0.5, left)),
-                         workers=params.workers, seed=rng.randrange(1 << 30), hint=current,
-                         lns=False, locks=locks, reference=None,
-                         lexicographic=base.lexicographic and not WEIGHTED_DAY_MOVES)
-            try:
-                res = solve(sub, sp, stop=stop)
-            except Exception:  # a failed move changes nothing
+            elig = compute_eligibility(instance, base.travel)
+        began = time.perf_counter()
+        left = params.time_limit - (began - t0)
+        sp = replace(base, time_limit=min(params.move_time, max(0.5, left)),
+                     workers=params.workers, seed=rng.randrange(1 << 30), lns=False,
+                     reference=None)
+        job = _MoveJob(kind, pivot, tuple(open_ids), tuple(rows), sp,
+                       random.Random(rng.randrange(1 << 30)))
+        if pool is None:
+            fut: Future[_Outcome | None] = Future()
+            fut.set_result(_run_move(instance, job, params, elig, homes, stop))
+        else:
+            fut = pool.submit(_run_move, instance, job, params, elig, homes, stop)
+        running[fut] = (kind, pivot.date if kind == "day" else None, began)
+
+    try:
+        while True:
+            while len(running) < threads:
+                now = time.perf_counter() - t0
+                if now >= params.time_limit - params.move_time * 0.5:
+                    break
+                if stop is not None and stop.is_set():
+                    break
+                if moves and params.time_limit - now < spent / moves:
+                    break
+                start_move()
+            if not running:
+                break
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in done:
+                kind, _day, began = running.pop(fut)
+                out = fut.result()
+                before = level[0]
                 spent += time.perf_counter() - began
-                continue
-            spent += time.perf_counter() - began
-            trial = _staffed_rows(
-                instance,
-                [a for a in rows if a.carer_id not in carer_ids]
-                + [a for a in res.rota.assignments if a.carer_id in carer_ids],
-            )
-            trial_level = _level(instance, trial, base)
-            # the move saw the rest of the carers' weeks only as locks: check the whole week
-            if trial_level < level and _is_valid(instance, Rota(assignments=tuple(trial)),
-                                                 base.travel):
-                improved += 1
-                day_kept += 1
-                rows, level = trial, trial_level
-                for u in res.rota.unassigned:
-                    reasons[u.visit_id] = u.reasons
-            continue
-        lat, lon = instance.visit_location(pivot)
-        miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], np.array([lat]), np.array([lon]))[:, 0]
-        nearest = np.argsort(miles)[: params.carers_per_move]
-        carer_ids = {instance.carers[int(c)].carer_id for c in nearest}
-        visit_ids = {a.visit_id for a in rows if a.carer_id in carer_ids}
-        open_near = sorted(open_ids, key=lambda vid: _miles_to(instance, vid, lat, lon))[:10]
-        visit_ids |= set(open_near)
-        while True:  # bring the other carer of every 2:1 visit inside, with their week
-            partners = {a.carer_id for a in rows if a.visit_id in visit_ids and a.carer_id not in carer_ids}
-            if not partners:
-                break
-            carer_ids |= partners
-            visit_ids |= {a.visit_id for a in rows if a.carer_id in carer_ids}
-            if len(carer_ids) > MAX_WEEK_CARERS:
-                break
-        if len(carer_ids) > MAX_WEEK_CARERS:
-            # 2:1 partners chained to half the week (M seed 2: 60 carers, 600 visits): a
-            # model too big to build in a move's time, so no move
-            spent += time.perf_counter() - began
-            continue
-        child_ids = {instance.visit(v).child_id for v in visit_ids}
-        sub = sub_instance(instance, sorted(carer_ids), sorted(child_ids), sorted(visit_ids))
-        current = Rota(assignments=tuple(a for a in rows if a.carer_id in carer_ids))
-        left = params.time_limit - (time.perf_counter() - t0)
-        sp = replace(base, time_limit=min(params.move_time, max(0.5, left)), workers=params.workers,
-                     seed=rng.randrange(1 << 30), hint=current, lns=False, locks=(), reference=None)
-        try:
-            res = solve(sub, sp, stop=stop)
-        except Exception:  # a failed move changes nothing
-            spent += time.perf_counter() - began
-            continue
-        spent += time.perf_counter() - began
-        if res.status == "GREEDY":
-            continue
-        trial = _staffed_rows(
-            instance, [a for a in rows if a.carer_id not in carer_ids] + list(res.rota.assignments)
-        )
-        trial_level = _level(instance, trial, base)
-        if trial_level < level:
-            improved += 1
-            rows, level = trial, trial_level
-            for u in res.rota.unassigned:
-                reasons[u.visit_id] = u.reasons
+                if out is not None:
+                    trial = _merge(instance, rows, out, base.travel)
+                    if trial is not None:
+                        trial_level = _level(instance, trial, base)
+                        # the move saw the rest of the week as it was: check the merged week
+                        if trial_level < level and _is_valid(
+                                instance, Rota(assignments=tuple(trial)), base.travel):
+                            improved += 1
+                            day_kept += out.day is not None
+                            rows, level = trial, trial_level
+                rate[kind] = max(RATE_FLOOR, RATE_KEEP * rate[kind]
+                                 + (1 - RATE_KEEP) * float(level[0] < before))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     rows = _staffed_rows(instance, rows)
+    if improved and params.check:  # (``solver.solve`` explains the open visits itself)
+        from roster.eligibility import compute_eligibility
+        from solver.explain import explain_unassigned
+
+        reasons = explain_unassigned(
+            instance, elig if elig is not None else compute_eligibility(instance, base.travel),
+            Rota(assignments=tuple(rows)))
     final = _rota(instance, rows, reasons)
     if params.check:
         from roster.checker import check
@@ -244,6 +238,166 @@ def improve(
             raise RotaBugError(f"LNS made a rota that breaks {len(found)} hard rule(s): {found[:5]}")
     return LnsResult(final, "LNS", moves, improved, time.perf_counter() - t0,
                      note=f"{moves} moves, {improved} kept ({day_kept} of one day)")
+
+
+@dataclass(frozen=True)
+class _MoveJob:
+    kind: str
+    pivot: Visit
+    open_ids: tuple[str, ...]
+    rows: tuple[Assignment, ...]
+    params: SolveParams
+    rng: random.Random
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A move's answer: the new rows of ``carers`` (on ``day`` only, for a day move)."""
+
+    carers: frozenset[str]
+    day: date | None
+    rows: tuple[Assignment, ...]
+
+
+def _run_move(
+    instance: Instance, job: _MoveJob, params: LnsParams, elig: Any, homes: np.ndarray,
+    stop: StopFlag | None,
+) -> _Outcome | None:
+    """Build one move's neighbourhood from ``job.rows`` and re-solve it; None when there is no
+    move or the sub-solve fails (a failed move changes nothing)."""
+    rows = list(job.rows)
+    pivot = job.pivot
+    if job.kind == "day":
+        hood = _day_neighbourhood(instance, rows, pivot, list(job.open_ids), elig,
+                                  params.day_carers, job.rng if params.day_sample else None,
+                                  params.day_second)
+        if hood is None:
+            return None
+        sub, carer_ids, locks = hood
+        current = Rota(assignments=tuple(a for a in rows if a.carer_id in sub.carer_index
+                                         and a.visit_id in sub.visit_index))
+        answer = _sub_solve(sub, replace(job.params, hint=current, locks=locks), stop)
+        if answer is None:
+            return None
+        day = pivot.date
+        new = tuple(a for a in answer.assignments
+                    if a.carer_id in carer_ids and instance.visit(a.visit_id).date == day)
+        return _Outcome(frozenset(carer_ids), day, new)
+    staffed = {a.visit_id for a in rows}
+    open_ids = [v for v in job.open_ids if v not in staffed]
+    lat, lon = instance.visit_location(pivot)
+    miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], np.array([lat]), np.array([lon]))[:, 0]
+    nearest = np.argsort(miles)[: params.carers_per_move]
+    carer_ids = {instance.carers[int(c)].carer_id for c in nearest}
+    visit_ids = {a.visit_id for a in rows if a.carer_id in carer_ids}
+    open_near = sorted(open_ids, key=lambda vid: _miles_to(instance, vid, lat, lon))[:10]
+    visit_ids |= set(open_near)
+    while True:  # bring the other carer of every 2:1 visit inside, with their week
+        partners = {a.carer_id for a in rows if a.visit_id in visit_ids and a.carer_id not in carer_ids}
+        if not partners:
+            break
+        carer_ids |= partners
+        visit_ids |= {a.visit_id for a in rows if a.carer_id in carer_ids}
+        if len(carer_ids) > MAX_WEEK_CARERS:
+            # 2:1 partners chained to half the week (M seed 2: 60 carers, 600 visits): a
+            # model too big to build in a move's time, so no move
+            return None
+    from solver.decompose import sub_instance
+
+    child_ids = {instance.visit(v).child_id for v in visit_ids}
+    sub = sub_instance(instance, sorted(carer_ids), sorted(child_ids), sorted(visit_ids))
+    current = Rota(assignments=tuple(a for a in rows if a.carer_id in carer_ids))
+    answer = _sub_solve(sub, replace(job.params, hint=current, locks=()), stop)
+    if answer is None:
+        return None
+    return _Outcome(frozenset(carer_ids), None, answer.assignments)
+
+
+def _sub_solve(sub: Instance, sp: SolveParams, stop: StopFlag | None) -> Rota | None:
+    """One weighted CP-SAT search (every term, coverage's weight leading) of a move's
+    sub-instance, warm-started from the current rows (``sp.hint``), with a light presolve
+    (``MOVE_SOLVER``); nothing else of ``solver.solve``: no greedy, no coverage master, no
+    explanations, check or KPIs (the merged week is checked before it is kept). None when the
+    model gives no answer or cannot be built (a failed move changes nothing)."""
+    from ortools.sat.python import cp_model
+
+    from roster.eligibility import compute_eligibility
+    from solver.cpsat import TERM_WEIGHT, TERMS_BY_STAGE, _StopWatcher, build_model, hint_values
+    from solver.solve import BUILD_SHARE, decode
+
+    t0 = time.perf_counter()
+    try:
+        elig = compute_eligibility(sub, sp.travel)
+        rm = build_model(sub, elig, sp, sp.hint, deadline=t0 + BUILD_SHARE * sp.time_limit)
+    except Exception:  # BuildTimeout, or locks the model cannot keep
+        return None
+    m = rm.model
+    exprs = [rm.terms[n].scaled(getattr(sp.weights, TERM_WEIGHT[n]))[0]
+             for _stage, names in TERMS_BY_STAGE for n in names]
+    m.minimize(cp_model.LinearExpr.sum(exprs))
+    if sp.hint is not None:
+        m.clear_hints()
+        hint = hint_values(rm, sp.hint)
+        for var in rm.variables:
+            if var.index in hint:
+                m.add_hint(var, hint[var.index])
+    solver = cp_model.CpSolver()
+    left = max(0.05, t0 + sp.time_limit - time.perf_counter())
+    solver.parameters.max_time_in_seconds = left
+    if sp.deterministic:
+        solver.parameters.max_deterministic_time = left
+    solver.parameters.num_workers = max(1, sp.workers)
+    solver.parameters.random_seed = sp.seed
+    for key, value in MOVE_SOLVER.items():
+        setattr(solver.parameters, key, value)
+    if stop is not None:
+        with _StopWatcher(solver, stop):
+            code = solver.solve(m)
+    else:
+        code = solver.solve(m)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen: dict[str, list[tuple[str, int]]] = {}
+    for (c, v), lit in rm.x.items():
+        if solver.value(lit):
+            chosen.setdefault(sub.carers[c].carer_id, []).append(
+                (sub.visits[v].visit_id, int(solver.value(rm.start[v]))))
+    return decode(sub, chosen, sp.travel)
+
+
+MOVE_SOLVER: dict[str, Any] = {"cp_model_probing_level": 0, "max_presolve_iterations": 1}
+"""CP-SAT parameters of a move's search. Measured on 34 day moves of M seed 2 (1.5 s each,
+one worker): with CP-SAT's default presolve 29 returned an answer and 25 were proven optimal
+in 31 s, 6 ended with none at all (the presolve's probing took the time, though the warm start
+was complete and feasible); with no probing and one presolve pass all 34 answered, 31 proven,
+in 17.5 s, and one more move staffed a slot. With no presolve at all 34 answered but 6 were
+proven, in 45.9 s."""
+
+
+def _merge(instance: Instance, rows: list[Assignment], out: _Outcome,
+           travel: Any = None) -> list[Assignment] | None:
+    """``rows`` with the move's carers' rows (of its date, for a day move) replaced by the
+    move's, the journeys into those carers' visits worked out again (R13: a changed evening
+    changes the next morning's journey); None when a visit would then have more carers than it
+    needs (another move running at once staffed it)."""
+    from solver.solve import decode
+
+    def replaced(a: Assignment) -> bool:
+        return a.carer_id in out.carers and (
+            out.day is None or instance.visit(a.visit_id).date == out.day)
+
+    kept = [a for a in rows if not replaced(a)]
+    theirs: dict[str, list[tuple[str, int]]] = {}
+    for a in [a for a in kept if a.carer_id in out.carers] + list(out.rows):
+        theirs.setdefault(a.carer_id, []).append((a.visit_id, a.start))
+    merged = [a for a in kept if a.carer_id not in out.carers] + list(
+        decode(instance, theirs, travel).assignments)
+    count: dict[str, int] = {}
+    for a in merged:
+        count[a.visit_id] = count.get(a.visit_id, 0) + 1
+    if any(n > instance.visit(vid).carers for vid, n in count.items()):
+        return None
+    return _staffed_rows(instance, merged)
 
 
 def _level(instance: Instance, rows: list[Assignment], base: SolveParams) -> tuple[int, float]:
@@ -330,7 +484,10 @@ def _day_neighbourhood(
             return None
     locked = [a for a in rows if a.carer_id in carer_ids and instance.visit(a.visit_id).date != day]
     locked_ids = {a.visit_id for a in locked}
-    others = [a for a in rows if a.visit_id in locked_ids and a.carer_id not in carer_ids]
+    others = _outside_rows(instance, rows, carer_ids, locked_ids, day)
+    if others is None:
+        return None
+    locked_ids |= {a.visit_id for a in others}
     index = [instance.carer_index[c] for c in carer_ids]
     lat, lon = instance.visit_location(pivot)
     same_day = [vid for vid in open_ids if instance.visit(vid).date == day and
@@ -347,3 +504,39 @@ def _day_neighbourhood(
         sub = replace(sub, absences=tuple(sub.absences) + away)
     locks = tuple(sorted((a.visit_id, a.carer_id, a.start) for a in locked + others))
     return sub, carer_ids, locks
+
+
+def _outside_rows(
+    instance: Instance, rows: list[Assignment], carer_ids: set[str], locked_ids: set[str],
+    day: Any,
+) -> list[Assignment] | None:
+    """The rows of carers outside the move that a day move must hold, locked: the other carer
+    of each locked 2:1 visit, with the visits that feed it (R13: the journey into a visit
+    starts at the carer's previous visit when that ended less than the return-home gap
+    before), and so on back along the chain, each with its own 2:1 partners. Without the
+    feeders the sub-instance had such a carer travel from home, over the child's mileage cap
+    (R9), and the move was infeasible: 8 of 37 day moves on M seed 2. None when a feeder
+    falls on the move's own date (the outside carer is absent that date in the sub-instance)."""
+    mine: dict[tuple[str, str], Assignment] = {(a.visit_id, a.carer_id): a for a in rows}
+    by_visit: dict[str, list[Assignment]] = {}
+    for a in rows:
+        by_visit.setdefault(a.visit_id, []).append(a)
+    held: dict[tuple[str, str], Assignment] = {}
+    todo = [a for vid in sorted(locked_ids) for a in by_visit.get(vid, ())
+            if a.carer_id not in carer_ids]
+    while todo:
+        a = todo.pop()
+        key = (a.visit_id, a.carer_id)
+        if key in held:
+            continue
+        held[key] = a
+        if a.travel_from == "home":
+            continue
+        feeder = mine.get((a.travel_from, a.carer_id))
+        if feeder is None:
+            continue
+        if instance.visit(feeder.visit_id).date == day:
+            return None
+        todo += [b for b in by_visit[feeder.visit_id]
+                 if b.carer_id not in carer_ids and (b.visit_id, b.carer_id) not in held]
+    return sorted(held.values(), key=lambda a: (a.visit_id, a.carer_id))

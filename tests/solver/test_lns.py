@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from roster.checker import check
 from roster.generator import generate
+from roster.model import Rota
 from solver import SolveParams, solve
 from solver.lns import LnsParams, improve
 
@@ -84,3 +87,61 @@ def test_day_moves_keep_the_week_checker_clean_and_never_staff_fewer_slots() -> 
     assert check(inst, result.rota) == []
     assert len(result.rota.assignments) >= len(rota.assignments)
     assert result.moves >= 1
+
+
+def test_a_day_move_holds_the_visits_that_feed_an_outside_partners_locked_visit() -> None:
+    """The other carer of a locked 2:1 visit came there from a visit of their own (R13): that
+    visit and its own 2:1 partner are held too, else the sub-instance sends them from home,
+    over the mileage cap, and the move cannot be solved."""
+    from roster.model import Assignment
+    from solver.lns import _outside_rows
+
+    inst, _ = _open_week()
+    dates = sorted({v.date for v in inst.visits})
+    monday = [v.visit_id for v in inst.visits if v.date == dates[0]]
+    a, b, c = monday[0], monday[1], monday[2]
+    rows = [
+        Assignment(a, "FREE", 600, 660), Assignment(a, "OUT1", 600, 660, travel_from=b),
+        Assignment(b, "OUT1", 500, 560), Assignment(b, "OUT2", 500, 560, travel_from="home"),
+        Assignment(c, "OUT3", 700, 760),
+    ]
+    held = _outside_rows(inst, rows, {"FREE"}, {a}, dates[1])
+    assert held is not None
+    assert {(r.visit_id, r.carer_id) for r in held} == {(a, "OUT1"), (b, "OUT1"), (b, "OUT2")}
+    # a feeder on the move's own date cannot be held (the outside carer is away that date)
+    assert _outside_rows(inst, rows, {"FREE"}, {a}, dates[0]) is None
+
+
+def test_a_moves_rows_replace_only_its_carers_rows_of_its_date_and_never_overstaff() -> None:
+    from solver.lns import _merge, _Outcome
+
+    inst, rota = _open_week()
+    rows = list(rota.assignments)
+    carer = rows[0].carer_id
+    day = inst.visit(rows[0].visit_id).date
+    merged = _merge(inst, rows, _Outcome(frozenset({carer}), day, ()))
+    assert merged is not None
+    mine = [a for a in merged if a.carer_id == carer]
+    assert all(inst.visit(a.visit_id).date != day for a in mine)
+    assert {(a.visit_id, a.start) for a in mine} == {
+        (a.visit_id, a.start) for a in rows
+        if a.carer_id == carer and inst.visit(a.visit_id).date != day}
+    assert {(a.visit_id, a.carer_id) for a in merged if a.carer_id != carer} >= {
+        (a.visit_id, a.carer_id) for a in rows
+        if a.carer_id != carer and inst.visit(a.visit_id).carers == 1}
+    # journeys worked out again for what is left (R13), so the week still checks
+    assert [v for v in check(inst, Rota(assignments=tuple(merged))) if v.rule != "structure"] == []
+    # a visit another carer already staffs cannot be staffed again by the move
+    other = next(a for a in rows if a.carer_id != carer and inst.visit(a.visit_id).carers == 1)
+    twice = replace(other, carer_id=carer)
+    assert _merge(inst, rows, _Outcome(frozenset({carer}), inst.visit(other.visit_id).date,
+                                       (twice,))) is None
+
+
+def test_moves_run_two_at_a_time_keep_the_week_checker_clean() -> None:
+    inst, rota = _open_week()
+    result = improve(inst, rota, LnsParams(time_limit=6, move_time=1.0, day_carers=3, seed=2,
+                                           threads=2))
+    assert check(inst, result.rota) == []
+    assert len(result.rota.assignments) >= len(rota.assignments)
+    assert result.moves >= 2
