@@ -245,7 +245,8 @@ def _solve(
             chosen,
             LnsParams(time_limit=(1 - FINAL_INSERT_SHARE) * (deadline - time.perf_counter())
                       - FINISH_SECONDS_PER_VISIT * len(instance.visits),
-                      seed=params.seed, check=False),
+                      seed=params.seed, check=False,
+                      threads=1 if params.deterministic else max(1, params.workers)),
             base=params,
             stop=stop,
         )
