@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -95,6 +96,9 @@ class LnsParams:
     """And up to this many carers who could take over their visits around the open visit's time."""
     threads: int = 1
     """Moves run at once (``improve``); ``solver.solve`` gives one per CP-SAT worker it has."""
+    coverage_proven: bool = False
+    """No open visit can be staffed (``solver.coverage`` proved the rota's slots optimal):
+    moves pick any visit, not the open ones, and never a day move for an open visit."""
 
 
 @dataclass(frozen=True)
@@ -120,10 +124,12 @@ def improve(
     params: LnsParams | None = None,
     base: SolveParams | None = None,
     stop: StopFlag | None = None,
+    on_better: Callable[[Rota], Any] | None = None,
 ) -> LnsResult:
     """Improve ``rota`` (default: the greedy's) by LNS moves until ``params.time_limit`` or
     ``stop`` is set. ``base`` gives the weights and travel model (its locks and reference are
-    not supported: ``solver.solve`` uses the monolithic model for those).
+    not supported: ``solver.solve`` uses the monolithic model for those). ``on_better`` gets
+    each better rota kept (its rows; the open visits unexplained).
 
     With ``params.threads`` > 1, that many moves run at once, each on the rota as it was when
     it started (CP-SAT leaves Python's lock while it searches); a move's rows replace only its
@@ -156,7 +162,8 @@ def improve(
         nonlocal moves, elig
         moves += 1
         staffed = {a.visit_id for a in rows}
-        open_ids = [v.visit_id for v in instance.visits if v.visit_id not in staffed]
+        open_ids = [] if params.coverage_proven else [
+            v.visit_id for v in instance.visits if v.visit_id not in staffed]
         busy = {d for _k, d, _t in running.values() if d is not None}
         share = params.day_share
         if share is None:
@@ -215,6 +222,8 @@ def improve(
                             improved += 1
                             day_kept += out.day is not None
                             rows, level = trial, trial_level
+                            if on_better is not None:
+                                on_better(Rota(assignments=tuple(rows)))
                 rate[kind] = max(RATE_FLOOR, RATE_KEEP * rate[kind]
                                  + (1 - RATE_KEEP) * float(level[0] < before))
     finally:

@@ -26,7 +26,7 @@ def test_lns_never_staffs_fewer_slots_than_its_seed_and_is_checker_clean() -> No
 def test_solve_with_lns_is_checker_clean_and_no_worse_than_the_greedy() -> None:
     inst = generate(carers=8, children=14, seed=2)
     greedy = solve(inst, SolveParams(use_greedy_only=True))
-    result = solve(inst, SolveParams(time_limit=4, workers=1, lns=True))
+    result = solve(inst, SolveParams(time_limit=8, workers=1, lns=True))
     assert check(inst, result.rota) == []
     assert "lns" in [s["stage"] for s in result.stages]
     assert len(result.rota.assignments) >= len(greedy.rota.assignments)
