@@ -246,9 +246,12 @@ def _solve(
             LnsParams(time_limit=(1 - FINAL_INSERT_SHARE) * (deadline - time.perf_counter())
                       - FINISH_SECONDS_PER_VISIT * len(instance.visits),
                       seed=params.seed, check=False,
-                      threads=1 if params.deterministic else max(1, params.workers)),
+                      threads=1 if params.deterministic else max(1, params.workers),
+                      coverage_proven=slots_bound is not None
+                      and _staffed_slots(instance, chosen) >= slots_bound),
             base=params,
             stop=stop,
+            on_better=lambda better: report.rota(instance, better, params),
         )
         stages.append({"stage": "lns", "status": lns.note, "seconds": round(lns.seconds, 3)})
         if lns.improved:
