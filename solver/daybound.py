@@ -44,9 +44,12 @@ seed 1 Saturday 95 of 97 and Sunday 104 of 107, as the LP; seed 2 Saturday 100 o
 102). A weekday's master (10.6 k pairs) took 40 s on 2 workers to answer, and its answer staffs
 every slot (seed 1 Monday: 236 of 236, 20 of 94 carer-days then fail their check: R11 between
 an early morning and the evening peak, which the master sees only in pairs). So
-``week_bound`` gives 1,330 / 1,266 on M in 6-8 s. It is not run inside ``solver.solve``: in a
-thread beside the search it cost the search a third of its moves (1,302 slots against 1,317
-on seed 1) for 2 slots of bound on seed 2.
+``week_bound`` gives 1,330 / 1,266 on M in 6-8 s. The third session kept it out of
+``solver.solve``: in a thread beside the search it cost the search a third of its moves (1,302
+slots against 1,317 on seed 1) for 2 slots of bound on seed 2. Since the fourth session's
+faster moves, ``solver.solve`` runs it beside the LP, the insertion and the search on weeks
+too big for the coverage master (``BoundBeside``, ``SIDE_SECONDS``): on seed 2 it reports
+1,266 for the LP's 1,268.
 """
 
 from __future__ import annotations
@@ -385,3 +388,48 @@ def week_bound(
         note=", ".join(f"{p.label[5:]} {p.upper}/{p.slots} {p.status.lower()}" for p in out),
     )
 
+
+
+class BoundBeside:
+    """``week_bound`` in a thread beside the search (CP-SAT and HiGHS leave Python's lock
+    while they solve): ``start`` it, then ``result()`` once the search is done.
+
+    Measured on M (60 s ``solve``): the weekend masters take about 5 s each on one worker;
+    seed 2's Saturday then bounds the week at 1,266 where the LP says 1,268; on seed 1 both
+    give 1,330. The time it takes is the search's: ``SIDE_SECONDS`` at most."""
+
+    def __init__(self, instance: Instance, elig: Eligibility, travel: Any, seconds: float,
+                 seed: int = 0) -> None:
+        import threading
+
+        self._stop = threading.Event()
+        self._out: DayBound | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(instance, elig, travel, seconds, seed), daemon=True)
+
+    def start(self) -> BoundBeside:
+        self._thread.start()
+        return self
+
+    def _run(self, instance: Instance, elig: Eligibility, travel: Any, seconds: float,
+             seed: int) -> None:
+        try:
+            self._out = week_bound(instance, elig, travel, time.perf_counter() + seconds,
+                                   workers=1, seed=seed, stop=self._stop)
+        except BaseException as exc:  # the bound is a report, never a reason to fail a solve
+            self._error = exc
+
+    def result(self, wait: float = 1.0) -> DayBound | None:
+        """The bound, waiting at most ``wait`` seconds more; None when it is not done (it is
+        then told to stop and its parts left unsolved are never counted) or failed."""
+        self._thread.join(wait)
+        if self._thread.is_alive():
+            self._stop.set()
+            return None
+        return self._out
+
+
+SIDE_SECONDS = 20.0
+"""The time ``solver.solve`` gives the bound by days beside its search on weeks too big for the
+coverage master."""

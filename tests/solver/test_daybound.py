@@ -86,3 +86,17 @@ def test_the_bound_by_days_is_never_below_what_the_solver_staffs(seed: int) -> N
     assert staffed <= by_master.upper <= slots
     assert staffed <= by_days.upper <= slots
     assert by_master.slots == slots == by_days.slots
+
+
+def test_the_bound_beside_a_search_equals_the_bound_by_days_and_stops_when_told() -> None:
+    from solver.daybound import BoundBeside
+
+    inst = _night_chain()
+    elig = compute_eligibility(inst)
+    beside = BoundBeside(inst, elig, _Travel(inst), 10.0).start()
+    days = beside.result(wait=20.0)
+    assert days is not None and days.upper == 2
+    # one not done within the wait gives no bound (never a part left unsolved counted)
+    week = generate(carers=30, children=56, seed=1)
+    slow = BoundBeside(week, compute_eligibility(week), _Travel(week), 3.0).start()
+    assert slow.result(wait=0.0) is None
