@@ -176,6 +176,16 @@ def _solve(
     chosen = warm if params.hint is not None and _is_valid(instance, warm, params.travel) else greedy_rota
     use_lns = not params.use_greedy_only and _use_lns(instance, params)
     cover = None
+    beside = None
+    if (use_lns and params.weights.coverage > 0 and params.travel is None
+            and COVERAGE_MAX_PAIRS < int(elig.ok.sum()) <= LP_MAX_PAIRS):
+        # the bound by days (weekend masters) beside the LP, insertion and search, from now:
+        # M seed 2, 1,266 where the LP gives 1,268
+        from solver.cpsat import _Travel
+        from solver.daybound import SIDE_SECONDS, BoundBeside
+
+        beside = BoundBeside(instance, elig, _Travel(instance, None), min(
+            SIDE_SECONDS, 0.5 * (deadline - time.perf_counter())), params.seed).start()
     if (
         not params.use_greedy_only
         and params.weights.coverage > 0
@@ -260,6 +270,14 @@ def _solve(
             chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages,
                                            share=0.9, stop=stop)
             report.rota(instance, chosen, params)
+    if beside is not None:
+        days = beside.result(wait=0.5)
+        stages.append({"stage": "day_bound", "status": "BOUND" if days else "NO BOUND",
+                       "seconds": round(days.seconds, 3) if days else None,
+                       "slots_upper": days.upper if days else None,
+                       "note": days.note if days else ""})
+        if days is not None and (slots_bound is None or days.upper < slots_bound):
+            slots_bound = days.upper
     if bound is None and slots_bound is not None:
         # every other term is >= 0: the proven coverage bound bounds the whole cost
         slots = sum(v.carers for v in instance.visits)
