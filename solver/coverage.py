@@ -157,6 +157,14 @@ def _carer_data(
     return data, pairs_out, sorted(set(dead))
 
 
+def _start_range(
+    ranges: Pairs, c: int, visits: list[int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Carer c's earliest and latest start of each visit."""
+    return ({v: ranges[(c, v)][0][0] for v in visits},
+            {v: ranges[(c, v)][-1][1] for v in visits})
+
+
 def add_carer_time(
     m: cp_model.CpModel,
     instance: Instance,
@@ -174,8 +182,7 @@ def add_carer_time(
     vs = instance.visits
     week = instance.clock.week_minutes
     lim = limits(instance, instance.carers[c])
-    lo = {v: ranges[(c, v)][0][0] for v in visits}
-    hi = {v: ranges[(c, v)][-1][1] for v in visits}
+    lo, hi = _start_range(ranges, c, visits)
     mand = [(hi[v], lo[v] + vs[v].duration_min) for v in visits]
     for p in sorted({a for a, b in mand if a < b}):
         clique = [x[(c, v)] for v, (a, b) in zip(visits, mand, strict=True) if a <= p < b]
@@ -234,8 +241,7 @@ def add_carer_breaks(
     vs = instance.visits
     lim = limits(instance, instance.carers[c])
     gap = instance.settings.return_home_gap_min
-    lo = {v: ranges[(c, v)][0][0] for v in visits}
-    hi = {v: ranges[(c, v)][-1][1] for v in visits}
+    lo, hi = _start_range(ranges, c, visits)
     dur = {v: vs[v].duration_min for v in visits}
     for jj, j in enumerate(visits):
         for ii, i in enumerate(visits[:jj]):
@@ -274,8 +280,7 @@ def add_carer_duties(
     lim = limits(instance, instance.carers[c])
     rest = lim.daily_rest_min
     span = 24 * 60 - rest
-    lo = {v: ranges[(c, v)][0][0] for v in visits}
-    hi = {v: ranges[(c, v)][-1][1] for v in visits}
+    lo, hi = _start_range(ranges, c, visits)
     dur = {v: vs[v].duration_min for v in visits}
     duty: dict[int, Any] = {}
     for jj, j in enumerate(visits):

@@ -199,10 +199,19 @@ def test_every_checked_rota_is_an_answer_of_the_master_with_every_carers_duties(
     assert solver.solve(master.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
+def _polish(inst, answer):  # type: ignore[no-untyped-def]
+    from solver.coverage import _Checks, _Master, polish_continuity
+
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    travel = _Travel(inst)
+    checks = _Checks(inst, elig, travel, pairs, _Master(inst, elig, travel, pairs))
+    return polish_continuity(checks, answer, time.perf_counter() + 10)
+
+
 def test_polishing_moves_a_childs_visit_to_the_carer_who_already_works_for_the_child() -> None:
     from datetime import timedelta
 
-    from solver.coverage import _Checks, _Master, polish_continuity
     from tests.factory import WEEK
 
     # C1 has a visit on Monday and on Tuesday; the answer gives them to two carers, either of
@@ -212,15 +221,10 @@ def test_polishing_moves_a_childs_visit_to_the_carer_who_already_works_for_the_c
         [child("C1")],
         [visit("V1", "C1", start="10:00"), visit("V2", "C1", date=WEEK + timedelta(days=1))],
     )
-    elig = compute_eligibility(inst)
-    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
-    travel = _Travel(inst)
-    master = _Master(inst, elig, travel, pairs)
-    checks = _Checks(inst, elig, travel, pairs, master)
     k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
     v1, v2 = inst.visit_index["V1"], inst.visit_index["V2"]
     answer = {(k1, v1): 1, (k2, v1): 0, (k1, v2): 0, (k2, v2): 1}
-    polished, moved = polish_continuity(checks, answer, time.perf_counter() + 10)
+    polished, moved = _polish(inst, answer)
     assert moved == 1
     assert sum(polished.values()) == 2
     assert polished[(k1, v1)] + polished[(k2, v1)] == 1 == polished[(k1, v2)] + polished[(k2, v2)]
@@ -229,22 +233,15 @@ def test_polishing_moves_a_childs_visit_to_the_carer_who_already_works_for_the_c
 
 
 def test_polishing_leaves_a_visit_with_a_stranger_when_the_carer_the_child_has_is_busy() -> None:
-    from solver.coverage import _Checks, _Master, polish_continuity
-
     # V1 and V2 overlap: K1 cannot take both, so C1 keeps two carers
     inst = make_instance(
         [carer("K1"), carer("K2")],
         [child("C1")],
         [visit("V1", "C1", start="10:00"), visit("V2", "C1", start="11:00")],
     )
-    elig = compute_eligibility(inst)
-    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
-    travel = _Travel(inst)
-    master = _Master(inst, elig, travel, pairs)
-    checks = _Checks(inst, elig, travel, pairs, master)
     k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
     v1, v2 = inst.visit_index["V1"], inst.visit_index["V2"]
     answer = {(k1, v1): 1, (k2, v1): 0, (k1, v2): 0, (k2, v2): 1}
-    polished, moved = polish_continuity(checks, answer, time.perf_counter() + 10)
+    polished, moved = _polish(inst, answer)
     assert moved == 0
     assert polished == answer
