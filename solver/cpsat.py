@@ -1103,6 +1103,7 @@ def run_stages(
     best: dict[int, int] | None = None
     stages: list[dict[str, Any]] = []
     bound_total = 0.0
+    done_cost = 0.0  # the finished stages' objectives: progress reports the whole cost
     all_optimal = True
     found_any = False
     bound_ok = True
@@ -1134,6 +1135,7 @@ def run_stages(
                     best = dict(hint)
                     found_any = True
                     bound_total += (level + const) / SCALE
+                    done_cost += (level + const) / SCALE
                     slots_bound = slots_upper
                     stages.append({"stage": name, "status": "OPTIMAL", "seconds": 0.0,
                                    "objective": (level + const) / SCALE,
@@ -1178,7 +1180,7 @@ def run_stages(
         started = time.perf_counter()
         with _StopWatcher(solver, stop):
             if progress is not None:
-                cb = _Callback(progress, t0, const / SCALE, SCALE, stop)
+                cb = _Callback(progress, t0, const / SCALE + done_cost, SCALE, stop)
                 code = solver.solve(m, cb)
             else:
                 code = solver.solve(m)
@@ -1189,6 +1191,7 @@ def run_stages(
             info["objective"] = (found + const) / SCALE
             info["bound"] = (solver.best_objective_bound + const) / SCALE
             bound_total += info["bound"]
+            done_cost += info["objective"]
             found_any = True
             if code != cp_model.OPTIMAL:
                 all_optimal = False
