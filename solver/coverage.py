@@ -31,7 +31,7 @@ coverage question is much smaller than the model that also has to place every jo
   that each round asks for *any* answer staffing that many slots (an assumption, no
   objective: no proof of optimality each round); when there is none, the bound drops by one.
   A core becomes the strongest cut it can (``_Cutter``), and a week that fails is first mended
-  by moving one visit of its core to another carer (``_move_out``).
+  by moving one visit of its core to another carer (``_Checks.move_out``).
 * When every week checks, the whole model with that assignment fixed gives the rota (2:1
   partners start together); its slots equal the master's bound, which is then proven. Before
   that, ``polish_continuity`` moves a child's visits to carers the child already has where
@@ -516,7 +516,7 @@ class _Cutter:
     (each close predecessor of a closure visit is in the closure) and only relaxes the rest.
     The week's own cut ("unless a feeder of the week joins") let the master slip out of the
     same conflict again and again by adding a feeder: on S seed 1 the bound stayed at 232 for
-    50 rounds (120 s) with it, while these cuts and ``_move_out`` prove 232 in under 4 s.
+    50 rounds (120 s) with it, while these cuts and ``_Checks.move_out`` prove 232 in under 4 s.
 
     (Tried and left out, S seeds 1-2: shrinking cores by a deletion filter — CP-SAT's were
     already minimal; lifting a core to every other carer who could take it — as many master
@@ -602,52 +602,6 @@ def _weeks(answer: dict[tuple[int, int], int]) -> dict[int, list[int]]:
         if val:
             weeks.setdefault(c, []).append(v)
     return weeks
-
-
-def _move_out(
-    instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs, master: _Master,
-    sol: dict[tuple[int, int], int], failing: dict[int, list[int]],
-    good: set[tuple[int, frozenset[int]]], deadline: float,
-) -> dict[tuple[int, int], int] | None:
-    """The master's answer with each failing week mended by moving visits of its cores, one at
-    a time, to other carers whose weeks then still check, until it checks: an answer of the
-    same size whose every week checks, or None. Near misses are common — the
-    master answers with one or two weeks out of reach — and a move costs a few small checks
-    where another master round costs the whole model."""
-    weeks = {c: set(vs_c) for c, vs_c in _weeks(sol).items()}
-    carers_of = master.carers_of
-
-    def checks(c: int, visits: set[int]) -> bool:
-        key = (c, frozenset(visits))
-        if key in good:
-            return True
-        left = _left(deadline, 1.0)
-        if check_week(instance, elig, travel, pairs, c, sorted(visits), left) is None:
-            good.add(key)
-            return True
-        return False
-
-    for c, core in failing.items():
-        found: list[int] | None | str = core
-        while found is not None:
-            if not isinstance(found, list) or time.perf_counter() > deadline:
-                return None
-            target = next(
-                ((v, other) for v in found for other in carers_of.get(v, ())
-                 if other != c and v not in weeks.get(other, set())
-                 and checks(other, weeks.get(other, set()) | {v})),
-                None,
-            )
-            if target is None:
-                return None
-            v, other = target
-            weeks[c].discard(v)
-            weeks.setdefault(other, set()).add(v)
-            if checks(c, weeks[c]):
-                break
-            left = _left(deadline, 1.0)
-            found = check_week(instance, elig, travel, pairs, c, sorted(weeks[c]), left)
-    return {(c, v): int(v in weeks.get(c, ())) for (c, v) in sol}
 
 
 def _solver(workers: int, limit: float, seed: int, first_answer: bool) -> cp_model.CpSolver:
@@ -748,6 +702,49 @@ class _Checks:
     def _check(self, c: int, visits: list[int], deadline: float) -> list[int] | None | str:
         return check_week(self.instance, self.elig, self.travel, self.pairs, c, visits,
                           _left(deadline, 5.0))
+
+    def fits(self, c: int, visits: set[int], deadline: float) -> bool:
+        """Carer c's week of ``visits`` checks (remembered when it does)."""
+        key = (c, frozenset(visits))
+        if key in self.good:
+            return True
+        if check_week(self.instance, self.elig, self.travel, self.pairs, c, sorted(visits),
+                      _left(deadline, 1.0)) is None:
+            self.good.add(key)
+            return True
+        return False
+
+    def move_out(
+        self, sol: dict[tuple[int, int], int], failing: dict[int, list[int]], deadline: float
+    ) -> dict[tuple[int, int], int] | None:
+        """The master's answer with each failing week mended by moving visits of its cores,
+        one at a time, to other carers whose weeks then still check, until it checks: an
+        answer of the same size whose every week checks, or None. Near misses are common —
+        the master answers with one or two weeks out of reach — and a move costs a few small
+        checks where another master round costs the whole model."""
+        weeks = {c: set(vs_c) for c, vs_c in _weeks(sol).items()}
+        carers_of = self.master.carers_of
+        for c, core in failing.items():
+            found: list[int] | None | str = core
+            while found is not None:
+                if not isinstance(found, list) or time.perf_counter() > deadline:
+                    return None
+                target = next(
+                    ((v, other) for v in found for other in carers_of.get(v, ())
+                     if other != c and v not in weeks.get(other, set())
+                     and self.fits(other, weeks.get(other, set()) | {v}, deadline)),
+                    None,
+                )
+                if target is None:
+                    return None
+                v, other = target
+                weeks[c].discard(v)
+                weeks.setdefault(other, set()).add(v)
+                if self.fits(c, weeks[c], deadline):
+                    break
+                found = check_week(self.instance, self.elig, self.travel, self.pairs, c,
+                                   sorted(weeks[c]), _left(deadline, 1.0))
+        return {(c, v): int(v in weeks.get(c, ())) for (c, v) in sol}
 
     def weeks(
         self, sol: dict[tuple[int, int], int], deadline: float, out: CoverageOutcome
@@ -906,8 +903,7 @@ def solve_coverage(
         out.last = sol
         bad, cut, failing = checks.weeks(sol, deadline, out)
         if bad and failing and time.perf_counter() < deadline:
-            moved = _move_out(instance, elig, travel, pairs, master, sol, failing, checks.good,
-                              deadline)
+            moved = checks.move_out(sol, failing, deadline)
             if moved is not None:
                 sol, bad = moved, 0
                 hint = out.last = sol

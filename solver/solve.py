@@ -358,7 +358,7 @@ def _from_master(
     just those pairs; None unless it staffs more slots than ``current``."""
     from dataclasses import replace
 
-    from solver.coverage import repair
+    from solver.coverage import _weeks, repair
     from solver.cpsat import BuildTimeout, _Travel, build_model, candidate_pairs
 
     answer = cover.assignment if cover.proven else cover.last
@@ -373,10 +373,7 @@ def _from_master(
         # and the time left is its own, since without this rota the proof is lost (S seed 7
         # once ended at 227 slots with 235 proven, the build cut off at 0.3 of 1.4 s)
         budget = deadline - 0.05 * left
-        checked: dict[int, list[int]] = {}
-        for c, v in keep:
-            checked.setdefault(c, []).append(v)
-        weeks: dict[int, list[int]] | None = checked
+        weeks: dict[int, list[int]] | None = _weeks(answer)
     else:
         budget = time.perf_counter() + 0.3 * left
         weeks = repair(instance, elig, pairs, _Travel(instance, params.travel), answer, budget)
