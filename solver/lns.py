@@ -28,9 +28,10 @@ with 2 carers of the second step: 1,317 / 1,239 in 60 s; 3 + 3 carers: 1,314 fro
 as 4 + 2's 1,319 (60 s from the 10-minute rota). A day move's sub-solve is one weighted stage
 (twice the moves: 128 against 60 in 60 s from that rota), and the kind of each move (day or whole
 week) is drawn in proportion to each kind's recent rate of moves that staffed more slots: 1,322 /
-1,238 in a 60 s ``solve`` (82 and 56 moves). Whole-week moves whose 2:1 partners chain in more
-than ``MAX_WEEK_CARERS`` carers are not made (on seed 2 they reached 60 carers and 600 visits,
-and spent 1.9 s each to give up): 1,321 / 1,245. Then 6 + 3 carers a day move: 1,321 / 1,251;
+1,238 in a 60 s ``solve`` (82 and 56 moves). Whole-week moves whose 2:1 partners chained in more
+than 12 carers were not made (on seed 2 they reached 60 carers and 600 visits,
+and spent 1.9 s each to give up): 1,321 / 1,245 (fifth session: such partners are held instead,
+``_week_neighbourhood``). Then 6 + 3 carers a day move: 1,321 / 1,251;
 8 + 4: 1,305 / 1,251 (more day moves pass ``MAX_DAY_CARERS``); 6 + 3 with 18 at most: 1,318 /
 1,249. Runs of the same setting differ by a few slots.
 
@@ -99,6 +100,11 @@ class LnsParams:
     coverage_proven: bool = False
     """No open visit can be staffed (``solver.coverage`` proved the rota's slots optimal):
     moves pick any visit, not the open ones, and never a day move for an open visit."""
+    child_share: float = 0.5
+    """With ``coverage_proven``: share of the moves that free the weeks of one child's carers
+    (``_child_carers``), the child drawn in proportion to its continuity cost."""
+    child_carers: int = 5
+    """Carers freed by such a move: the child's carers this week, then carers who know it."""
 
 
 @dataclass(frozen=True)
@@ -169,10 +175,17 @@ def improve(
         if share is None:
             share = rate["day"] / (rate["day"] + rate["week"])
         kind = "day" if open_ids and rng.random() < share else "week"
+        excess = _continuity_excess(instance, rows) if params.coverage_proven else {}
+        if excess and rng.random() < params.child_share:
+            kind = "child"
         # a move running at once works on another date where it can
         pool_ids = [vid for vid in open_ids if instance.visit(vid).date not in busy] or open_ids
         if kind == "day":
             pivot = instance.visit(rng.choice(pool_ids))
+        elif kind == "child":
+            names = sorted(excess)
+            child = rng.choices(names, weights=[excess[n] for n in names])[0]
+            pivot = next(v for v in instance.visits if v.child_id == child)
         else:
             pivot = instance.visit(rng.choice(open_ids)) if open_ids else rng.choice(instance.visits)
         if kind == "day" and elig is None:
@@ -224,8 +237,9 @@ def improve(
                             rows, level = trial, trial_level
                             if on_better is not None:
                                 on_better(Rota(assignments=tuple(rows)))
-                rate[kind] = max(RATE_FLOOR, RATE_KEEP * rate[kind]
-                                 + (1 - RATE_KEEP) * float(level[0] < before))
+                if kind in rate:
+                    rate[kind] = max(RATE_FLOOR, RATE_KEEP * rate[kind]
+                                     + (1 - RATE_KEEP) * float(level[0] < before))
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -294,32 +308,24 @@ def _run_move(
         return _Outcome(frozenset(carer_ids), day, new)
     staffed = {a.visit_id for a in rows}
     open_ids = [v for v in job.open_ids if v not in staffed]
-    lat, lon = instance.visit_location(pivot)
-    miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], np.array([lat]), np.array([lon]))[:, 0]
-    nearest = np.argsort(miles)[: params.carers_per_move]
-    carer_ids = {instance.carers[int(c)].carer_id for c in nearest}
-    visit_ids = {a.visit_id for a in rows if a.carer_id in carer_ids}
-    open_near = sorted(open_ids, key=lambda vid: _miles_to(instance, vid, lat, lon))[:10]
-    visit_ids |= set(open_near)
-    while True:  # bring the other carer of every 2:1 visit inside, with their week
-        partners = {a.carer_id for a in rows if a.visit_id in visit_ids and a.carer_id not in carer_ids}
-        if not partners:
-            break
-        carer_ids |= partners
-        visit_ids |= {a.visit_id for a in rows if a.carer_id in carer_ids}
-        if len(carer_ids) > MAX_WEEK_CARERS:
-            # 2:1 partners chained to half the week (M seed 2: 60 carers, 600 visits): a
-            # model too big to build in a move's time, so no move
-            return None
-    from solver.decompose import sub_instance
-
-    child_ids = {instance.visit(v).child_id for v in visit_ids}
-    sub = sub_instance(instance, sorted(carer_ids), sorted(child_ids), sorted(visit_ids))
-    current = Rota(assignments=tuple(a for a in rows if a.carer_id in carer_ids))
-    answer = _sub_solve(sub, replace(job.params, hint=current, locks=()), stop)
+    if job.kind == "child":
+        carer_ids = _child_carers(instance, rows, pivot.child_id, params.child_carers, job.rng)
+        visit_ids: set[str] = set()
+    else:
+        lat, lon = instance.visit_location(pivot)
+        miles = great_circle_miles_matrix(homes[:, 0], homes[:, 1], np.array([lat]),
+                                          np.array([lon]))[:, 0]
+        nearest = np.argsort(miles)[: params.carers_per_move]
+        carer_ids = {instance.carers[int(c)].carer_id for c in nearest}
+        visit_ids = set(sorted(open_ids, key=lambda vid: _miles_to(instance, vid, lat, lon))[:10])
+    sub, locks = _week_neighbourhood(instance, rows, carer_ids, visit_ids)
+    current = Rota(assignments=tuple(a for a in rows if a.carer_id in sub.carer_index
+                                     and a.visit_id in sub.visit_index))
+    answer = _sub_solve(sub, replace(job.params, hint=current, locks=locks), stop)
     if answer is None:
         return None
-    return _Outcome(frozenset(carer_ids), None, answer.assignments)
+    return _Outcome(frozenset(carer_ids), None,
+                    tuple(a for a in answer.assignments if a.carer_id in carer_ids))
 
 
 def _sub_solve(sub: Instance, sp: SolveParams, stop: StopFlag | None) -> Rota | None:
@@ -422,9 +428,6 @@ def _miles_to(instance: Instance, visit_id: str, lat: float, lon: float) -> floa
     return float(great_circle_miles_matrix(np.array([vlat]), np.array([vlon]),
                                            np.array([lat]), np.array([lon]))[0, 0])
 
-
-MAX_WEEK_CARERS = 12
-"""A whole-week move whose 2:1 partners bring in more carers than this is not made."""
 
 WEIGHTED_DAY_MOVES = True
 """A day move's sub-solve is one weighted CP-SAT stage (coverage's weight leads) instead of the
@@ -549,3 +552,91 @@ def _outside_rows(
         todo += [b for b in by_visit[feeder.visit_id]
                  if b.carer_id not in carer_ids and (b.visit_id, b.carer_id) not in held]
     return sorted(held.values(), key=lambda a: (a.visit_id, a.carer_id))
+
+
+def _week_neighbourhood(
+    instance: Instance, rows: list[Assignment], carer_ids: set[str], extra_ids: set[str],
+) -> tuple[Instance, tuple[tuple[str, str, int], ...]]:
+    """The sub-instance and locks of a move that frees the whole weeks of ``carer_ids`` (and
+    the visits ``extra_ids``, open ones it may staff).
+
+    A 2:1 visit they share with a carer outside the move stays as it is: locked, start and
+    both carers, the outside carer coming in with that visit and the visits that feed it
+    (``_outside_rows``) and nothing else: absent around them all week, so that the move gives
+    them no new work. Before, a whole-week move pulled each such partner in with their whole
+    week, and their partners in turn; on S seed 7 every chain passed 12 carers (the cap then) and
+    the search after a proven coverage made 40,363 moves in 9 s, none of them a real one."""
+    from solver.decompose import sub_instance
+
+    mine = {a.visit_id for a in rows if a.carer_id in carer_ids}
+    tied = {a.visit_id for a in rows if a.visit_id in mine and a.carer_id not in carer_ids}
+    others = _outside_rows(instance, rows, carer_ids, tied, None) or []
+    held = [a for a in rows if a.carer_id in carer_ids and a.visit_id in tied] + others
+    visit_ids = mine | extra_ids | {a.visit_id for a in others}
+    outside = {a.carer_id for a in others}
+    child_ids = {instance.visit(v).child_id for v in visit_ids}
+    sub = sub_instance(instance, sorted(carer_ids | outside), sorted(child_ids), sorted(visit_ids))
+    if outside:
+        sub = replace(sub, absences=tuple(sub.absences) + _away_but(instance, others))
+    locks = tuple(sorted((a.visit_id, a.carer_id, a.start) for a in held))
+    return sub, locks
+
+
+def _away_but(instance: Instance, held: list[Assignment]) -> tuple[Any, ...]:
+    """Absences that keep each carer of ``held`` off everything but those rows all week (a
+    visit may not touch an absence: each gap ends a minute before a row and starts a minute
+    after one)."""
+    from roster.model import Absence
+
+    clock = instance.clock
+    first, last = -24 * 60, 9 * 24 * 60
+
+    def wall(minute: int) -> Any:
+        return clock.datetime_of(minute).replace(tzinfo=None)
+
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for a in held:
+        spans.setdefault(a.carer_id, []).append((a.start, a.end))
+    away = []
+    for cid, these in sorted(spans.items()):
+        edge = first
+        for s, e in sorted(these):
+            if s - 1 > edge:
+                away.append(Absence(cid, wall(edge), wall(s - 1)))
+            edge = max(edge, e + 1)
+        away.append(Absence(cid, wall(edge), wall(last)))
+    return tuple(away)
+
+
+def _child_carers(instance: Instance, rows: list[Assignment], child_id: str, k: int,
+                  rng: random.Random) -> set[str]:
+    """The carers of a continuity move for ``child_id``: those who work for the child this
+    week, then those who know the child (history), at most ``k`` (at random beyond that)."""
+    serving: dict[str, int] = {}
+    for a in rows:
+        if instance.visit(a.visit_id).child_id == child_id:
+            serving[a.carer_id] = serving.get(a.carer_id, 0) + 1
+    known = sorted({h.carer_id for h in instance.history if h.child_id == child_id
+                    and h.hours > 0 and h.carer_id not in serving})
+    pool = sorted(serving) + known
+    if len(pool) <= k:
+        return set(pool)
+    return set(rng.sample(pool, k))
+
+
+def _continuity_excess(instance: Instance, rows: list[Assignment]) -> dict[str, float]:
+    """Per child, the continuity cost (``Weights``'s units of 100 per carer) above one carer
+    who knows the child: the draw weight of a continuity move."""
+    carers: dict[str, set[str]] = {}
+    for a in rows:
+        carers.setdefault(instance.visit(a.visit_id).child_id, set()).add(a.carer_id)
+    history = instance.history_hours
+    out: dict[str, float] = {}
+    for child in instance.children:
+        mine = carers.get(child.child_id, set())
+        strangers = sum(1 for c in mine if history.get((child.child_id, c), 0.0) <= 0)
+        over = max(0, len(mine) - child.continuity_target)
+        excess = max(0, len(mine) - 1) + 0.6 * strangers + 4 * over
+        if excess > 0:
+            out[child.child_id] = excess
+    return out

@@ -145,3 +145,64 @@ def test_moves_run_two_at_a_time_keep_the_week_checker_clean() -> None:
     assert check(inst, result.rota) == []
     assert len(result.rota.assignments) >= len(rota.assignments)
     assert result.moves >= 2
+
+
+def _shared_pair(inst, rows):  # type: ignore[no-untyped-def]
+    """A 2:1 visit of ``rows`` and its two carers."""
+    by_visit: dict[str, list[str]] = {}
+    for a in rows:
+        by_visit.setdefault(a.visit_id, []).append(a.carer_id)
+    return next((vid, sorted(cs)) for vid, cs in sorted(by_visit.items()) if len(cs) == 2)
+
+
+def test_a_whole_week_move_holds_a_2to1_visit_shared_with_an_outside_carer() -> None:
+    """The outside carer comes in with the shared visit alone, locked with it, and can be
+    given nothing else: the move frees only its own carers' weeks."""
+    from roster.eligibility import compute_eligibility
+    from solver.lns import _week_neighbourhood
+
+    inst = generate(carers=30, children=56, seed=7)
+    rows = list(solve(inst, SolveParams(use_greedy_only=True)).rota.assignments)
+    vid, (inside, outside) = _shared_pair(inst, rows)
+    sub, locks = _week_neighbourhood(inst, rows, {inside}, set())
+    locked = {(v, c): s for v, c, s in locks}
+    start = next(a.start for a in rows if a.visit_id == vid)
+    assert locked[(vid, inside)] == start and locked[(vid, outside)] == start
+    mine = {a.visit_id for a in rows if a.carer_id == inside}
+    assert mine <= set(sub.visit_index)
+    free = mine - {v for v, _ in locked}
+    assert free and all((v, inside) not in locked for v in free)
+    held = {v for v, c in locked if c == outside}
+    spans = [(a.start, a.end) for a in rows if a.carer_id == outside and a.visit_id in held]
+    elig = compute_eligibility(sub)
+    o = sub.carer_index[outside]
+    assert all(elig.ok[o, sub.visit_index[v]] for v in held)
+    for w, visit in enumerate(sub.visits):  # anything else only where a locked visit is
+        if visit.visit_id in held or not elig.ok[o, w]:
+            continue
+        for lo, hi in elig.allowed_starts(o, w):
+            assert any(s <= lo and hi + visit.duration_min <= e for s, e in spans)
+
+
+def test_continuity_moves_on_a_proven_week_keep_every_slot_and_never_cost_more() -> None:
+    from solver.lns import _child_carers, _continuity_excess
+    from solver.solve import objective_of, rota_terms
+
+    inst = generate(carers=10, children=18, seed=4)
+    base = SolveParams()
+    rota = solve(inst, replace(base, use_greedy_only=True)).rota
+    rows = list(rota.assignments)
+    excess = _continuity_excess(inst, rows)
+    assert excess, "the test needs a child with more than one carer"
+    child = max(excess, key=lambda k: (excess[k], k))
+    serving = {a.carer_id for a in rows if inst.visit(a.visit_id).child_id == child}
+    import random
+    assert serving <= _child_carers(inst, rows, child, len(serving) + 5, random.Random(0))
+    result = improve(inst, rota, LnsParams(time_limit=5, move_time=1.0, coverage_proven=True,
+                                           child_share=1.0, seed=3), base=base)
+    assert check(inst, result.rota) == []
+    assert len(result.rota.assignments) == len(rota.assignments)
+    before = objective_of(rota_terms(inst, rota, base), base.weights)
+    after = objective_of(rota_terms(inst, result.rota, base), base.weights)
+    assert after <= before + 1e-6
+    assert result.moves >= 1
