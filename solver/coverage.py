@@ -322,6 +322,8 @@ class _Master:
             by_carer.setdefault(c, []).append(v)
             self.carers_of.setdefault(v, []).append(c)
         self.carers: dict[int, _CarerData] = {}
+        self.never: dict[int, set[tuple[int, int]]] = {}
+        """Per carer, the pairs of visits the master never holds together (both ways)."""
         for c in sorted(by_carer):
             visits = sorted(by_carer[c], key=lambda v: (planned[v], vs[v].visit_id))
             data, never, dead = _carer_data(instance, elig, travel, pairs, c, visits)
@@ -330,6 +332,7 @@ class _Master:
                 m.add(x[(c, v)] == 0)
             for i, j in never:
                 m.add_bool_or([x[(c, i)].negated(), x[(c, j)].negated()])
+            self.never[c] = {(i, j) for i, j in never} | {(j, i) for i, j in never}
             if R6_IN_MASTER:
                 for i, j, gap_ij in data.journeys:
                     m.add(start[j] >= start[i] + gap_ij).only_enforce_if([x[(c, i)], x[(c, j)]])
@@ -1006,6 +1009,9 @@ def polish_continuity(
             changed[a].discard(v)
             for b in options:
                 week_b = changed.get(b, weeks.get(b, set())) | {v}
+                never = checks.master.never.get(b, set())
+                if any((v, u) in never for u in week_b):
+                    continue  # the master's own clash: no need of a check
                 if fits({**changed, b: week_b}, {b}):
                     changed[b] = week_b
                     plan.append((v, b))

@@ -245,3 +245,22 @@ def test_polishing_leaves_a_visit_with_a_stranger_when_the_carer_the_child_has_i
     polished, moved = _polish(inst, answer)
     assert moved == 0
     assert polished == answer
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_every_pair_the_master_never_holds_together_fails_the_week_check(seed: int) -> None:
+    """The polish skips a move onto a week holding a visit the master never pairs with the
+    moved one, without a check: sound only if the check would refuse every such pair."""
+    import random
+
+    from solver.coverage import _Master, check_week
+
+    inst = generate(carers=8, children=14, seed=seed)
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    travel = _Travel(inst)
+    master = _Master(inst, elig, travel, pairs)
+    never = sorted((c, i, j) for c, ps in master.never.items() for i, j in ps if i < j)
+    assert len(never) > 20
+    for c, i, j in random.Random(seed).sample(never, 20):
+        assert check_week(inst, elig, travel, pairs, c, [i, j]) is not None
