@@ -919,8 +919,13 @@ def solve_coverage(
             note = "master answer checks"
             if POLISH_SHARE > 0:
                 began = time.perf_counter()
-                polished, pairs_moved = polish_continuity(
-                    checks, sol, began + POLISH_SHARE * (deadline - began))
+                end = began + POLISH_SHARE * (deadline - began)
+                polished, pairs_moved = polish_continuity(checks, sol, end)
+                moved_now = pairs_moved
+                while moved_now and time.perf_counter() < end:
+                    # a pair moved frees room another pair can now take
+                    polished, moved_now = polish_continuity(checks, polished, end)
+                    pairs_moved += moved_now
                 out.assignment = polished
                 note += (f"; {pairs_moved} child-carer pairs moved to carers the child has"
                          f" ({time.perf_counter() - began:.1f} s)")
