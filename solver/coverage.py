@@ -1007,21 +1007,43 @@ def polish_continuity(
         stranger = not known(k, a)
         changed: dict[int, set[int]] = {a: set(weeks[a])}
         plan: list[tuple[int, int]] = []
+        ejected: list[tuple[int, int, int]] = []  # (visit, from, to) of other children
         for v in sorted(mine):
             options = [b for b in checks.master.carers_of.get(v, ())
                        if b != a and (b in serves[k] or (stranger and known(k, b)))]
             options.sort(key=lambda b: (b not in serves[k], not known(k, b), b))
             changed[a].discard(v)
+            placed = False
             for b in options:
                 week_b = changed.get(b, weeks.get(b, set())) | {v}
                 never = checks.master.never.get(b, set())
-                if any((v, u) in never for u in week_b):
-                    continue  # the master's own clash: no need of a check
-                if fits({**changed, b: week_b}, {b}):
+                clash = [u for u in week_b if (v, u) in never]
+                if not clash and fits({**changed, b: week_b}, {b}):
                     changed[b] = week_b
+                    placed = True
+                elif len(clash) == 1 and vs[clash[0]].carers == 1:
+                    # b is busy with one visit u of another child: u goes to a carer who
+                    # already works for u's child (a, in a swap), if both weeks then check
+                    u = clash[0]
+                    j = instance.child_index[vs[u].child_id]
+                    if j == k:
+                        continue
+                    for d in checks.master.carers_of.get(u, ()):
+                        if d == b or d not in serves.get(j, {}):
+                            continue
+                        week_d = changed.get(d, weeks.get(d, set())) | {u}
+                        if any((u, w) in checks.master.never.get(d, set()) for w in week_d):
+                            continue
+                        trial = {**changed, b: week_b - {u}, d: week_d}
+                        if fits(trial, {b, d}):
+                            changed.update({b: week_b - {u}, d: week_d})
+                            ejected.append((u, b, d))
+                            placed = True
+                            break
+                if placed:
                     plan.append((v, b))
                     break
-            else:
+            if not placed:
                 plan = []
                 break
         if not plan or not fits(changed, set(changed)):
@@ -1031,6 +1053,12 @@ def polish_continuity(
         del serves[k][a]
         for v, b in plan:
             serves[k].setdefault(b, []).append(v)
+        for u, b, d in ejected:
+            j = instance.child_index[vs[u].child_id]
+            serves[j][b].remove(u)
+            if not serves[j][b]:
+                del serves[j][b]
+            serves[j].setdefault(d, []).append(u)
         moved += 1
     return {(c, v): int(v in weeks.get(c, ())) for (c, v) in answer}, moved
 

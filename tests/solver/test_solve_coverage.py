@@ -264,3 +264,33 @@ def test_every_pair_the_master_never_holds_together_fails_the_week_check(seed: i
     assert len(never) > 20
     for c, i, j in random.Random(seed).sample(never, 20):
         assert check_week(inst, elig, travel, pairs, c, [i, j]) is not None
+
+
+def test_polishing_swaps_a_visit_of_another_child_to_make_room_for_the_childs_own_carer() -> None:
+    """C1's Tuesday visit is with K2, but only K1 can take C1's Monday one; K1 is busy on
+    Tuesday at that time with C2, whom K2 also works for: K1 takes C1's Tuesday visit, K2 takes
+    C2's, and each child is left with one carer."""
+    from datetime import timedelta
+
+    from tests.factory import WEEK, everyday
+
+    tue, wed = WEEK + timedelta(days=1), WEEK + timedelta(days=2)
+    k2_days = tuple(a for a in everyday("K2") if a.day != "Mon")
+    inst = make_instance(
+        [carer("K1"), carer("K2")],
+        [child("C1"), child("C2")],
+        [visit("V1", "C1", start="10:00"), visit("V2", "C1", date=tue, start="10:00"),
+         visit("W1", "C2", date=tue, start="10:00"), visit("W2", "C2", date=wed, start="10:00")],
+        availability=everyday("K1") + k2_days,
+    )
+    ix = inst.visit_index
+    k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
+    answer = {(c, v): 0 for c in (k1, k2) for v in ix.values()}
+    del answer[(k2, ix["V1"])]  # K2 is away on Monday
+    for c, v in ((k1, "V1"), (k1, "W1"), (k2, "V2"), (k2, "W2")):
+        answer[(c, ix[v])] = 1
+    polished, moved = _polish(inst, answer)
+    assert sum(polished.values()) == 4
+    weeks = {c: {v for (c2, v), on in polished.items() if on and c2 == c} for c in (k1, k2)}
+    assert weeks == {k1: {ix["V1"], ix["V2"]}, k2: {ix["W1"], ix["W2"]}}
+    assert moved == 1
