@@ -372,12 +372,21 @@ class _Master:
         dropping T's other visits leaves each remaining visit's origin and journey as they
         were and only relaxes the rest (R6, R10-R12, R14, R15): a schedule of checked visits
         holding the core, which the check refuted."""
-        feed = sorted(
-            {k for v in chosen for k in self.carers[c].feeders[v] if k not in chosen}
-        )
-        self.model.add_bool_or(
-            [self.x[(c, v)].negated() for v in core] + [self.x[(c, k)] for k in feed]
-        )
+        core_cut(self.model, self.x, self.carers[c].feeders, c, core, chosen)
+
+
+def core_cut(m: cp_model.CpModel, x: Any, feeders: dict[int, list[int]], c: int,
+             core: list[int] | Any, chosen: set[int]) -> bool:
+    """Add ``_Master.cut``'s clause to ``m`` over ``x``: not all of ``core`` for carer c,
+    unless a visit that could feed one of ``chosen`` (and is not in it) joins. False, and no
+    clause, when such a feeder has no variable in ``x`` (a part of the week, as in
+    ``solver.daybound``): the way out could not be written, and the cut without it is not
+    valid."""
+    feed = sorted({k for v in chosen for k in feeders[v] if k not in chosen})
+    if any((c, k) not in x for k in feed):
+        return False
+    m.add_bool_or([x[(c, v)].negated() for v in core] + [x[(c, k)] for k in feed])
+    return True
 
 
 def _team_cut(master: _Master, core: list[tuple[int, int]], weeks: dict[int, list[int]]) -> None:

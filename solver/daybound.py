@@ -202,19 +202,6 @@ def _eligibility_bound(instance: Instance, pairs: Pairs, part: Iterable[int]) ->
     return sum(vs[v].carers for v in part if count.get(v, 0) >= vs[v].carers)
 
 
-def _cut(m: cp_model.CpModel, x: Mapping[tuple[int, int], Any], facts: _WeekFacts, c: int,
-         core: Sequence[int], chosen: set[int]) -> bool:
-    """The coverage master's core cut (``solver.coverage._Master.cut``: not all of ``core``
-    unless a visit that could feed one of the checked week's visits joins), when each such
-    feeder is a visit of this part; False (no cut) when one is not: the way out it offers could
-    not be written, and the cut without it is not valid."""
-    feed = sorted({k for v in chosen for k in facts.data[c].feeders[v] if k not in chosen})
-    if any((c, k) not in x for k in feed):
-        return False
-    m.add_bool_or([x[(c, v)].negated() for v in core] + [x[(c, k)] for k in feed])
-    return True
-
-
 def _solve_part(
     instance: Instance, elig: Eligibility, pairs: Pairs, travel: Any, facts: _WeekFacts,
     label: str, part: Sequence[int], deadline: float, workers: int, seed: int,
@@ -222,7 +209,7 @@ def _solve_part(
 ) -> PartBound:
     """One part's master, then up to ``rounds - 1`` rounds of core cuts from the carers'
     checked days (``solver.coverage.check_week``): each bound is valid, the smallest is kept."""
-    from solver.coverage import check_week
+    from solver.coverage import check_week, core_cut
 
     began = time.perf_counter()
     m, x, _obj, slots = _part_model(instance, elig, pairs, facts, part)
@@ -264,7 +251,7 @@ def _solve_part(
             core = check_week(instance, elig, travel, ranges, c, chosen,
                               max(0.05, min(2.0, deadline - time.perf_counter())))
             if isinstance(core, list):
-                cuts += _cut(m, x, facts, c, core, set(chosen))
+                cuts += core_cut(m, x, facts.data[c].feeders, c, core, set(chosen))
         status = f"{status}, {cuts} cuts"
         if not cuts:
             break
