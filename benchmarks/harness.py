@@ -4,8 +4,10 @@
     roster bench SUITE... [--seeds 1 2 3] [--time-limit S] [--runs N] [--out DIR]
 
 Suites: ``smoke`` (CI, under a minute), ``S``, ``M``, ``L``, ``XL`` (our synthetic weeks from
-``roster.generator``), ``peers`` (greedy, CP-SAT, VROOM, PyVRP side by side on S and M) and
-``public`` (Mankowska 2014 and the Italian set, scored as their papers define).
+``roster.generator``), ``peers`` (greedy, CP-SAT, VROOM, PyVRP side by side on S and M),
+``public`` (Mankowska 2014 and the Italian set, scored as their papers define) and ``frontier``
+(CP-SAT at 10 s on weeks from 4 carers up to S: up to what size is the whole lexicographic
+objective proven optimal, and which of its stages are).
 
 Every measured row runs in a fresh ``spawn`` process so that its peak memory is its own:
 ``peak_rss_mb`` is the process's ``ru_maxrss`` plus the largest of its own worker processes
@@ -27,7 +29,7 @@ import shlex
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,15 @@ DEFAULT_OUT = HERE / "results"
 RESULTS_MD = HERE / "RESULTS.md"
 PUBLIC_ROOT = Path(os.environ.get("ROSTER_PUBLIC_BENCHMARKS", "/work/shared/benchmarks"))
 
-SUITES = ("smoke", "S", "M", "L", "XL", "peers", "public", "bounds")
+SUITES = ("smoke", "S", "M", "L", "XL", "peers", "public", "bounds", "frontier")
+
+FRONTIER_SIZES: tuple[tuple[int, int], ...] = (
+    (4, 7), (6, 11), (8, 15), (10, 19), (12, 22), (16, 30), (20, 37), (30, 56),
+)
+"""(carers, children) of the ``frontier`` suite: the S ratio (30, 56), from 4 carers up to S."""
+
+PROOF_STAGES = ("coverage", "continuity", "quality")
+"""The lexicographic objective's stages, in order (``solver.cpsat.TERMS_BY_STAGE``)."""
 
 FIELDS = (
     "suite", "instance", "size", "carers", "children", "visits", "slots", "method", "seed",
@@ -44,6 +54,8 @@ FIELDS = (
     "coverage_vs_bound_pct", "gap", "slots_bound", "coverage_gap", "carers_per_child", "known_carer_pct", "travel_miles",
     "violations", "violation_rules", "cov_ratio_vs_greedy", "miles_ratio_vs_greedy",
     "time_ratio_vs_greedy", "note", "command",
+    # added for the frontier suite (at the end, so older CSVs read as before):
+    "proven_stages", "proven_runs", "stages",
 )
 
 
@@ -131,6 +143,9 @@ def _method(spec: dict[str, Any]) -> dict[str, Any]:
         out = {"status": res.status, "gap": None if res.gap is None else round(res.gap, 6),
                "slots_bound": res.carer_slots_bound,
                "coverage_gap": None if res.coverage_gap is None else round(res.coverage_gap, 6)}
+        if method == "cpsat":
+            out["proven_stages"] = proven_stages(res.stages, res.coverage_gap)
+            out["stages"] = stage_summary(res.stages)
     elif method in ("decomposed", "decomposed_greedy", "decomposed_greedy_ray",
                     "decomposed_greedy_geo"):
         from solver.decompose import DecomposeParams, solve_decomposed
@@ -165,6 +180,44 @@ def _method(spec: dict[str, Any]) -> dict[str, Any]:
     out["time"] = time.perf_counter() - t0
     out.update(_score(instance, rota))
     return out
+
+
+def proven_stages(stages: Sequence[Mapping[str, Any]], coverage_gap: float | None = None) -> str:
+    """The lexicographic stages proven optimal in a solve, in order, joined by ``+``
+    ("coverage+continuity"), or "" when none is.
+
+    ``stages`` is ``Result.stages``. A stage is proven when CP-SAT's stage of that name ended
+    ``OPTIMAL``; coverage also when the coverage master proved its bound
+    (``coverage_bound`` ``OPTIMAL``) or the rota staffs the proven slot bound
+    (``coverage_gap == 0``); all three when the single ``weighted`` stage (large models) ended
+    ``OPTIMAL``. ``FEASIBLE``, ``SKIPPED``, ``UNKNOWN`` or a stage that never ran: not proven.
+    A later stage's proof is at the levels the stages before it reached."""
+    proven: set[str] = set()
+    for st in stages:
+        if st.get("status") != "OPTIMAL":
+            continue
+        name = st.get("stage")
+        if name == "weighted":
+            proven.update(PROOF_STAGES)
+        elif name == "coverage_bound":
+            proven.add("coverage")
+        elif name in PROOF_STAGES:
+            proven.add(str(name))
+    if coverage_gap is not None and coverage_gap <= 0:
+        proven.add("coverage")
+    return "+".join(n for n in PROOF_STAGES if n in proven)
+
+
+def stage_summary(stages: Sequence[Mapping[str, Any]]) -> str:
+    """``name:STATUS@seconds`` per stage, e.g. "coverage_bound:OPTIMAL@0.1 continuity:FEASIBLE@4.2
+    insert:NO_GAIN@0.1 lns:12_moves@3.0" (free-text statuses cut at their first colon or comma)."""
+    out = []
+    for st in stages:
+        text = str(st.get("status") or "?").split(":")[0].split(",")[0]
+        status = "_".join(text.split())[:24] or "?"
+        secs = st.get("seconds")
+        out.append(f"{st.get('stage')}:{status}" + (f"@{float(secs):.1f}" if secs is not None else ""))
+    return " ".join(out)
 
 
 def _public(spec: dict[str, Any]) -> dict[str, Any]:
@@ -337,6 +390,11 @@ def _plan(suite: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         if (so / "bks.csv").is_file():
             rows.extend(_public_rows(so, ["C101", "C201", "R101", "R201", "RC101", "RC201"],
                                      10, "solomon"))
+    elif suite == "frontier":
+        # CP-SAT as in the S suite's rows (10 s, 2 workers, CP-SAT seed = instance seed, every
+        # eligible carer a candidate), on weeks from 4 carers up to S itself at the S ratio
+        for c, k in FRONTIER_SIZES:
+            synthetic(f"{c}x{k}", c, k, [("cpsat", tl or 10)], whole=False, timeout=600)
     elif suite == "bounds":
         # The LP capacity bound alone, with a longer LP limit (--time-limit, default 1200 s).
         for size in ("S", "M", "L"):
@@ -415,12 +473,37 @@ def run_suite(suite: str, args: argparse.Namespace, echo: Callable[[str], None] 
                     "lp_bound"):
             if key in last:
                 row[key] = last[key]
+        row.update(over_runs(results))
         rows.append(row)
         _save(args.out, suite, rows, public)
         echo(f"{suite} {row['instance']} {row['method']}: {row.get('time_s')}s "
              f"{row.get('peak_rss_mb')}MB slots {row.get('slots_covered')}/{row.get('slots')} "
              f"viol {row.get('violations')} [{row.get('status')}]")
     return _save(args.out, suite, rows, public)
+
+
+def over_runs(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A CP-SAT row's proof fields over its runs: a stage (and the whole objective, status
+    ``OPTIMAL``) counts as proven when it was in more than half of the runs (a run that failed
+    counts as not proven); ``proven_runs`` says in how many ("2/3"); gaps are medians. Empty for
+    rows without proofs (greedy, bounds, peers)."""
+    if not any("proven_stages" in r for r in results):
+        return {}
+    n = len(results)
+    counts = {name: sum(name in str(r.get("proven_stages") or "").split("+") for r in results)
+              for name in PROOF_STAGES}
+    whole = sum(r.get("status") == "OPTIMAL" for r in results)
+    others = [str(r.get("status")) for r in results if r.get("status") != "OPTIMAL"]
+    out: dict[str, Any] = {
+        "proven_stages": "+".join(name for name in PROOF_STAGES if 2 * counts[name] > n),
+        "proven_runs": f"{whole}/{n}",
+        "status": "OPTIMAL" if 2 * whole > n else max(others, key=others.count),
+        "stages": next((r["stages"] for r in reversed(results) if r.get("stages")), ""),
+    }
+    for key in ("gap", "coverage_gap"):
+        vals = [float(r[key]) for r in results if r.get(key) is not None]
+        out[key] = round(statistics.median(vals), 6) if vals else None
+    return out
 
 
 def _save(out: Path, suite: str, rows: list[dict[str, Any]], public: list[dict[str, Any]]) -> Path:
@@ -595,6 +678,8 @@ def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
         if solves:
             lines += _table(solves, SYN_COLS) + [""]
             lines += _medians(solves) + [""]
+    if (out / "frontier.csv").is_file():
+        lines += frontier_section(_read(out / "frontier.csv")) + [""]
     for path in sorted(out.glob("*-public.csv")):
         rows = _read(path)
         lines += [f"## Public benchmarks (`{path.stem}`)", "",
@@ -619,6 +704,79 @@ def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
     tmp = md.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     os.replace(tmp, md)
+
+
+def _proved(row: Mapping[str, str], stage: str) -> bool:
+    return stage in (row.get("proven_stages") or "").split("+")
+
+
+def frontier_section(rows: Sequence[dict[str, str]]) -> list[str]:
+    """"Proof frontier": per size, on how many seeds CP-SAT proved the whole lexicographic
+    objective (status ``OPTIMAL``; ``FEASIBLE`` or anything else is not proven) and each stage."""
+    rows = [r for r in rows if r.get("method") == "cpsat"]
+    if not rows:
+        return []
+    groups: dict[tuple[int, int], list[dict[str, str]]] = {}
+    for r in rows:
+        groups.setdefault((int(float(r["carers"])), int(float(r["children"]))), []).append(r)
+
+    def med(rs: Sequence[dict[str, str]], key: str, scale: float = 1.0, fmt: str = "g") -> str:
+        vals = [scale * float(r[key]) for r in rs if r.get(key) not in (None, "")]
+        return format(statistics.median(vals), fmt) if vals else ""
+
+    lines = ["## Proof frontier", "",
+             f"Command: `{rows[0].get('command', '')}`", "",
+             "Up to what size does CP-SAT (`solver.solve`, 10 s, 2 workers, CP-SAT seed = the "
+             "instance's seed, every eligible carer a candidate: the S suite's parameters) prove the "
+             "**whole** lexicographic objective optimal — coverage, then continuity, then "
+             "preferences, travel and cost? Weeks from `roster.generator.generate(carers, children, "
+             "seed)` at the S ratio (30 carers : 56 children); the last size is S itself. *Whole "
+             "proven* counts seeds whose solve ended with status `OPTIMAL` (every stage proven); a "
+             "stage is counted when it was proven (`OPTIMAL`; `FEASIBLE`, `SKIPPED` or never run is "
+             "not), and a later stage's proof is at the levels the stages before it reached. With "
+             "several runs per seed a seed counts as proven when more than half its runs were "
+             "(column `proven_runs` in `results/frontier.csv`); time and gap are medians over runs, "
+             "then over seeds. Gap: `Result.gap`, the relative gap on the whole weighted cost (empty "
+             "when the solve had no bound on it). The runs shared the 2 cores with other engineers' "
+             "jobs, so times near the 10 s limit are pessimistic: a proof that needs 9 s on idle "
+             "cores may be missed here.", "",
+             "| carers | children | visits (median) | slots (median) | whole objective proven | "
+             "coverage proven | continuity proven | quality proven | time s (median) | "
+             "gap % (median) | peak MB (median) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    all_proven: tuple[int, int] | None = None
+    none_proven: tuple[int, int] | None = None
+    for size in sorted(groups):
+        rs = groups[size]
+        n = len(rs)
+        whole = sum(r.get("status") == "OPTIMAL" for r in rs)
+        if whole == n:
+            all_proven = size
+        if whole == 0 and none_proven is None:
+            none_proven = size
+        counts = [sum(_proved(r, st) for r in rs) for st in PROOF_STAGES]
+        lines.append(f"| {size[0]} | {size[1]} | {med(rs, 'visits')} | {med(rs, 'slots')} | "
+                     f"{whole} of {n} | " + " | ".join(f"{c} of {n}" for c in counts)
+                     + f" | {med(rs, 'time_s')} | {med(rs, 'gap', 100, '.2f')} | "
+                     f"{med(rs, 'peak_rss_mb')} |")
+    lines.append("")
+    if all_proven is not None:
+        lines.append(f"Largest size with the whole objective proven on every seed: "
+                     f"{all_proven[0]} carers / {all_proven[1]} children.")
+    else:
+        lines.append("No size had the whole objective proven on every seed.")
+    if none_proven is not None:
+        lines.append(f"First size with no seed proven: {none_proven[0]} carers / "
+                     f"{none_proven[1]} children.")
+    lines += ["", "Per seed:", ""]
+    lines += _table(sorted(rows, key=lambda r: (int(float(r["carers"])), int(float(r["seed"])))),
+                    (("instance", "instance"), ("visits", "visits"), ("slots", "slots"),
+                     ("time_s", "time s (median)"), ("status", "status"),
+                     ("proven_runs", "whole proven in runs"), ("proven_stages", "stages proven"),
+                     ("gap", "cost gap"), ("slots_covered", "slots staffed"),
+                     ("slots_bound", "slot bound"), ("peak_rss_mb", "peak MB"),
+                     ("violations", "violations"), ("stages", "stages (last run)")))
+    return lines
 
 
 def _medians(rows: Sequence[dict[str, str]]) -> list[str]:
