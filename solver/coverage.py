@@ -748,12 +748,19 @@ class _Checks:
                 target = next(
                     ((v, other) for v in found for other in carers_of.get(v, ())
                      if other != c and v not in weeks.get(other, set())
+                     and not self.clash(other, v, weeks.get(other, set()))
                      and self.fits(other, weeks.get(other, set()) | {v}, deadline)),
                     None,
                 )
                 if target is None:
-                    return None
-                v, other = target
+                    chain = self._eject(c, found, weeks, deadline)
+                    if chain is None:
+                        return None
+                    v, other, u, third = chain
+                    weeks[other].discard(u)
+                    weeks.setdefault(third, set()).add(u)
+                else:
+                    v, other = target
                 weeks[c].discard(v)
                 weeks.setdefault(other, set()).add(v)
                 if self.fits(c, weeks[c], deadline):
@@ -761,6 +768,38 @@ class _Checks:
                 found = check_week(self.instance, self.elig, self.travel, self.pairs, c,
                                    sorted(weeks[c]), _left(deadline, 1.0))
         return {(c, v): int(v in weeks.get(c, ())) for (c, v) in sol}
+
+    def clash(self, c: int, v: int, week: set[int]) -> list[int]:
+        """The visits of ``week`` the master never holds with v for carer c."""
+        never = self.master.never.get(c, set())
+        return [u for u in week if (v, u) in never]
+
+    def _eject(
+        self, c: int, core: list[int], weeks: dict[int, set[int]], deadline: float
+    ) -> tuple[int, int, int, int] | None:
+        """A visit v of the core for another carer who is busy with one visit u at that time,
+        u going to a third carer: (v, other, u, third) when both weeks then check."""
+        vs = self.instance.visits
+        carers_of = self.master.carers_of
+        for v in core:
+            for other in carers_of.get(v, ()):
+                week_o = weeks.get(other, set())
+                if other == c or v in week_o:
+                    continue
+                clash = self.clash(other, v, week_o)
+                if len(clash) != 1 or vs[clash[0]].carers > 1:
+                    continue
+                u = clash[0]
+                for third in carers_of.get(u, ()):
+                    week_t = weeks.get(third, set())
+                    if (third in (c, other) or u in week_t or self.clash(third, u, week_t)):
+                        continue
+                    if (self.fits(third, week_t | {u}, deadline)
+                            and self.fits(other, (week_o - {u}) | {v}, deadline)):
+                        return v, other, u, third
+                    if time.perf_counter() > deadline:
+                        return None
+        return None
 
     def weeks(
         self, sol: dict[tuple[int, int], int], deadline: float, out: CoverageOutcome

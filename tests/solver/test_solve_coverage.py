@@ -294,3 +294,32 @@ def test_polishing_swaps_a_visit_of_another_child_to_make_room_for_the_childs_ow
     weeks = {c: {v for (c2, v), on in polished.items() if on and c2 == c} for c in (k1, k2)}
     assert weeks == {k1: {ix["V1"], ix["V2"]}, k2: {ix["W1"], ix["W2"]}}
     assert moved == 1
+
+
+def test_a_failing_week_is_mended_by_a_move_that_sends_the_busy_carers_visit_to_a_third() -> None:
+    """K1 holds two overlapping PEG visits of C1; K2, the only other carer trained for them,
+    is busy at that time with C2, whom K3 could see: V1 goes to K2 and C2's visit to K3."""
+    from solver.coverage import _Checks, _Master
+    from tests.factory import mandatory
+
+    inst = make_instance(
+        [carer("K1"), carer("K2"), carer("K3")],
+        [child("C1"), child("C2")],
+        [visit("V1", "C1", start="10:00", competencies=("peg_feeding",)),
+         visit("V2", "C1", start="10:30", competencies=("peg_feeding",)),
+         visit("W", "C2", start="10:30")],
+        training=mandatory("K1", "peg_feeding") + mandatory("K2", "peg_feeding")
+        + mandatory("K3"),
+    )
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    travel = _Travel(inst)
+    checks = _Checks(inst, elig, travel, pairs, _Master(inst, elig, travel, pairs))
+    k1, k2, k3 = (inst.carer_index[k] for k in ("K1", "K2", "K3"))
+    v1, v2, w = (inst.visit_index[v] for v in ("V1", "V2", "W"))
+    assert (k3, v1) not in pairs and (k3, v2) not in pairs
+    on = {(k1, v1), (k1, v2), (k2, w)}
+    sol = {key: int(key in on) for key in pairs}
+    mended = checks.move_out(sol, {k1: [v1, v2]}, time.perf_counter() + 10)
+    assert mended is not None
+    assert {key for key, x in mended.items() if x} == {(k1, v2), (k2, v1), (k3, w)}
