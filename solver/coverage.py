@@ -1005,8 +1005,10 @@ def polish_continuity(
     """An answer staffing the same visits with fewer carers per child, each carer's week (with
     the weeks of the carers it shares 2:1 visits with) checked: for each (child, carer) pair,
     fewest visits first and strangers before known carers, every visit of that carer for that
-    child (1:1 visits only) is moved to a carer who already works for the child, or, for a
-    stranger, to a carer the child knows, when both weeks still check; else nothing of the
+    child (its place on a 2:1 visit too, to a carer not already on it) is moved to a carer
+    who already works for the child, or, for a stranger, to a carer the child knows, when both
+    weeks still check — where that carer is busy at the time with one visit of another child,
+    that visit may go to a carer who already works for its own child; else nothing of the
     pair moves. Returns the answer and the number of pairs moved.
 
     Why: the master's answer is any answer of the optimal size, and its continuity is what
@@ -1054,7 +1056,7 @@ def polish_continuity(
         if time.perf_counter() > deadline:
             break
         mine = serves[k].get(a)
-        if not mine or any(vs[v].carers > 1 for v in mine):
+        if not mine:
             continue
         stranger = not known(k, a)
         changed: dict[int, set[int]] = {a: set(weeks[a])}
@@ -1067,6 +1069,8 @@ def polish_continuity(
             changed[a].discard(v)
             placed = False
             for b in options:
+                if v in changed.get(b, weeks.get(b, set())):
+                    continue  # b is the other carer of this 2:1 visit
                 week_b = changed.get(b, weeks.get(b, set())) | {v}
                 never = checks.master.never.get(b, set())
                 clash = [u for u in week_b if (v, u) in never]

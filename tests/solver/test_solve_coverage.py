@@ -323,3 +323,29 @@ def test_a_failing_week_is_mended_by_a_move_that_sends_the_busy_carers_visit_to_
     mended = checks.move_out(sol, {k1: [v1, v2]}, time.perf_counter() + 10)
     assert mended is not None
     assert {key for key, x in mended.items() if x} == {(k1, v2), (k2, v1), (k3, w)}
+
+
+def test_polishing_moves_a_strangers_place_on_a_two_to_one_visit_to_a_carer_the_child_knows() -> None:
+    """C1 knows K1 and K2; K3, a stranger, has one place on C1's 2:1 visit: that place goes
+    to K2, who is not on it, and C1 keeps the two carers it knows."""
+    from datetime import timedelta
+
+    from roster.model import History
+    from tests.factory import WEEK
+
+    day = [WEEK + timedelta(days=d) for d in range(4)]
+    inst = make_instance(
+        [carer("K1"), carer("K2"), carer("K3")],
+        [child("C1")],
+        [visit("V1", "C1", date=day[0]), visit("T", "C1", date=day[1], carers=2),
+         visit("V2", "C1", date=day[2]), visit("V3", "C1", date=day[3])],
+        history=(History("C1", "K1", 10.0), History("C1", "K2", 10.0)),
+    )
+    ix = inst.visit_index
+    k1, k2, k3 = (inst.carer_index[k] for k in ("K1", "K2", "K3"))
+    on = {(k1, ix["V1"]), (k1, ix["T"]), (k3, ix["T"]), (k2, ix["V2"]), (k2, ix["V3"])}
+    answer = {(c, v): int((c, v) in on) for c in (k1, k2, k3) for v in ix.values()}
+    polished, _moved = _polish(inst, answer)
+    assert sum(polished.values()) == 5
+    assert polished[(k1, ix["T"])] + polished[(k2, ix["T"])] + polished[(k3, ix["T"])] == 2
+    assert {c for (c, _v), x in polished.items() if x} == {k1, k2}
