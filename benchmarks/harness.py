@@ -737,9 +737,9 @@ def frontier_section(rows: Sequence[dict[str, str]]) -> list[str]:
              "several runs per seed a seed counts as proven when more than half its runs were "
              "(column `proven_runs` in `results/frontier.csv`); time and gap are medians over runs, "
              "then over seeds. Gap: `Result.gap`, the relative gap on the whole weighted cost (empty "
-             "when the solve had no bound on it). The runs shared the 2 cores with other engineers' "
-             "jobs, so times near the 10 s limit are pessimistic: a proof that needs 9 s on idle "
-             "cores may be missed here.", "",
+             "when the solve had no bound on it). A proof that needs close to 10 s on idle cores "
+             "may be missed on busy ones: how busy the cores were for the recorded run is in "
+             "the notes below.", "",
              "| carers | children | visits (median) | slots (median) | whole objective proven | "
              "coverage proven | continuity proven | quality proven | time s (median) | "
              "gap % (median) | peak MB (median) |",
