@@ -45,6 +45,14 @@ leaves Python's lock while it searches), each merged into the rota as it is when
 Seeds 1 / 2: 1,323, 1,322 / 1,253, 1,254 against 1,310, 1,323 / 1,246, 1,246 for the previous
 code (one move at a time: 1,323, 1,324 / 1,251, 1,251).
 
+Fifth session. A whole-week move holds the other carer of a shared 2:1 visit (locked, away
+around it all week: ``_week_neighbourhood``) instead of chaining their weeks in; on S seed 7
+every chain had passed the 12-carer cap and the search after a proof made 40,363 empty moves
+in 9 s. After a proven coverage, half the moves free the weeks of one child's carers, the
+child drawn by its continuity cost (``_child_carers``): S seed 7 with 30 s, continuity cost
+32,220 -> 24,020. M, one idle run each against week moves skipped: 1,326 / 1,259 against
+1,323 / 1,257.
+
 Measured on the generator's S week (30 carers, 226 visits, 30 s, seed 0): 4 carers and 1.5 s a
 move staffed 231 slots at a cost of 54,601, against 230 at 69,608 for the monolithic model and
 70,532 for the greedy; 8 carers a move kept nothing (each sub-solve timed out), 3 or 5 carers at
