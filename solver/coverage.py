@@ -1077,8 +1077,7 @@ def polish_continuity(
                 if v in changed.get(b, weeks.get(b, set())):
                     continue  # b is the other carer of this 2:1 visit
                 week_b = changed.get(b, weeks.get(b, set())) | {v}
-                never = checks.master.never.get(b, set())
-                clash = [u for u in week_b if (v, u) in never]
+                clash = checks.clash(b, v, week_b)
                 if not clash and fits({**changed, b: week_b}, {b}):
                     changed[b] = week_b
                     placed = True
@@ -1093,7 +1092,7 @@ def polish_continuity(
                         if d == b or d not in serves.get(j, {}):
                             continue
                         week_d = changed.get(d, weeks.get(d, set())) | {u}
-                        if any((u, w) in checks.master.never.get(d, set()) for w in week_d):
+                        if checks.clash(d, u, week_d):
                             continue
                         trial = {**changed, b: week_b - {u}, d: week_d}
                         if fits(trial, {b, d}):

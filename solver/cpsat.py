@@ -922,6 +922,18 @@ class _StopWatcher:
         self.thread.join()
 
 
+def chosen_of(rm: RotaModel, value: Any) -> dict[str, list[tuple[str, int]]]:
+    """carer_id -> [(visit_id, start)] of an answer of ``rm``, read through ``value`` (a
+    solver's ``value``, or a snapshot's): what ``solver.solve.decode`` turns into rota rows."""
+    chosen: dict[str, list[tuple[str, int]]] = {}
+    for (c, v), lit in rm.x.items():
+        if value(lit):
+            chosen.setdefault(rm.instance.carers[c].carer_id, []).append(
+                (rm.instance.visits[v].visit_id, int(value(rm.start[v])))
+            )
+    return chosen
+
+
 def hint_values(rm: RotaModel, rota: Rota) -> dict[int, int]:
     """Values of x, staffed, start, travel origin and travel minutes for a rota (a warm start)."""
     inst = rm.instance
@@ -1232,13 +1244,7 @@ def run_stages(
         stages.append(info)
     if best is None or not found_any:
         return StagesOutcome(None, "GREEDY", None, None, stages)
-    snap = _Snapshot(best)
-    chosen: dict[str, list[tuple[str, int]]] = {}
-    for (c, v), lit in rm.x.items():
-        if snap.Value(lit):
-            chosen.setdefault(rm.instance.carers[c].carer_id, []).append(
-                (rm.instance.visits[v].visit_id, snap.Value(rm.start[v]))
-            )
+    chosen = chosen_of(rm, _Snapshot(best).Value)
     return StagesOutcome(
         chosen,
         "OPTIMAL" if all_optimal else "FEASIBLE",

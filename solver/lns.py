@@ -345,7 +345,14 @@ def _sub_solve(sub: Instance, sp: SolveParams, stop: StopFlag | None) -> Rota | 
     from ortools.sat.python import cp_model
 
     from roster.eligibility import compute_eligibility
-    from solver.cpsat import TERM_WEIGHT, TERMS_BY_STAGE, _StopWatcher, build_model, hint_values
+    from solver.cpsat import (
+        TERM_WEIGHT,
+        TERMS_BY_STAGE,
+        _StopWatcher,
+        build_model,
+        chosen_of,
+        hint_values,
+    )
     from solver.solve import BUILD_SHARE, decode
 
     t0 = time.perf_counter()
@@ -380,12 +387,7 @@ def _sub_solve(sub: Instance, sp: SolveParams, stop: StopFlag | None) -> Rota | 
         code = solver.solve(m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    chosen: dict[str, list[tuple[str, int]]] = {}
-    for (c, v), lit in rm.x.items():
-        if solver.value(lit):
-            chosen.setdefault(sub.carers[c].carer_id, []).append(
-                (sub.visits[v].visit_id, int(solver.value(rm.start[v]))))
-    return decode(sub, chosen, sp.travel)
+    return decode(sub, chosen_of(rm, solver.value), sp.travel)
 
 
 MOVE_SOLVER: dict[str, Any] = {"cp_model_probing_level": 0, "max_presolve_iterations": 1}

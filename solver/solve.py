@@ -359,7 +359,7 @@ def _from_master(
     from dataclasses import replace
 
     from solver.coverage import _weeks, repair
-    from solver.cpsat import BuildTimeout, _Travel, build_model, candidate_pairs
+    from solver.cpsat import BuildTimeout, _Travel, build_model, candidate_pairs, chosen_of
 
     answer = cover.assignment if cover.proven else cover.last
     left = deadline - time.perf_counter()
@@ -404,13 +404,7 @@ def _from_master(
     code = solver.solve(rm.model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    rows: dict[str, list[tuple[str, int]]] = {}
-    for (c, v), lit in rm.x.items():
-        if solver.value(lit):
-            rows.setdefault(instance.carers[c].carer_id, []).append(
-                (instance.visits[v].visit_id, int(solver.value(rm.start[v])))
-            )
-    rota = decode(instance, rows, params.travel)
+    rota = decode(instance, chosen_of(rm, solver.value), params.travel)
     if _staffed_slots(instance, rota) <= have or not _is_valid(instance, rota, params.travel):
         return None
     return rota
