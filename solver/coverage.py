@@ -310,6 +310,39 @@ def add_carer_duties(
             )
 
 
+def add_carer_week(
+    m: cp_model.CpModel,
+    instance: Instance,
+    elig: Eligibility,
+    travel: Any,
+    pairs: Pairs,
+    c: int,
+    visits: list[int],
+    x: dict[tuple[int, int], Any],
+    start: dict[int, Any],
+) -> tuple[_CarerData, list[tuple[int, int]]]:
+    """Carer c's week in the master (``visits`` in planned-start order, ``x[(c, v)]`` and
+    ``start[v]`` in ``m``): visits it can never take, pairs it never holds together, R6
+    journeys, R9/R13 feeders, ``add_carer_time`` and ``add_carer_breaks``. A relaxation of the
+    model's week, so the master's optimum bounds the model's; ``solver.contbound`` prices a
+    carer's weeks over it. Returns the carer's data and the never-together pairs."""
+    data, never, dead = _carer_data(instance, elig, travel, pairs, c, visits)
+    for v in dead:
+        m.add(x[(c, v)] == 0)
+    for i, j in never:
+        m.add_bool_or([x[(c, i)].negated(), x[(c, j)].negated()])
+    if R6_IN_MASTER:
+        for i, j, gap_ij in data.journeys:
+            m.add(start[j] >= start[i] + gap_ij).only_enforce_if([x[(c, i)], x[(c, j)]])
+    for v in visits:
+        if not bool(elig.home_within_cap[c, v]) and data.feeders[v]:
+            m.add_bool_or([x[(c, k)] for k in data.feeders[v]]).only_enforce_if(x[(c, v)])
+    add_carer_time(m, instance, c, visits, pairs, x, start, data.t_min)
+    minutes = None if travel.model.matrix else travel.block(visits, visits)[1].tolist()
+    add_carer_breaks(m, instance, c, visits, pairs, x, start, data.t_min, minutes)
+    return data, never
+
+
 class _Master:
     def __init__(self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs):
         from solver.cpsat import _Vars, add_staffing
@@ -331,22 +364,9 @@ class _Master:
         """Per carer, the pairs of visits the master never holds together (both ways)."""
         for c in sorted(by_carer):
             visits = sorted(by_carer[c], key=lambda v: (planned[v], vs[v].visit_id))
-            data, never, dead = _carer_data(instance, elig, travel, pairs, c, visits)
+            data, never = add_carer_week(m, instance, elig, travel, pairs, c, visits, x, start)
             self.carers[c] = data
-            for v in dead:
-                m.add(x[(c, v)] == 0)
-            for i, j in never:
-                m.add_bool_or([x[(c, i)].negated(), x[(c, j)].negated()])
             self.never[c] = {(i, j) for i, j in never} | {(j, i) for i, j in never}
-            if R6_IN_MASTER:
-                for i, j, gap_ij in data.journeys:
-                    m.add(start[j] >= start[i] + gap_ij).only_enforce_if([x[(c, i)], x[(c, j)]])
-            for v in visits:
-                if not bool(elig.home_within_cap[c, v]) and data.feeders[v]:
-                    m.add_bool_or([x[(c, k)] for k in data.feeders[v]]).only_enforce_if(x[(c, v)])
-            add_carer_time(m, instance, c, visits, pairs, x, start, data.t_min)
-            minutes = None if travel.model.matrix else travel.block(visits, visits)[1].tolist()
-            add_carer_breaks(m, instance, c, visits, pairs, x, start, data.t_min, minutes)
         self.pairs = pairs
         self.with_duties: set[int] = set()
         self.objective = sum(
