@@ -232,3 +232,37 @@ def test_stage_summary_names_each_stage_its_status_and_seconds() -> None:
               {"stage": "lns", "status": "12 moves, 3 kept (1 of one day)", "seconds": 3.0}]
     assert harness.stage_summary(stages) == (
         "coverage_bound:OPTIMAL@0.1 insert:NO_GAIN@0.1 build:skipped lns:12_moves@3.0")
+
+
+def test_frontier_bounds_continuity_after_the_solve_up_to_the_size_it_converges_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harness, "_prepare", lambda out, name, c, k, seed: (
+        out / f"{name}-s{seed}.pickle",
+        {"carers": c, "children": k, "visits": 3 * c, "slots": 4 * c}))
+    args = argparse.Namespace(seeds=[1], time_limit=None, runs=1, out=tmp_path)
+    plan = harness._plan("frontier", args)
+    marked = {p["carers"] for p in plan if p.get("continuity_bound")}
+    assert marked == {c for c, _ in harness.FRONTIER_SIZES
+                      if c <= harness.CONTINUITY_BOUND_MAX_CARERS}
+    assert 30 not in marked
+    assert {p["continuity_bound"] for p in plan if p.get("continuity_bound")} == {
+        harness.CONTINUITY_BOUND_SECONDS}
+
+
+def test_proof_frontier_counts_rotas_at_their_continuity_bound(tmp_path: Path) -> None:
+    def with_bound(seed: int, cost: str, bound: str, gap: str) -> dict[str, str]:
+        return {**_fr(8, 15, seed, "FEASIBLE", "coverage", "0.01", 40),
+                "continuity_cost": cost, "continuity_bound": bound, "continuity_gap_pct": gap}
+
+    _frontier_csv(tmp_path / "frontier.csv", [
+        with_bound(1, "2680.0", "2660.0", "0.75"),
+        with_bound(2, "2800.0", "2800.0", "0.0"),
+        with_bound(3, "3060.0", "2900.0", "5.23"),
+        _fr(30, 56, 1, "FEASIBLE", "coverage", "0.3", 231),  # no bound at S
+    ])
+    lines = harness.frontier_section(harness._read(tmp_path / "frontier.csv"))
+    table = {ln.split("|")[1].strip(): [c.strip() for c in ln.split("|")[1:-1]]
+             for ln in lines if ln.startswith("| ") and ln.split("|")[1].strip().isdigit()}
+    assert table["8"][11:13] == ["1 of 3", "0.75"]
+    assert table["30"][11:13] == ["", ""]
