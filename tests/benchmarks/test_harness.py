@@ -266,3 +266,20 @@ def test_proof_frontier_counts_rotas_at_their_continuity_bound(tmp_path: Path) -
              for ln in lines if ln.startswith("| ") and ln.split("|")[1].strip().isdigit()}
     assert table["8"][11:13] == ["1 of 3", "0.75"]
     assert table["30"][11:13] == ["", ""]
+
+
+def test_a_frontier_run_reports_its_continuity_and_a_bound_no_higher(tmp_path: Path) -> None:
+    import pickle
+
+    from roster.generator import generate
+
+    path = tmp_path / "4x7.pickle"
+    with open(path, "wb") as fh:
+        pickle.dump(generate(carers=4, children=7, seed=2), fh)
+    out = harness._method({"method": "cpsat", "pickle": str(path), "time_limit": 5, "seed": 2,
+                           "continuity_bound": 10.0})
+    assert out["violations"] == 0
+    assert out["status"] == "OPTIMAL"  # so its continuity is the optimum, which bounds the bound
+    assert 0 < out["continuity_bound"] <= out["continuity_cost"]
+    assert out["continuity_gap_pct"] == pytest.approx(
+        100 * (out["continuity_cost"] - out["continuity_bound"]) / out["continuity_cost"])
