@@ -32,16 +32,20 @@ gives a valid, weaker, bound. When every carer's least reduced cost is proven no
 bound is the LP optimum. The continuity cost of any rota is a sum of the weights' integer
 multiples, so the bound rounds up to their greatest common divisor when the weights are whole.
 
-Measured (prototype, one worker, idle): 8 carers / 15 children seed 1, the bound reached
-2,660 in 12.5 s, the rota's cost, so that rota's continuity is optimal. On S seed 1 (30 / 56),
-the LP had not converged in 300 s: one pricing round takes ~6 s there and the duals are
-degenerate (the RMP value fell from 18,080 to 12,720 while the bound was still negative).
+Measured on idle cores, the LP run to its optimum after a 10 s solve (``target`` None), seed 1:
+8 carers / 15 children 2,660 (the best rota's cost, so that rota is optimal) in 7.2 s pricing
+one carer at a time, 3.8 s two at a time; 14 / 26 4,380 in 22.8 s / 8.9 s, against a 10 s rota
+of 4,680; 20 / 37 5,940 in 87 s (two at a time). On S (30 / 56) one carer at a time it had not
+converged in 300 s: a round took ~6 s and the duals were degenerate (the LP's value fell from
+18,080 to 12,720 while the bound was still negative). Pricing one column per carer and round,
+S's LP did not move in 150 s.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +64,7 @@ PRICE_SECONDS_MAX = 5.0
 COLUMNS_PER_PRICING = 8
 """Improving weeks CP-SAT met on its way to the best one that join the LP: with one column per
 carer and round, S seed 1's LP did not move from 18,080 in 150 s; with eight it fell to
-12,720 in 300 s."""
+12,720 in 300 s (the prototype, one carer at a time)."""
 SCALE = 1000
 """Pricing objective coefficients are the LP's prices times this, rounded; the error this
 makes is taken off the bound (``_Pricer.price``)."""
@@ -195,6 +199,7 @@ def continuity_bound(
     target: float | None = None,
     stop: Any = None,
     give_up: bool = True,
+    workers: int = 2,
 ) -> ContinuityBound:
     """A lower bound on the continuity cost of every rota over ``pairs`` that staffs ``slots``
     carer slots, by ``deadline`` (``time.perf_counter()`` seconds).
@@ -273,47 +278,55 @@ def continuity_bound(
     step = _granularity(weights)
     out = ContinuityBound(bound=-math.inf, lp=None, converged=False)
     note = "time"
-    while time.perf_counter() < deadline and not (stop is not None and stop.is_set()):
-        out.rounds += 1
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            note = f"LP: {h.modelStatusToString(h.getModelStatus())}"
-            break
-        out.lp = float(h.getInfo().objective_function_value)
-        if give_up and target is not None and _rounded(out.lp, step) < target - 1e-6:
-            # the RMP's weeks are rotas' weeks (or parts of them), so its value bounds the
-            # LP's optimum from above: the bound cannot reach the target
-            note = "the LP is below the rota's cost"
-            break
-        y = np.asarray(h.getSolution().row_dual, dtype=float)
-        # the signs the bound needs, and the e and artificial columns priced non-negative
-        # (HiGHS's duals may miss them by its tolerance)
-        y[:row_slots] = np.minimum(y[:row_slots], 0.0)
-        y[row_slots] = min(max(y[row_slots], 0.0), artificial)
-        y[row_slots + 1:] = np.clip(y[row_slots + 1:], -weights.over_target, 0.0)
-        price = {v: float(y[row_place[v]] + y[row_slots]) for v in visits}
-        child_price = {k: float(y[row_child[k]]) for k in range(n_children)}
-        bound = float(y @ rhs)
-        proven_all, added, complete = True, 0, True
-        for c in carers:
-            if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
-                complete = False
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        while time.perf_counter() < deadline and not (stop is not None and stop.is_set()):
+            out.rounds += 1
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                note = f"LP: {h.modelStatusToString(h.getModelStatus())}"
                 break
-            low, found, proven = pricers[c].price(price, child_price, float(y[row_own[c]]),
-                                                  deadline)
-            bound += min(0.0, low)
-            proven_all = proven_all and (proven or low >= 0)
-            for week in found:
-                added += add(c, week)
-        if complete and bound > out.bound:
-            out.bound = bound
-            out.history.append((round(time.perf_counter() - t0, 3), bound))
-        if complete and proven_all and added == 0:
-            out.converged, note = True, "LP optimum"
-            break
-        if target is not None and _rounded(out.bound, step) >= target - 1e-6:
-            note = "bound reached the rota's cost"
-            break
+            out.lp = float(h.getInfo().objective_function_value)
+            if give_up and target is not None and _rounded(out.lp, step) < target - 1e-6:
+                # the RMP's weeks are rotas' weeks (or parts of them), so its value bounds the
+                # LP's optimum from above: the bound cannot reach the target
+                note = "the LP is below the rota's cost"
+                break
+            y = np.asarray(h.getSolution().row_dual, dtype=float)
+            # the signs the bound needs, and the e and artificial columns priced non-negative
+            # (HiGHS's duals may miss them by its tolerance)
+            y[:row_slots] = np.minimum(y[:row_slots], 0.0)
+            y[row_slots] = min(max(y[row_slots], 0.0), artificial)
+            y[row_slots + 1:] = np.clip(y[row_slots + 1:], -weights.over_target, 0.0)
+            price = {v: float(y[row_place[v]] + y[row_slots]) for v in visits}
+            child_price = {k: float(y[row_child[k]]) for k in range(n_children)}
+            bound = float(y @ rhs)
+            proven_all, added, complete = True, 0, True
+
+            def job(c: int, y: np.ndarray = y, price: dict[int, float] = price,
+                    child_price: dict[int, float] = child_price) -> Any:
+                if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
+                    return None  # not priced: no bound this round
+                return pricers[c].price(price, child_price, float(y[row_own[c]]), deadline)
+
+            # CP-SAT releases the GIL: carers are priced side by side
+            for c, got in zip(carers, pool.map(job, carers), strict=True):
+                if got is None:
+                    complete = False
+                    continue
+                low, found, proven = got
+                bound += min(0.0, low)
+                proven_all = proven_all and (proven or low >= 0)
+                for week in found:
+                    added += add(c, week)
+            if complete and bound > out.bound:
+                out.bound = bound
+                out.history.append((round(time.perf_counter() - t0, 3), bound))
+            if complete and proven_all and added == 0:
+                out.converged, note = True, "LP optimum"
+                break
+            if target is not None and _rounded(out.bound, step) >= target - 1e-6:
+                note = "bound reached the rota's cost"
+                break
     out.bound = _rounded(out.bound, step)
     out.columns = len(seen)
     out.seconds = time.perf_counter() - t0
