@@ -37,11 +37,18 @@ TERM_NAMES: tuple[str, ...] = (
 )
 
 
-LNS_MIN_VISITS = 200
+LNS_MIN_VISITS = 110
 """From this many visits (no locks, no reference) ``solve`` improves the greedy rota by
 large-neighbourhood search rather than one model of the whole week: on the generator's S week
 (226 visits, 30 s, 2 cores) the whole model ended at 230 slots and a cost of 69,608, the search at
-231 slots and 54,411-54,601 (seeds 0, 1); on M the whole model found nothing beyond the greedy."""
+231 slots and 54,411-54,601 (seeds 0, 1); on M the whole model found nothing beyond the greedy.
+Sixth session (was 200), ``solve`` with 10 s, every eligible carer, idle, both paths reaching
+the proven coverage on every week: at 20 carers / 37 children (131-157 visits) the search's
+continuity cost was lower on all five seeds (6,740 / 7,120 / 11,040 / 10,400 / 8,420 against
+7,100 / 10,360 / 15,140 / 15,640 / 8,740) and its whole cost too; at 16 / 30 on the four seeds
+of 109-126 visits with a lower whole cost, not at 105 (seed 5); at 12 / 22 (81-102 visits) the
+whole model was better on all five. The whole model is what proves the lower stages on small
+weeks (the frontier suite)."""
 
 
 DECOMPOSE_MIN_CARERS = 500
