@@ -203,12 +203,13 @@ def _continuity_after(instance: Any, res: Any, params: Any, seconds: float) -> d
 
     from roster.eligibility import compute_eligibility
     from solver.contbound import continuity_bound
-    from solver.cpsat import _Travel, candidate_pairs
+    from solver.cpsat import TERMS_BY_STAGE, _Travel, candidate_pairs
+    from solver.solve import objective_of
 
     w = params.weights
-    t = res.terms
-    cost = (t["distinct_carers"] * w.distinct_carers + t["stranger_carers"] * w.stranger
-            + t["carers_over_target"] * w.over_target)
+    # the continuity stage's cost, as the solve weighs it (its "changes" term is 0: no reference)
+    names = dict(TERMS_BY_STAGE)["continuity"]
+    cost = objective_of({n: res.terms[n] for n in names}, w)
     elig = compute_eligibility(instance)
     keep = [(instance.carer_index[a.carer_id], instance.visit_index[a.visit_id])
             for a in res.rota.assignments]
