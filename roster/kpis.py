@@ -133,10 +133,7 @@ def compute_kpis(instance: Instance, rota: Rota) -> dict[str, float | int]:
     kpis["max_carers_per_child"] = max(counts, default=0)
     kpis["children_within_target"] = within
     kpis["children_within_target_pct"] = _pct(within, len(carers_of), 100.0)
-    history = instance.history_hours
-    known = sum(
-        history.get((instance.visit(a.visit_id).child_id, a.carer_id), 0.0) > 0 for a in rows
-    )
+    known = sum(instance.knows(instance.visit(a.visit_id).child_id, a.carer_id) for a in rows)
     kpis["known_carer_assignments"] = known
     kpis["known_carer_pct"] = _pct(known, len(rows))
 

@@ -301,6 +301,11 @@ class Instance:
             table[key] = table.get(key, 0.0) + row.hours
         return table
 
+    def knows(self, child_id: str, carer_id: str) -> bool:
+        """The carer is known to the child: they worked together in the history's four weeks
+        (contract §4.2: known carers before strangers)."""
+        return self.history_hours.get((child_id, carer_id), 0.0) > 0
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Instance):
             return NotImplemented

@@ -92,11 +92,10 @@ class ContinuityBound:
 
 def _charges(instance: Instance, c: int, children: set[int], weights: Weights) -> dict[int, float]:
     """The continuity term's charge for carer c working for each child."""
-    hist = instance.history_hours
     cid = instance.carers[c].carer_id
     return {
         k: weights.distinct_carers
-        + (weights.stranger if hist.get((instance.children[k].child_id, cid), 0.0) <= 0 else 0.0)
+        + (0.0 if instance.knows(instance.children[k].child_id, cid) else weights.stranger)
         for k in children
     }
 

@@ -1042,7 +1042,6 @@ def polish_continuity(
     staffed, so it mended little of it."""
     instance = checks.instance
     vs = instance.visits
-    history = instance.history_hours
     weeks = {c: set(v_c) for c, v_c in _weeks(answer).items()}
     serves: dict[int, dict[int, list[int]]] = {}  # child -> carer -> its visits of the child
     for c, v_c in weeks.items():
@@ -1051,7 +1050,7 @@ def polish_continuity(
             serves.setdefault(k, {}).setdefault(c, []).append(v)
 
     def known(k: int, c: int) -> bool:
-        return history.get((instance.children[k].child_id, instance.carers[c].carer_id), 0.0) > 0
+        return instance.knows(instance.children[k].child_id, instance.carers[c].carer_id)
 
     def fits(changed: dict[int, set[int]], carers: set[int]) -> bool:
         """The weeks of ``carers`` in ``weeks`` changed by ``changed`` each check, with the

@@ -640,7 +640,6 @@ def add_continuity(
         k = instance.child_index[instance.visits[v].child_id]
         by_pair.setdefault((c, k), []).append(lit)
     distinct, over, strangers = Term(), Term(), Term()
-    history = instance.history_hours
     per_child: dict[int, list[cp_model.IntVar]] = {}
     for (c, k), lits in sorted(by_pair.items()):
         yk = new.boolean(f"y{c}_{k}")
@@ -651,7 +650,7 @@ def add_continuity(
             aux.setdefault("y", {})[(c, k)] = yk
         per_child.setdefault(k, []).append(yk)
         distinct.add(yk, 1)
-        if history.get((instance.children[k].child_id, instance.carers[c].carer_id), 0.0) <= 0:
+        if not instance.knows(instance.children[k].child_id, instance.carers[c].carer_id):
             strangers.add(yk, 1)
     for k, ys in per_child.items():
         target = instance.children[k].continuity_target

@@ -640,11 +640,10 @@ def _continuity_excess(instance: Instance, rows: list[Assignment]) -> dict[str, 
     carers: dict[str, set[str]] = {}
     for a in rows:
         carers.setdefault(instance.visit(a.visit_id).child_id, set()).add(a.carer_id)
-    history = instance.history_hours
     out: dict[str, float] = {}
     for child in instance.children:
         mine = carers.get(child.child_id, set())
-        strangers = sum(1 for c in mine if history.get((child.child_id, c), 0.0) <= 0)
+        strangers = sum(1 for c in mine if not instance.knows(child.child_id, c))
         over = max(0, len(mine) - child.continuity_target)
         excess = max(0, len(mine) - 1) + 0.6 * strangers + 4 * over
         if excess > 0:

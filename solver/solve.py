@@ -699,10 +699,9 @@ def rota_terms(instance: Instance, rota: Rota, params: SolveParams) -> dict[str,
     pairs: dict[str, set[str]] = {}
     for a in rota.assignments:
         pairs.setdefault(instance.visit(a.visit_id).child_id, set()).add(a.carer_id)
-    history = instance.history_hours
     distinct = sum(len(s) for s in pairs.values())
     over = sum(max(0, len(s) - instance.child(k).continuity_target) for k, s in pairs.items())
-    strangers = sum(1 for k, s in pairs.items() for c in s if history.get((k, c), 0.0) <= 0)
+    strangers = sum(1 for k, s in pairs.items() for c in s if not instance.knows(k, c))
     changes = 0
     if params.reference is not None:
         kept = {(a.visit_id, a.carer_id) for a in rota.assignments}
