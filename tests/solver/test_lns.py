@@ -8,7 +8,7 @@ import pytest
 
 from roster.checker import check
 from roster.generator import generate
-from roster.model import Rota
+from roster.model import Assignment, Rota
 from solver import SolveParams, solve
 from solver.lns import LnsParams, improve
 
@@ -206,3 +206,61 @@ def test_continuity_moves_on_a_proven_week_keep_every_slot_and_never_cost_more()
     after = objective_of(rota_terms(inst, result.rota, base), base.weights)
     assert after <= before + 1e-6
     assert result.moves >= 1
+
+
+def test_a_move_is_judged_continuity_first_then_miles_in_lexicographic_mode() -> None:
+    """One child, two visits. Rota "one" gives both to K2 (one carer, 2 x 15 miles); rota "two"
+    splits them between K1 and K2 (two carers, 15 miles); no carer knows the child. At 20 cost
+    units a mile the weighted sum prefers "two" (2 x 160 + 300 = 620 against 160 + 600 = 760);
+    the stages' order prefers "one", whatever the miles."""
+    from solver.lns import _level
+    from solver.params import Weights
+    from tests.factory import WEEK, carer, child, make_instance, visit
+
+    inst = make_instance(
+        carers=[carer("K1"), carer("K2")], children=[child("C1")],
+        visits=[visit("V1", "C1", date=WEEK, start="10:00", duration_min=60),
+                visit("V2", "C1", date=WEEK.replace(day=WEEK.day + 1), start="10:00",
+                      duration_min=60)])
+
+    def row(vid: str, k: str, miles: float) -> Assignment:
+        v = inst.visit_index[vid]
+        s = inst.planned_start[v]
+        return Assignment(vid, k, s, s + 60, "home", miles, 30)
+
+    one = [row("V1", "K2", 15.0), row("V2", "K2", 15.0)]
+    two = [row("V1", "K1", 0.0), row("V2", "K2", 15.0)]
+    lex = SolveParams(weights=Weights(travel_mile=20.0, hours_deviation=0.0))
+    assert _level(inst, one, lex) == (0, 160.0, 600.0)
+    assert _level(inst, two, lex) == (0, 320.0, 300.0)
+    assert _level(inst, one, lex) < _level(inst, two, lex)
+    weighted = replace(lex, lexicographic=False)
+    assert _level(inst, two, weighted) == (0, 0.0, 620.0)
+    assert _level(inst, one, weighted) == (0, 0.0, 760.0)
+
+
+def test_a_moves_search_keeps_a_child_on_fewer_carers_before_it_saves_miles() -> None:
+    """K1 lives by the child but works Mondays only; K2 lives ~15 miles away. Both visits by
+    K2: one carer, ~30 miles; K1 on Monday and K2 on Tuesday: two carers, ~15 miles. At 20
+    cost units a mile the weighted sum prefers two carers; a move's search in lexicographic
+    mode must keep one (and the rota it returns passes the checker)."""
+    from roster.model import Availability
+    from solver.lns import _sub_solve
+    from solver.params import Weights
+    from tests.factory import DORCHESTER, WEEK, carer, child, everyday, make_instance, visit
+
+    inst = make_instance(
+        carers=[carer("K1"), carer("K2", lat=DORCHESTER[0] + 0.2, lon=DORCHESTER[1])],
+        children=[child("C1")],
+        visits=[visit("V1", "C1", date=WEEK, start="10:00", duration_min=60),
+                visit("V2", "C1", date=WEEK.replace(day=WEEK.day + 1), start="10:00",
+                      duration_min=60)],
+        availability=(Availability("K1", "Mon", "07:00", "22:00"), *everyday("K2")))
+    w = Weights(travel_mile=20.0, hours_deviation=0.0)
+    for lexicographic, carers in ((True, {"K2"}), (False, {"K1", "K2"})):
+        got = _sub_solve(inst, SolveParams(time_limit=5, workers=1, weights=w,
+                                           lexicographic=lexicographic), None)
+        assert got is not None
+        assert check(inst, got) == []
+        assert len(got.assignments) == 2
+        assert {a.carer_id for a in got.assignments} == carers
