@@ -113,6 +113,9 @@ class LnsParams:
     (``_child_carers``), the child drawn in proportion to its continuity cost."""
     child_carers: int = 5
     """Carers freed by such a move: the child's carers this week, then carers who know it."""
+    stall_moves: int | None = None
+    """With ``coverage_proven``: stop once this many moves in a row ended without a kept one
+    (``LnsResult.stalled``), so that ``solver.solve`` can hand the time left to the whole model."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class LnsResult:
     improved: int
     seconds: float
     note: str = ""
+    stalled: bool = False
+    """Stopped by ``LnsParams.stall_moves``, not by the time limit."""
 
 
 def _staffed_rows(instance: Instance, rows: list[Assignment]) -> list[Assignment]:
@@ -165,6 +170,11 @@ def improve(
     reasons = {u.visit_id: u.reasons for u in rota.unassigned}
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
     moves = improved = day_kept = 0
+    since_kept = 0  # moves ended in a row without a kept one
+
+    def stalled() -> bool:
+        return (params.coverage_proven and params.stall_moves is not None
+                and since_kept >= params.stall_moves)
     rate = {"day": DAY_RATE, "week": WEEK_RATE}
     elig = None
     spent = 0.0  # wall time of the moves so far: no move starts that would end past the limit
@@ -224,6 +234,8 @@ def improve(
                     break
                 if moves and params.time_limit - now < spent / moves:
                     break
+                if stalled():
+                    break
                 start_move()
             if not running:
                 break
@@ -241,10 +253,12 @@ def improve(
                         if trial_level < level and _is_valid(
                                 instance, Rota(assignments=tuple(trial)), base.travel):
                             improved += 1
+                            since_kept = -1
                             day_kept += out.day is not None
                             rows, level = trial, trial_level
                             if on_better is not None:
                                 on_better(Rota(assignments=tuple(rows)))
+                since_kept += 1
                 if kind in rate:
                     rate[kind] = max(RATE_FLOOR, RATE_KEEP * rate[kind]
                                      + (1 - RATE_KEEP) * float(level[0] < before))
@@ -268,7 +282,9 @@ def improve(
         if found:
             raise RotaBugError(f"LNS made a rota that breaks {len(found)} hard rule(s): {found[:5]}")
     return LnsResult(final, "LNS", moves, improved, time.perf_counter() - t0,
-                     note=f"{moves} moves, {improved} kept ({day_kept} of one day)")
+                     note=f"{moves} moves, {improved} kept ({day_kept} of one day)"
+                     + (f"; stopped: {since_kept} in a row kept nothing" if stalled() else ""),
+                     stalled=stalled())
 
 
 @dataclass(frozen=True)

@@ -264,3 +264,35 @@ def test_a_moves_search_keeps_a_child_on_fewer_carers_before_it_saves_miles() ->
         assert check(inst, got) == []
         assert len(got.assignments) == 2
         assert {a.carer_id for a in got.assignments} == carers
+
+
+def test_the_search_stops_once_its_moves_keep_nothing_and_its_rota_is_checker_clean() -> None:
+    inst = generate(carers=8, children=14, seed=2)
+    seed_rota = solve(inst, SolveParams(use_greedy_only=True)).rota
+    result = improve(inst, seed_rota, LnsParams(time_limit=120, move_time=1.0,
+                                                 coverage_proven=True, stall_moves=4))
+    assert result.stalled
+    assert result.seconds < 120
+    assert "4 in a row kept nothing" in result.note
+    assert check(inst, result.rota) == []
+    # without coverage proven the count does not stop the search (open visits may still come)
+    short = improve(inst, seed_rota, LnsParams(time_limit=4, move_time=1.0, stall_moves=1))
+    assert not short.stalled
+
+
+def test_when_the_search_stalls_the_whole_model_runs_from_its_rota(monkeypatch) -> None:
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("solver.solve"), "STALL_MOVES", 1)
+    inst = generate(carers=8, children=14, seed=2)
+    result = solve(inst, SolveParams(time_limit=15, workers=2, lns=True, seed=1))
+    names = [s["stage"] for s in result.stages]
+    assert "lns" in names
+    lns = result.stages[names.index("lns")]
+    assert "in a row kept nothing" in lns["status"]
+    after = names[names.index("lns") + 1:]
+    assert after[:2] == ["build", "coverage"] and "continuity" in after
+    assert check(inst, result.rota) == []
+    assert result.carer_slots_bound is not None  # the coverage master proved the slots
+    assert result.terms["uncovered_slots"] == (
+        sum(v.carers for v in inst.visits) - result.carer_slots_bound)
