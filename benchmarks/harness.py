@@ -638,7 +638,26 @@ def _command(suite: str, args: argparse.Namespace) -> str:
     parts = ["roster", "bench", suite, "--seeds", *map(str, args.seeds), "--runs", str(args.runs)]
     if args.time_limit:
         parts += ["--time-limit", str(args.time_limit)]
+    if getattr(args, "methods", None):
+        parts += ["--methods", *args.methods]
     return shlex.join(parts)
+
+
+def _command_lines(rows: Sequence[Mapping[str, str]]) -> list[str]:
+    """The commands that made a section's rows, each once, in the rows' order (rows of one
+    suite may come from runs with other seeds or methods: column ``command`` of the CSV)."""
+    seen: list[str] = []
+    for r in rows:
+        cmd = r.get("command", "")
+        if cmd and cmd not in seen:
+            seen.append(cmd)
+    if len(seen) <= 1:
+        return [f"Command: `{seen[0] if seen else ''}`", ""]
+    lines = ["Commands (each row's own is in column `command` of the CSV):", ""]
+    for cmd in seen:
+        methods = sorted({r["method"] for r in rows if r.get("command") == cmd})
+        lines.append(f"- `{cmd}`: {', '.join(methods)}")
+    return lines + [""]
 
 
 # ---- report -----------------------------------------------------------------------------
@@ -724,7 +743,7 @@ def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
                 b = min(float(proven[r["instance"]]), float(r.get("lp_bound") or "inf"))
                 r["lp_bound"] = f"{b:.0f}"
                 r["coverage_vs_bound_pct"] = f"{100 * float(r['slots_covered']) / b:.2f}"
-        lines += [f"## Suite `{suite}`", "", f"Command: `{rows[0]['command']}`", ""]
+        lines += [f"## Suite `{suite}`", "", *_command_lines(rows)]
         timing = [r for r in rows if r["method"] in ("generate", "eligibility", "lp_bound")]
         solves = [r for r in rows if r["method"] not in ("generate", "eligibility", "lp_bound")]
         if timing:
@@ -739,8 +758,7 @@ def write_report(out: Path, md: Path = RESULTS_MD, preface: str = "") -> None:
         lines += frontier_section(_read(out / "frontier.csv")) + [""]
     for path in sorted(out.glob("*-public.csv")):
         rows = _read(path)
-        lines += [f"## Public benchmarks (`{path.stem}`)", "",
-                  f"Command: `{rows[0]['command']}`", "",
+        lines += [f"## Public benchmarks (`{path.stem}`)", "", *_command_lines(rows),
                   "Objective (distance + total tardiness + max tardiness) / 3, as the papers "
                   "define it, computed by our evaluator (`benchmarks/hhcrsp.py`, which reproduces "
                   "every reference solution's published value). gap % = (ours - BKS) / BKS. "
@@ -781,8 +799,7 @@ def frontier_section(rows: Sequence[dict[str, str]]) -> list[str]:
         vals = [scale * float(r[key]) for r in rs if r.get(key) not in (None, "")]
         return format(statistics.median(vals), fmt) if vals else ""
 
-    lines = ["## Proof frontier", "",
-             f"Command: `{rows[0].get('command', '')}`", "",
+    lines = ["## Proof frontier", "", *_command_lines(rows),
              "Up to what size does CP-SAT (`solver.solve`, 10 s, 2 workers, CP-SAT seed = the "
              "instance's seed, every eligible carer a candidate: the S suite's parameters) prove the "
              "**whole** lexicographic objective optimal — coverage, then continuity, then "

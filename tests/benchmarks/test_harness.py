@@ -283,3 +283,18 @@ def test_a_frontier_run_reports_its_continuity_and_a_bound_no_higher(tmp_path: P
     assert 0 < out["continuity_bound"] <= out["continuity_cost"]
     assert out["continuity_gap_pct"] == pytest.approx(
         100 * (out["continuity_cost"] - out["continuity_bound"]) / out["continuity_cost"])
+
+
+def test_a_section_lists_every_command_that_made_its_rows_and_a_row_names_its_methods() -> None:
+    import argparse
+
+    from benchmarks.harness import _command, _command_lines
+
+    args = argparse.Namespace(seeds=[1, 2], runs=3, time_limit=None, methods=["cpsat", "greedy"])
+    assert _command("S", args) == "roster bench S --seeds 1 2 --runs 3 --methods cpsat greedy"
+    one = {"method": "decomposed", "command": "roster bench S --seeds 1 --runs 3"}
+    two = [{"method": m, "command": _command("S", args)} for m in ("cpsat", "greedy")]
+    assert _command_lines([one]) == ["Command: `roster bench S --seeds 1 --runs 3`", ""]
+    lines = _command_lines([one, *two])
+    assert "- `roster bench S --seeds 1 --runs 3`: decomposed" in lines
+    assert "- `roster bench S --seeds 1 2 --runs 3 --methods cpsat greedy`: cpsat, greedy" in lines
