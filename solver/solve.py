@@ -264,7 +264,9 @@ def _solve(
         if lns.stalled and deadline - time.perf_counter() > STALL_MIN_SECONDS:
             # the search's moves found nothing more: the whole model's continuity and quality
             # stages from its rota, kept only if lexicographically no worse
-            whole = _whole_model(instance, elig, params, chosen, report, t0, stop, deadline,
+            # (the finish's explanations, check and KPIs keep their reserve, as on the search)
+            whole = _whole_model(instance, elig, params, chosen, report, t0, stop,
+                                 deadline - FINISH_SECONDS_PER_VISIT * len(instance.visits),
                                  slots_bound, stages)
             if whole is not None and whole.assignments is not None:
                 rota = decode(instance, whole.assignments, params.travel)
