@@ -203,13 +203,12 @@ def _continuity_after(instance: Any, res: Any, params: Any, seconds: float) -> d
 
     from roster.eligibility import compute_eligibility
     from solver.contbound import continuity_bound
-    from solver.cpsat import TERMS_BY_STAGE, _Travel, candidate_pairs
-    from solver.solve import objective_of
+    from solver.cpsat import _Travel, candidate_pairs
+    from solver.solve import stage_costs
 
     w = params.weights
     # the continuity stage's cost, as the solve weighs it (its "changes" term is 0: no reference)
-    names = dict(TERMS_BY_STAGE)["continuity"]
-    cost = objective_of({n: res.terms[n] for n in names}, w)
+    cost = stage_costs(res.terms, w)["continuity"]
     elig = compute_eligibility(instance)
     keep = [(instance.carer_index[a.carer_id], instance.visit_index[a.visit_id])
             for a in res.rota.assignments]

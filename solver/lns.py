@@ -245,6 +245,7 @@ def improve(
                 out = fut.result()
                 before = level[0]
                 spent += time.perf_counter() - began
+                kept = False
                 if out is not None:
                     trial = _merge(instance, rows, out, base.travel)
                     if trial is not None:
@@ -253,12 +254,12 @@ def improve(
                         if trial_level < level and _is_valid(
                                 instance, Rota(assignments=tuple(trial)), base.travel):
                             improved += 1
-                            since_kept = -1
+                            kept = True
                             day_kept += out.day is not None
                             rows, level = trial, trial_level
                             if on_better is not None:
                                 on_better(Rota(assignments=tuple(rows)))
-                since_kept += 1
+                since_kept = 0 if kept else since_kept + 1
                 if kind in rate:
                     rate[kind] = max(RATE_FLOOR, RATE_KEEP * rate[kind]
                                      + (1 - RATE_KEEP) * float(level[0] < before))
@@ -447,17 +448,14 @@ def _level(instance: Instance, rows: list[Assignment],
     """What a move must lower, of the whole week: (uncovered carer slots, the continuity
     stage's cost, the quality stage's cost) in lexicographic mode, (uncovered carer slots, 0,
     weighted cost) in weighted mode."""
-    from solver.cpsat import TERMS_BY_STAGE
-    from solver.solve import objective_of, rota_terms
+    from solver.solve import objective_of, rota_terms, stage_costs
 
     terms = rota_terms(instance, Rota(assignments=tuple(rows)), base)
     uncovered = int(round(terms["uncovered_slots"]))
     if not base.lexicographic:
         return uncovered, 0.0, round(objective_of(terms, base.weights), 6)
-    stage = dict(TERMS_BY_STAGE)
-    cost = [round(objective_of({n: terms[n] for n in stage[name]}, base.weights), 6)
-            for name in ("continuity", "quality")]
-    return uncovered, cost[0], cost[1]
+    cost = stage_costs(terms, base.weights)
+    return uncovered, cost["continuity"], cost["quality"]
 
 
 def _miles_to(instance: Instance, visit_id: str, lat: float, lon: float) -> float:
