@@ -69,7 +69,8 @@ default weights keep coverage first (a carer slot outweighs any one carer's cont
 TERMS_BY_STAGE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("coverage", ("uncovered_slots",)),
     ("continuity", ("distinct_carers", "carers_over_target", "stranger_carers", "changes")),
-    ("quality", ("preference_mismatches", "travel_miles", "agency_hours", "hours_deviation")),
+    ("quality", ("stranger_visits", "preference_mismatches", "travel_miles", "agency_hours",
+                 "hours_deviation")),
 )
 TERM_WEIGHT: dict[str, str] = {
     "uncovered_slots": "coverage",
@@ -77,6 +78,7 @@ TERM_WEIGHT: dict[str, str] = {
     "carers_over_target": "over_target",
     "stranger_carers": "stranger",
     "changes": "change",
+    "stranger_visits": "stranger_visit",
     "preference_mismatches": "preference",
     "travel_miles": "travel_mile",
     "agency_hours": "agency_hour",
@@ -767,9 +769,12 @@ def build_model(
             if key in x:
                 changes.add(x[key], -1)
     raw["changes"] = changes
-    prefs = Term(den=1.0)
+    prefs, stranger_rows = Term(den=1.0), Term(den=1.0)
     for (c, v), lit in x.items():
         prefs.add(lit, preference_mismatches(instance, c, v))
+        if not instance.knows(vs[v].child_id, instance.carers[c].carer_id):
+            stranger_rows.add(lit, 1)
+    raw["stranger_visits"] = stranger_rows
     raw["preference_mismatches"] = prefs
     miles = Term(den=100.0)  # hundredths of a mile
     for c, cm in carers.items():

@@ -30,6 +30,7 @@ TERM_NAMES: tuple[str, ...] = (
     "carers_over_target",
     "stranger_carers",
     "changes",
+    "stranger_visits",
     "preference_mismatches",
     "travel_miles",
     "agency_hours",
@@ -403,7 +404,7 @@ def _coverage_bound(
         time.perf_counter() + COVERAGE_SHARE * left, params.workers, params.seed,
         known if lower else None, lower, stop,
         COVERAGE_SHARE * params.time_limit if params.deterministic else None,
-        upper=None if lp is None else lp.upper,
+        upper=None if lp is None else lp.upper, weights=params.weights,
     )
     if lp is not None and lp.upper is not None and (out.upper is None or lp.upper < out.upper):
         out.upper = lp.upper
@@ -784,6 +785,10 @@ def rota_terms(instance: Instance, rota: Rota, params: SolveParams) -> dict[str,
         "carers_over_target": float(over),
         "stranger_carers": float(strangers),
         "changes": float(changes),
+        "stranger_visits": float(sum(
+            1 for a in rota.assignments
+            if not instance.knows(instance.visit(a.visit_id).child_id, a.carer_id)
+        )),
         "preference_mismatches": float(prefs),
         "travel_miles": round(miles, 2),
         "agency_hours": round(agency, 4),

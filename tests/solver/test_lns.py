@@ -230,7 +230,7 @@ def test_a_move_is_judged_continuity_first_then_miles_in_lexicographic_mode() ->
 
     one = [row("V1", "K2", 15.0), row("V2", "K2", 15.0)]
     two = [row("V1", "K1", 0.0), row("V2", "K2", 15.0)]
-    lex = SolveParams(weights=Weights(travel_mile=20.0, hours_deviation=0.0))
+    lex = SolveParams(weights=Weights(travel_mile=20.0, hours_deviation=0.0, stranger_visit=0.0))
     assert _level(inst, one, lex) == (0, 160.0, 600.0)
     assert _level(inst, two, lex) == (0, 320.0, 300.0)
     assert _level(inst, one, lex) < _level(inst, two, lex)

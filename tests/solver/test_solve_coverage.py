@@ -349,3 +349,81 @@ def test_polishing_moves_a_strangers_place_on_a_two_to_one_visit_to_a_carer_the_
     assert sum(polished.values()) == 5
     assert polished[(k1, ix["T"])] + polished[(k2, ix["T"])] + polished[(k3, ix["T"])] == 2
     assert {c for (c, _v), x in polished.items() if x} == {k1, k2}
+
+
+def _known_week(k1_agency: bool = False):  # type: ignore[no-untyped-def]
+    """C1 knows K1 (history), not K2. V1 and V3 overlap on Monday, so C1 needs both carers;
+    V2 (Tuesday) can go to either. K2 lives by the child, K1 about 3 miles away."""
+    from datetime import timedelta
+
+    from roster.model import History
+    from tests.factory import WEEK
+
+    near = (DORCHESTER[0] + 0.01, DORCHESTER[1] + 0.01)
+    return make_instance(
+        [carer("K1", agency=k1_agency), carer("K2", lat=near[0], lon=near[1])],
+        [child("C1")],
+        [visit("V1", "C1", start="10:00"), visit("V3", "C1", start="10:30"),
+         visit("V2", "C1", date=WEEK + timedelta(days=1), start="10:00", duration_min=300)],
+        history=(History("C1", "K1", 20.0),),
+    )
+
+
+def _polish_known(inst, answer, weights):  # type: ignore[no-untyped-def]
+    from solver.coverage import _Checks, _Master, polish_known
+
+    elig = compute_eligibility(inst)
+    pairs = candidate_pairs(inst, elig, SolveParams(max_candidates=None))
+    travel = _Travel(inst)
+    checks = _Checks(inst, elig, travel, pairs, _Master(inst, elig, travel, pairs))
+    return polish_known(checks, answer, time.perf_counter() + 10, weights)
+
+
+def test_polishing_gives_a_strangers_visit_to_the_carer_the_child_knows() -> None:
+    from solver.params import Weights
+
+    inst = _known_week()
+    k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
+    ix = inst.visit_index
+    answer = {(c, v): 0 for c in (k1, k2) for v in ix.values()}
+    for c, v in ((k1, "V1"), (k2, "V3"), (k2, "V2")):
+        answer[(c, ix[v])] = 1
+    polished, moved = _polish_known(inst, answer, Weights())
+    assert moved == 1
+    on = {(c, v) for (c, v), x in polished.items() if x}
+    assert on == {(k1, ix["V1"]), (k2, ix["V3"]), (k1, ix["V2"])}
+    # without the weight nothing moves
+    assert _polish_known(inst, answer, Weights(stranger_visit=0.0)) == (answer, 0)
+
+
+def test_polishing_leaves_a_strangers_visit_when_the_known_carer_costs_more_than_the_weight() -> None:
+    """K1 is an agency carer: V2's 5 hours at 5 a hour (25) outweigh a known carer's 20."""
+    from solver.params import Weights
+
+    inst = _known_week(k1_agency=True)
+    k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
+    ix = inst.visit_index
+    answer = {(c, v): 0 for c in (k1, k2) for v in ix.values()}
+    for c, v in ((k1, "V1"), (k2, "V3"), (k2, "V2")):
+        answer[(c, ix[v])] = 1
+    assert _polish_known(inst, answer, Weights()) == (answer, 0)
+    _, moved = _polish_known(inst, answer, Weights(agency_hour=3.0))
+    assert moved == 1
+
+
+def test_the_solver_gives_the_childs_visits_to_the_carer_the_child_knows() -> None:
+    """Continuity needs both carers either way (V1 and V3 overlap); the quality stage gives
+    Tuesday's visit to K1, whom the child knows, over K2, who lives nearer. Without the
+    weight, miles decide and K2 takes it."""
+    from solver.params import Weights
+
+    inst = _known_week()
+    for weight, carer_of_v2 in ((20.0, "K1"), (0.0, "K2")):
+        result = solve(inst, SolveParams(time_limit=10, workers=1, lns=False,
+                                         weights=Weights(stranger_visit=weight)))
+        assert check(inst, result.rota) == []
+        rows = {a.visit_id: a.carer_id for a in result.rota.assignments}
+        assert len(rows) == 3
+        assert rows["V2"] == carer_of_v2
+        assert result.terms["distinct_carers"] == 2
+        assert result.terms["stranger_visits"] == (1 if carer_of_v2 == "K1" else 2)
