@@ -56,6 +56,7 @@ no answer checked; the large-neighbourhood search had reached 231 after 150 s.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -777,6 +778,38 @@ class _Checks:
             self.good.add(key)
         return True
 
+    def place(
+        self, weeks: dict[int, set[int]], changed: dict[int, set[int]], v: int, b: int, k: int,
+        serves: dict[int, dict[int, list[int]]], deadline: float,
+    ) -> tuple[dict[int, set[int]], tuple[int, int, int] | None] | None:
+        """Visit v (of child k) added to carer b's week in ``weeks`` changed by ``changed``,
+        when b's week then checks; where b is busy at that time with one visit u of another
+        child, u goes to a carer who already works for u's child (``serves``) when both weeks
+        then check. Returns (the weeks that change, (u, b, that carer) or None), or None."""
+        vs = self.instance.visits
+        week_b = changed.get(b, weeks.get(b, set())) | {v}
+        clash = self.clash(b, v, week_b)
+        if not clash:
+            if self.teams_fit(weeks, {**changed, b: week_b}, {b}, deadline):
+                return {b: week_b}, None
+            return None
+        if len(clash) != 1 or vs[clash[0]].carers != 1:
+            return None
+        u = clash[0]
+        j = self.instance.child_index[vs[u].child_id]
+        if j == k:
+            return None
+        for d in self.master.carers_of.get(u, ()):
+            if d == b or d not in serves.get(j, {}):
+                continue
+            week_d = changed.get(d, weeks.get(d, set())) | {u}
+            if self.clash(d, u, week_d):
+                continue
+            update = {b: week_b - {u}, d: week_d}
+            if self.teams_fit(weeks, {**changed, **update}, {b, d}, deadline):
+                return update, (u, b, d)
+        return None
+
     def move_out(
         self, sol: dict[tuple[int, int], int], failing: dict[int, list[int]], deadline: float
     ) -> dict[tuple[int, int], int] | None:
@@ -1062,7 +1095,15 @@ def _serves(instance: Instance, weeks: dict[int, set[int]]) -> dict[int, dict[in
     return serves
 
 
-def _known(instance: Instance) -> Any:
+def _reassign(serves: dict[int, dict[int, list[int]]], k: int, v: int, a: int, b: int) -> None:
+    """In ``serves``: child k's visit v goes from carer a to carer b."""
+    serves[k][a].remove(v)
+    if not serves[k][a]:
+        del serves[k][a]
+    serves[k].setdefault(b, []).append(v)
+
+
+def _known(instance: Instance) -> Callable[[int, int], bool]:
     """``known(k, c)``: child k (index) has history with carer c (index)."""
     def known(k: int, c: int) -> bool:
         return instance.knows(instance.children[k].child_id, instance.carers[c].carer_id)
@@ -1079,8 +1120,11 @@ def polish_known(
     child does not know goes to a carer the child knows who already works for the child,
     when both weeks (with their 2:1 partners) still check and the visit's other quality costs
     for that carer (journey from home, preferences, agency hours, in ``weights``) exceed the
-    stranger's by less than ``weights.stranger_visit``. No child gains a carer; a stranger
-    whose last visit of the child moves is gone. Returns the answer and the rows moved.
+    stranger's by less than ``weights.stranger_visit``. Where that carer is busy at the time
+    with one visit of another child, that visit may go to a carer who already works for its
+    child (``_Checks.place``, the continuity polish's swap), when the two moves together still
+    gain. No child gains a carer; a stranger whose last visit of the child moves is gone.
+    Returns the answer and the rows moved.
 
     Why: ``polish_continuity`` moves a (child, carer) pair whole or not at all, and the
     search that follows judges quality last with little time left, so a child with a known
@@ -1102,6 +1146,12 @@ def polish_known(
                 + weights.preference * preference_mismatches(instance, c, v)
                 + weights.agency_hour * agency)
 
+    def stranger(k: int, c: int) -> float:
+        return 0.0 if known(k, c) else weights.stranger_visit
+
+    def child(v: int) -> int:
+        return instance.child_index[vs[v].child_id]
+
     moved = 0
     for k in sorted(serves):
         for a in sorted(c for c in serves[k] if not known(k, c)):
@@ -1115,17 +1165,23 @@ def polish_known(
                     key=lambda b: (cost(b, v), b),
                 )
                 for b in options:
-                    week_b = weeks[b] | {v}
-                    if checks.clash(b, v, week_b):
+                    changed = {a: weeks[a] - {v}}
+                    got = checks.place(weeks, changed, v, b, k, serves, deadline)
+                    if got is None:
                         continue
-                    changed = {a: weeks[a] - {v}, b: week_b}
-                    if not checks.teams_fit(weeks, changed, {a, b}, deadline):
+                    update, swap = got
+                    gain = weights.stranger_visit + cost(a, v) - cost(b, v)
+                    if swap is not None:
+                        u, _, d = swap
+                        j = child(u)
+                        gain -= cost(d, u) + stranger(j, d) - cost(b, u) - stranger(j, b)
+                    changed.update(update)
+                    if gain <= 0 or not checks.teams_fit(weeks, changed, {a}, deadline):
                         continue
                     weeks.update(changed)
-                    serves[k][a].remove(v)
-                    if not serves[k][a]:
-                        del serves[k][a]
-                    serves[k][b].append(v)
+                    _reassign(serves, k, v, a, b)
+                    if swap is not None:
+                        _reassign(serves, child(swap[0]), *swap)
                     moved += 1
                     break
     return {(c, u): int(u in weeks.get(c, ())) for (c, u) in answer}, moved
@@ -1182,32 +1238,14 @@ def polish_continuity(
             for b in options:
                 if v in changed.get(b, weeks.get(b, set())):
                     continue  # b is the other carer of this 2:1 visit
-                week_b = changed.get(b, weeks.get(b, set())) | {v}
-                clash = checks.clash(b, v, week_b)
-                if not clash and fits({**changed, b: week_b}, {b}):
-                    changed[b] = week_b
-                    placed = True
-                elif len(clash) == 1 and vs[clash[0]].carers == 1:
-                    # b is busy with one visit u of another child: u goes to a carer who
-                    # already works for u's child (a, in a swap), if both weeks then check
-                    u = clash[0]
-                    j = instance.child_index[vs[u].child_id]
-                    if j == k:
-                        continue
-                    for d in checks.master.carers_of.get(u, ()):
-                        if d == b or d not in serves.get(j, {}):
-                            continue
-                        week_d = changed.get(d, weeks.get(d, set())) | {u}
-                        if checks.clash(d, u, week_d):
-                            continue
-                        trial = {**changed, b: week_b - {u}, d: week_d}
-                        if fits(trial, {b, d}):
-                            changed.update({b: week_b - {u}, d: week_d})
-                            ejected.append((u, b, d))
-                            placed = True
-                            break
-                if placed:
+                got = checks.place(weeks, changed, v, b, k, serves, deadline)
+                if got is not None:
+                    update, swap = got
+                    changed.update(update)
+                    if swap is not None:
+                        ejected.append(swap)
                     plan.append((v, b))
+                    placed = True
                     break
             if not placed:
                 plan = []
@@ -1220,11 +1258,7 @@ def polish_continuity(
         for v, b in plan:
             serves[k].setdefault(b, []).append(v)
         for u, b, d in ejected:
-            j = instance.child_index[vs[u].child_id]
-            serves[j][b].remove(u)
-            if not serves[j][b]:
-                del serves[j][b]
-            serves[j].setdefault(d, []).append(u)
+            _reassign(serves, instance.child_index[vs[u].child_id], u, b, d)
         moved += 1
     return {(c, v): int(v in weeks.get(c, ())) for (c, v) in answer}, moved
 

@@ -427,3 +427,43 @@ def test_the_solver_gives_the_childs_visits_to_the_carer_the_child_knows() -> No
         assert rows["V2"] == carer_of_v2
         assert result.terms["distinct_carers"] == 2
         assert result.terms["stranger_visits"] == (1 if carer_of_v2 == "K1" else 2)
+
+
+@pytest.mark.parametrize("agency", [False, True])
+def test_polishing_frees_the_known_carer_by_sending_their_other_visit_to_its_childs_carer(
+    agency: bool,
+) -> None:
+    """C1 knows K1. V1 and V3 overlap on Monday (two carers), and Tuesday's V2 is with K2, a
+    stranger, because K1 is with C2 (W1) at that time. K3 already works for C2 (W2): W1 goes
+    to K3 and V2 to K1. When K3 is an agency carer, W1's 5 hours at 5 an hour (25) cost more
+    than a known carer gains (20), and nothing moves."""
+    from datetime import timedelta
+
+    from roster.model import History
+    from solver.params import Weights
+    from tests.factory import WEEK
+
+    tue, wed = WEEK + timedelta(days=1), WEEK + timedelta(days=2)
+    inst = make_instance(
+        [carer("K1"), carer("K2"), carer("K3", agency=agency)],
+        [child("C1"), child("C2")],
+        [visit("V1", "C1", start="10:00"), visit("V3", "C1", start="10:30"),
+         visit("V2", "C1", date=tue, start="10:00"),
+         visit("W1", "C2", date=tue, start="10:00", duration_min=300),
+         visit("W2", "C2", date=wed, start="10:00")],
+        history=(History("C1", "K1", 20.0),),
+    )
+    ix, cx = inst.visit_index, inst.carer_index
+    answer = {(c, v): 0 for c in cx.values() for v in ix.values()}
+    weeks = {"K1": ("V1", "W1"), "K2": ("V3", "V2"), "K3": ("W2",)}
+    for k, vids in weeks.items():
+        for vid in vids:
+            answer[(cx[k], ix[vid])] = 1
+    polished, moved = _polish_known(inst, answer, Weights())
+    on = {(c, v) for (c, v), x in polished.items() if x}
+    if agency:
+        assert (polished, moved) == (answer, 0)
+    else:
+        assert moved == 1
+        assert on == {(cx["K1"], ix["V1"]), (cx["K1"], ix["V2"]), (cx["K2"], ix["V3"]),
+                      (cx["K3"], ix["W1"]), (cx["K3"], ix["W2"])}
