@@ -29,7 +29,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check roster solver tests benchmarks app.py
-	$(BIN)/mypy roster solver
+	$(BIN)/mypy roster solver benchmarks app.py
 
 app: $(STAMP)
 	$(BIN)/streamlit run app.py

@@ -27,7 +27,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -36,6 +36,11 @@ from roster import exports
 from roster.auth import ROLES, User, add_user, authenticate, has_users, list_users, remove_user
 from roster.errors import InstanceError, Problem
 from roster.model import Absence, Assignment, Availability, Carer, Instance, Rota, Training
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+    from roster.model import Gender
 
 LOG = logging.getLogger("roster.app")
 if os.environ.get("ROSTER_APP_LOG") and not LOG.handlers:  # e.g. ROSTER_APP_LOG=INFO
@@ -451,6 +456,7 @@ def kpi_tiles(kpis: Mapping[str, Any], base: Mapping[str, Any] | None = None) ->
         return
     cols = st.columns(min(4, len(shown)))
     for i, (label, key, value, how) in enumerate(shown):
+        assert key is not None  # `shown` keeps only the tiles whose key pick() found
         delta = None
         if base is not None and key in base:
             with contextlib.suppress(TypeError, ValueError):
@@ -519,9 +525,9 @@ def gantt(instance: Instance, rota: Rota, carer_ids: Sequence[str]) -> Any:
         if row.travel_min:
             bars.append(
                 {
-                    "carer": who, "start": row.start - timedelta(minutes=int(row.travel_min)),
+                    "carer": who, "start": cast(pd.Timestamp, row.start) - timedelta(minutes=int(cast(int, row.travel_min))),
                     "end": row.start, "type": "travel", "child": row.child, "visit": row.visit_id,
-                    "time": f"{row.travel_min} min", "travel": f"{row.travel_miles:.1f} mi",
+                    "time": f"{cast(int, row.travel_min)} min", "travel": f"{row.travel_miles:.1f} mi",
                 }
             )  # fmt: skip
     frame = pd.DataFrame(
@@ -736,8 +742,8 @@ def data_page() -> None:
         st.caption("The example week shipped with the app (a fictional provider; no real people).")
         if st.button("Load the sample", type="primary"):
             try:
-                instance, found, card = load_sample()
-                set_instance(instance, "sample", found, card)
+                loaded, found, card = load_sample()
+                set_instance(loaded, "sample", found, card)
             except Exception as exc:
                 show_problems("The sample could not be read.", plain_error(exc))
     elif source == sources[1]:
@@ -747,8 +753,8 @@ def data_page() -> None:
         )  # fmt: skip
         if upload is not None and st.button("Check and load this file", type="primary"):
             try:
-                instance, found, card = load_upload(upload.name, upload.getvalue())
-                set_instance(instance, f"upload:{upload.name}", found, card)
+                loaded, found, card = load_upload(upload.name, upload.getvalue())
+                set_instance(loaded, f"upload:{upload.name}", found, card)
             except Exception as exc:
                 show_problems(f"{upload.name} has problems; nothing was loaded.", plain_error(exc))
     else:
@@ -812,7 +818,9 @@ def saved_scenario_picker() -> None:
     if st.button("Load this scenario", type="primary"):
         s = labels[chosen]
         try:
-            with open_store() as store:
+            reopened = open_store()
+            assert reopened is not None  # the store opened above, or this picker returned early
+            with reopened as store:
                 instance = store.load_instance(s.instance_id)
                 rota = None if s.rota_version_id is None else store.load_rota(s.rota_version_id)
             set_instance(instance, f"store:{s.id}", [], None, rota)
@@ -992,7 +1000,11 @@ def show_rota(instance: Instance, rota: Rota, result: Any, key: str) -> None:
         default = order[: min(25, len(order))]
         names = {c: f"{instance.carer(c).name} ({c})" for c in order}
         chosen = st.multiselect(
-            "Carers shown", order, default=default, format_func=names.get, key=f"{key}-gantt-carers"
+            "Carers shown",
+            order,
+            default=default,
+            format_func=names.__getitem__,
+            key=f"{key}-gantt-carers",
         )
         if chosen:
             st.plotly_chart(gantt(instance, rota, chosen), key=f"{key}-gantt")
@@ -1128,7 +1140,9 @@ def params_for(cls: Any, options: Mapping[str, Any], **extra: Any) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kw = {k: v for k, v in {**options, **extra}.items() if k in fields and k != "weights"}
     if "weights" in fields and isinstance(options.get("weights"), Mapping):
-        weights = fields["weights"].default_factory()  # type: ignore[misc]
+        # a ``weights`` field always has a default factory (``field(default_factory=Weights)``)
+        assert fields["weights"].default_factory is not dataclasses.MISSING
+        weights = fields["weights"].default_factory()
         known = {f.name for f in dataclasses.fields(weights)}
         kw["weights"] = dataclasses.replace(
             weights, **{k: v for k, v in options["weights"].items() if k in known}
@@ -1155,9 +1169,9 @@ def recruit_form(instance: Instance, rota: Rota, options: Mapping[str, Any], kee
     )
     places = ["the middle of the area"] + [f"{c.name} ({c.child_id})" for c in instance.children]
     with st.form("recruit"):
-        cols = st.columns(3)
+        cols: Sequence[DeltaGenerator] = st.columns(3)
         name = cols[0].text_input("Name", "New recruit")
-        gender = cols[1].selectbox("Gender", ["F", "M", "X"])
+        gender: Gender = cols[1].selectbox("Gender", ["F", "M", "X"])
         age = cols[2].number_input("Age", 16, 80, 30)
         near = st.selectbox("Lives near", places)
         cols = st.columns(4)
@@ -1407,8 +1421,8 @@ def whatif_page() -> None:
     for s in scenarios:
         if (running := job(s["key"])) is not None and running.running:
             progress_panel(s["key"])
-    finished = [(s, job(s["key"])) for s in scenarios]
-    finished = [(s, j) for s, j in finished if j is not None and not j.running]
+    candidates = [(s, job(s["key"])) for s in scenarios]
+    finished = [(s, j) for s, j in candidates if j is not None and not j.running]
     if not finished:
         return
     base_kpis = kpis_of(instance, result)
@@ -1434,11 +1448,13 @@ def whatif_page() -> None:
         st.markdown(f"**Not covered in this scenario: {len(table)}**")
         st.dataframe(table, hide_index=True, key="whatif-unassigned")
     scenario_notes(j.instance, j.result)
-    if optional("roster.store") is not None and st.button("Save this scenario", key="whatif-save"):
+    if has("roster.store", "Store") and st.button("Save this scenario", key="whatif-save"):
         try:
-            with open_store() as store:
+            opened = open_store()
+            assert opened is not None  # has("roster.store", "Store") is what open_store() needs
+            with opened as store:
                 sid = store.save_scenario(
-                    s["name"], j.instance, user=user().name if user() else "app", rota=scenario_rota,
+                    s["name"], j.instance, user=u.name if (u := user()) else "app", rota=scenario_rota,
                     params={"time_limit": options["time_limit"], "kind": s["kind"]},
                     result=kpis_of(j.instance, j.result),
                 )  # fmt: skip
@@ -1523,7 +1539,7 @@ def downloads_page() -> None:
     instance, rota = options[which]
     week = f"{instance.settings.week_start:%Y-%m-%d}"
     st.subheader("The rota")
-    cols = st.columns(3)
+    cols: Sequence[DeltaGenerator] = st.columns(3)
     if optional("roster.io") is not None:
         cols[0].download_button(
             "Rota (CSV files, zipped)", lambda: exports.rota_csv_zip(instance, rota), f"rota-{week}.zip",

@@ -172,8 +172,9 @@ def pyvrp_rota(instance: Instance, elig: Eligibility | None = None, seconds_per_
             clients.append(pyvrp.Client(location=n_home + i, service_duration=v.duration_min,
                                         tw_early=max(0, lo), tw_late=max(0, hi), prize=BIG // 10,
                                         required=False))
-        profiles_d: list[np.ndarray] = []
-        profiles_t: list[np.ndarray] = []
+        # pyvrp's stubs type a matrix as ndarray[int, ...], which no numpy array matches
+        profiles_d: list[Any] = []
+        profiles_t: list[Any] = []
         vtypes = []
         profile_of: dict[int, int] = {}
         for c in carers:

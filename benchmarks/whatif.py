@@ -73,8 +73,8 @@ def _referral(
 
 def measure(runs: int, seed: int) -> list[dict[str, Any]]:
     from solver.params import SolveParams
-    from solver.referral import ReferralParams, evaluate_referral, merge
-    from solver.repair import RepairParams, repair
+    from solver.referral import Decision, Referral, ReferralParams, evaluate_referral, merge
+    from solver.repair import RepairParams, RepairResult, repair
     from solver.solve import solve
 
     carers, children = SIZES["M"]
@@ -85,7 +85,11 @@ def measure(runs: int, seed: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for label, days in (("repair: busiest carer off one day", 1), ("repair: busiest carer off all week", 7)):
         absence = Absence(absent, datetime(2026, 11, 23, 0, 0), datetime(2026, 11, 23, 0, 0) + timedelta(days=days))
-        times, res = _timed(runs, lambda a=absence: repair(instance, current, a, RepairParams()))
+
+        def repair_once(a: Absence = absence) -> RepairResult:
+            return repair(instance, current, a, RepairParams())
+
+        times, res = _timed(runs, repair_once)
         ok = check(res.instance, res.rota) == []
         rows.append({
             "case": label, "times": times, "checked": ok,
@@ -101,7 +105,11 @@ def measure(runs: int, seed: int) -> list[dict[str, Any]]:
     )
     for label, referral, alternatives in cases:
         params = ReferralParams(time_limit=5.0, alternatives=alternatives, alternatives_time=20.0)
-        times, decision = _timed(runs, lambda p=params, r=referral: evaluate_referral(instance, r, current, None, p))
+
+        def evaluate_once(p: ReferralParams = params, r: Referral = referral) -> Decision:
+            return evaluate_referral(instance, r, current, None, p)
+
+        times, decision = _timed(runs, evaluate_once)
         merged = merge(instance, referral)
         ok = decision.rota is None or check(merged, decision.rota) == []
         rows.append({
