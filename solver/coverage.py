@@ -784,8 +784,9 @@ class _Checks:
     ) -> tuple[dict[int, set[int]], tuple[int, int, int] | None] | None:
         """Visit v (of child k) added to carer b's week in ``weeks`` changed by ``changed``,
         when b's week then checks; where b is busy at that time with one visit u of another
-        child, u goes to a carer who already works for u's child (``serves``) when both weeks
-        then check. Returns (the weeks that change, (u, b, that carer) or None), or None."""
+        child, u goes to a carer who already works for u's child (``serves``; the carer giving
+        v up, in a swap) when both weeks then check. Returns (the weeks that change, (u, b, that
+        carer) or None), or None."""
         vs = self.instance.visits
         week_b = changed.get(b, weeks.get(b, set())) | {v}
         clash = self.clash(b, v, week_b)
@@ -1210,10 +1211,6 @@ def polish_continuity(
     weeks = {c: set(v_c) for c, v_c in _weeks(answer).items()}
     serves = _serves(instance, weeks)
     known = _known(instance)
-
-    def fits(changed: dict[int, set[int]], carers: set[int]) -> bool:
-        return checks.teams_fit(weeks, changed, carers, deadline)
-
     order = sorted(
         ((k, c) for k, by in serves.items() for c in by),
         key=lambda kc: (len(serves[kc[0]][kc[1]]), known(*kc), kc),
@@ -1250,7 +1247,7 @@ def polish_continuity(
             if not placed:
                 plan = []
                 break
-        if not plan or not fits(changed, set(changed)):
+        if not plan or not checks.teams_fit(weeks, changed, set(changed), deadline):
             continue
         for c, v_c in changed.items():
             weeks[c] = v_c
