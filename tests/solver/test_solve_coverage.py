@@ -353,7 +353,7 @@ def test_polishing_moves_a_strangers_place_on_a_two_to_one_visit_to_a_carer_the_
 
 def _known_week(k1_agency: bool = False):  # type: ignore[no-untyped-def]
     """C1 knows K1 (history), not K2. V1 and V3 overlap on Monday, so C1 needs both carers;
-    V2 (Tuesday) can go to either. K2 lives by the child, K1 about 3 miles away."""
+    V2 (Tuesday) can go to either. K2 lives by the child, K1 about a mile farther."""
     from datetime import timedelta
 
     from roster.model import History
@@ -367,6 +367,12 @@ def _known_week(k1_agency: bool = False):  # type: ignore[no-untyped-def]
          visit("V2", "C1", date=WEEK + timedelta(days=1), start="10:00", duration_min=300)],
         history=(History("C1", "K1", 20.0),),
     )
+
+
+def _answer(inst, weeks):  # type: ignore[no-untyped-def]
+    """A master answer over every (carer, visit) pair: carer id -> the visit ids it holds."""
+    cx, ix = inst.carer_index, inst.visit_index
+    return {(cx[k], v): int(vid in weeks.get(k, ())) for k in cx for vid, v in ix.items()}
 
 
 def _polish_known(inst, answer, weights):  # type: ignore[no-untyped-def]
@@ -385,9 +391,7 @@ def test_polishing_gives_a_strangers_visit_to_the_carer_the_child_knows() -> Non
     inst = _known_week()
     k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
     ix = inst.visit_index
-    answer = {(c, v): 0 for c in (k1, k2) for v in ix.values()}
-    for c, v in ((k1, "V1"), (k2, "V3"), (k2, "V2")):
-        answer[(c, ix[v])] = 1
+    answer = _answer(inst, {"K1": ("V1",), "K2": ("V3", "V2")})
     polished, moved = _polish_known(inst, answer, Weights())
     assert moved == 1
     on = {(c, v) for (c, v), x in polished.items() if x}
@@ -401,11 +405,7 @@ def test_polishing_leaves_a_strangers_visit_when_the_known_carer_costs_more_than
     from solver.params import Weights
 
     inst = _known_week(k1_agency=True)
-    k1, k2 = inst.carer_index["K1"], inst.carer_index["K2"]
-    ix = inst.visit_index
-    answer = {(c, v): 0 for c in (k1, k2) for v in ix.values()}
-    for c, v in ((k1, "V1"), (k2, "V3"), (k2, "V2")):
-        answer[(c, ix[v])] = 1
+    answer = _answer(inst, {"K1": ("V1",), "K2": ("V3", "V2")})
     assert _polish_known(inst, answer, Weights()) == (answer, 0)
     _, moved = _polish_known(inst, answer, Weights(agency_hour=3.0))
     assert moved == 1
@@ -454,11 +454,7 @@ def test_polishing_frees_the_known_carer_by_sending_their_other_visit_to_its_chi
         history=(History("C1", "K1", 20.0),),
     )
     ix, cx = inst.visit_index, inst.carer_index
-    answer = {(c, v): 0 for c in cx.values() for v in ix.values()}
-    weeks = {"K1": ("V1", "W1"), "K2": ("V3", "V2"), "K3": ("W2",)}
-    for k, vids in weeks.items():
-        for vid in vids:
-            answer[(cx[k], ix[vid])] = 1
+    answer = _answer(inst, {"K1": ("V1", "W1"), "K2": ("V3", "V2"), "K3": ("W2",)})
     polished, moved = _polish_known(inst, answer, Weights())
     on = {(c, v) for (c, v), x in polished.items() if x}
     if agency:
