@@ -1,0 +1,10 @@
+"""R14 weekly rest: every encoding the solver uses, side by side.
+
+Checker function it must agree with: roster.rules.locate_r14.
+"""
+
+from __future__ import annotations
+
+# ---- route check (the local-search engine and the greedy: a carer's ordered visits)
+
+# ---- CP-SAT encoding (the whole model, the coverage master, bounds)
