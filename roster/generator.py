@@ -48,13 +48,16 @@ import numpy as np
 from roster.calendar import DAY_NAMES, bank_holidays_in_week
 from roster.model import (
     Absence,
+    Assignment,
     Availability,
     Carer,
     Child,
     History,
     Instance,
+    Rota,
     Settings,
     Training,
+    Unassigned,
 )
 from roster.packages import PackageRow, expand
 from roster.towns import COUNTY_ALIASES, COUNTY_NAMES, Town, county_towns
@@ -936,6 +939,120 @@ def generate(
     ``progress`` (optional) is called with the name of each stage as it starts.
     """
     return generate_caseload(carers, children, seed, week_start, county, progress).instance
+
+
+def steady_week(instance: Instance, packages: Sequence[PackageRow], weeks: int = 1) -> Instance:
+    """The same caseload ``weeks`` weeks later with nothing changed: the packages expanded on the
+    new week, and every date of supply (training expiries, DBS issue dates, dates of birth,
+    absences) moved by the same days, so that demand and supply are exactly those of
+    ``instance``. History is left as it is (the caller decides what the weeks in between were).
+    """
+    from roster.packages import expand_instance
+
+    shift = timedelta(weeks=weeks)
+    week = instance.settings.week_start + shift
+    moved = expand_instance(instance, packages, week)
+    carers = tuple(
+        replace(c, date_of_birth=c.date_of_birth + shift,
+                dbs_issued=None if c.dbs_issued is None else c.dbs_issued + shift)
+        for c in instance.carers
+    )
+    training = tuple(
+        replace(t, expires=None if t.expires is None else t.expires + shift)
+        for t in instance.training
+    )
+    absences = tuple(replace(a, start=a.start + shift, end=a.end + shift) for a in instance.absences)
+    availability = tuple(
+        a if a.day in DAY_NAMES else replace(a, day=(date.fromisoformat(a.day) + shift).isoformat())
+        for a in instance.availability
+    )
+    children = tuple(replace(c, date_of_birth=c.date_of_birth + shift) for c in instance.children)
+    return replace(moved, carers=carers, training=training, absences=absences,
+                   availability=availability, children=children)
+
+
+RosterFn = Callable[[Instance], Rota]
+"""Makes a week's rota from an instance (the generator's ``first_fit``, or a solver injected by
+the CLI: roster never imports the solver)."""
+
+FIRST_FIT_TRIES = 12
+"""Carers a first fit tries per visit (known carers first, then the nearest)."""
+
+
+def first_fit(instance: Instance) -> Rota:
+    """A coordinator's first fit: visits in date and start order, each given to the first carers
+    (the child's known carers by hours together, then the nearest) who can take it at one start
+    of its flex window (planned first) with every rule of their week still kept. Every rota it
+    returns passes ``roster.checker.check``; a visit it cannot staff is listed unassigned."""
+    from roster.eligibility import compute_eligibility
+    from roster.rollforward import MemoTravel
+    from roster.rules import RULES, journey_into, travel_model
+
+    elig = compute_eligibility(instance)
+    model = MemoTravel.of(travel_model(instance))
+    week_rules = [r for r in RULES if r.scope == "week" and r.code != "R13"]
+    r6 = next(r for r in RULES if r.code == "R6")
+    r9 = next(r for r in RULES if r.code == "R9")
+    weeks: dict[str, list[Assignment]] = {c.carer_id: [] for c in instance.carers}
+    hours = instance.history_hours
+
+    def placed(carer: Carer, rows: list[Assignment], row: Assignment) -> list[Assignment] | None:
+        """The carer's week with ``row`` added (journeys redone), or None if a rule breaks."""
+        trial = sorted([*rows, row], key=lambda a: (a.start, a.visit_id))
+        out: list[Assignment] = []
+        previous: Assignment | None = None
+        for a in trial:
+            origin, miles, minutes = journey_into(
+                instance, carer, previous, instance.visit_index[a.visit_id], a.start, model)
+            a = replace(a, travel_from=origin, travel_miles=miles, travel_min=minutes)
+            visit = instance.visit(a.visit_id)
+            for rule in (r6, r9):
+                if rule.function(instance, carer, visit, a, previous=previous, travel=model):
+                    return None
+            out.append(a)
+            previous = a
+        for rule in week_rules:
+            if rule.function(instance, carer, out, travel=model):
+                return None
+        return out
+
+    order = sorted(range(len(instance.visits)), key=lambda v: instance.planned_start[v])
+    for v in order:
+        visit = instance.visits[v]
+        planned = instance.planned_start[v]
+        cands = [int(c) for c in elig.eligible_carers(v)]
+        cands.sort(key=lambda c: (-hours.get((visit.child_id, instance.carers[c].carer_id), 0.0),
+                                  float(elig.home_miles[c, v]), c))
+        cands = cands[:FIRST_FIT_TRIES]
+        starts = sorted({planned + d for d in range(-visit.flex_min, visit.flex_min + 1, 15)}
+                        | {planned - visit.flex_min, planned + visit.flex_min},
+                        key=lambda s: (abs(s - planned), s))
+        for start in starts:
+            chosen: list[tuple[str, list[Assignment]]] = []
+            for c in cands:
+                if not any(lo <= start <= hi for lo, hi in elig.allowed_starts(c, v)):
+                    continue
+                carer = instance.carers[c]
+                row = Assignment(visit.visit_id, carer.carer_id, start, start + visit.duration_min)
+                week = placed(carer, weeks[carer.carer_id], row)
+                if week is not None:
+                    chosen.append((carer.carer_id, week))
+                    if len(chosen) == visit.carers:
+                        break
+            if len(chosen) == visit.carers:
+                for carer_id, week in chosen:
+                    weeks[carer_id] = week
+                break
+    rows = [a for week in weeks.values() for a in week]
+    rows.sort(key=lambda a: (instance.visit_index[a.visit_id], a.carer_id))
+    staffed: dict[str, int] = {}
+    for a in rows:
+        staffed[a.visit_id] = staffed.get(a.visit_id, 0) + 1
+    unassigned = tuple(
+        Unassigned(x.visit_id, x.carers - staffed.get(x.visit_id, 0), "no carer found by first fit")
+        for x in instance.visits if staffed.get(x.visit_id, 0) < x.carers
+    )
+    return Rota(assignments=tuple(rows), unassigned=unassigned)
 
 
 def size(name: str) -> tuple[int, int]:
