@@ -10,16 +10,32 @@ and never destroys the earlier good one (STYLE.md: outputs written atomically).
   swap is two renames (old aside, new in); a crash between them leaves the earlier folder under
   a hidden ``.NAME.old-*`` name, which the next ``atomic_folder`` call on the same path puts
   back. Either way there is never a half-filled folder at ``path``.
+
+Temporary names carry the writing process's id (``.NAME.tmp-PID-XXXXXXXX``): a run killed
+mid-write (SIGKILL, a power cut) leaves one behind, and the next ``atomic_folder`` or
+``atomic_write_bytes`` on the same name removes those whose process is gone (older names
+without an id once they are an hour old), so they no longer pile up.
+
+Folders are made with ``os.mkdir``'s mode 0o777 less the umask (0755 with the usual 022), as any
+folder a user makes; ``tempfile.mkdtemp`` made every output folder 0700. Files written by
+``atomic_write_bytes`` stay 0600 (``mkstemp``): it also writes ``users.json``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Collection, Iterator
 from pathlib import Path
+
+STALE_SECONDS = 3600.0
+"""A temporary name without a process id (made before ids were added) is removed once it is
+this old: no write takes an hour, so its writer is gone."""
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -40,7 +56,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same directory + fsync + replace)."""
     target = Path(path).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _remove_stale(target.parent, f".{target.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -57,6 +76,92 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically; a crash leaves the old file or the new, never half."""
     atomic_write_bytes(path, text.encode(encoding))
+
+
+def _writer_gone(pid_and_rest: str, entry: Path) -> bool:
+    """Whether the process that made the temporary ``entry`` is gone: its id leads
+    ``pid_and_rest`` (``PID-XXXX``); a name without one is gone when ``STALE_SECONDS`` old."""
+    head = pid_and_rest.split("-", 1)[0]
+    if not head.isdigit() or "-" not in pid_and_rest:
+        try:
+            return time.time() - entry.lstat().st_mtime > STALE_SECONDS
+        except OSError:
+            return False
+    pid = int(head)
+    if pid == os.getpid():
+        return False  # another thread of this process may be writing it now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. EPERM: the process exists, as another user
+        return False
+    return False
+
+
+def _remove_stale(parent: Path, prefix: str, suffix: str = "") -> None:
+    """Remove the entries of ``parent`` named ``prefix`` + ``PID-...`` + ``suffix`` whose
+    writing process is gone (killed mid-write)."""
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(prefix) or not name.endswith(suffix):
+            continue
+        rest = name[len(prefix):len(name) - len(suffix)]
+        if not _writer_gone(rest, entry):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _sibling_name(target: Path, kind: str) -> Path:
+    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _new_folder(target: Path, kind: str) -> Path:
+    """A new empty sibling folder of ``target``, mode 0o777 less the umask."""
+    while True:
+        candidate = _sibling_name(target, kind)
+        try:
+            os.mkdir(candidate, 0o777)
+        except FileExistsError:
+            continue
+        return candidate
+
+
+class ForeignFolderError(FileExistsError):
+    """The output folder exists and holds files, none of them an output of this kind: writing
+    there would carry all of them into the new folder (``roster solve INSTANCE .`` copied the
+    whole working directory), so it is refused."""
+
+    def __init__(self, path: Path, what: str, names: Collection[str]) -> None:
+        super().__init__(errno.EEXIST, "not an output folder", str(path))
+        self.what, self.names = what, tuple(names)
+
+    def __str__(self) -> str:
+        return (f"{self.filename} is a folder that holds other files and is not a {self.what} "
+                f"folder (it has none of {', '.join(sorted(self.names))}); write to a new or "
+                f"empty folder, or to an earlier {self.what} folder.")
+
+
+def refuse_foreign_folder(
+    path: str | os.PathLike[str], names: Collection[str], what: str = "rota"
+) -> None:
+    """Raise ``ForeignFolderError`` when ``path`` is a folder with entries but none of
+    ``names`` (the files an output of this kind holds); a missing or empty folder, or an
+    earlier output, may be written."""
+    target = Path(path).resolve()
+    if not target.is_dir():
+        return
+    entries = {entry.name for entry in target.iterdir()}
+    if entries and not entries & set(names):
+        raise ForeignFolderError(target, what, names)
 
 
 def _restore_abandoned(target: Path) -> None:
@@ -100,7 +205,10 @@ def atomic_folder(
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(20, "Not a directory", str(target))
     _restore_abandoned(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    _remove_stale(parent, f".{target.name}.tmp-")
+    if target.exists():  # a crash after the swap, before the old folder was removed
+        _remove_stale(parent, f".{target.name}.old-")
+    tmp = _new_folder(target, "tmp")
     try:
         yield tmp
         if keep_others_except is not None and target.is_dir():
@@ -114,8 +222,7 @@ def atomic_folder(
                     shutil.copy2(entry, tmp / entry.name, follow_symlinks=False)
         _fsync_tree(tmp)
         if target.exists():
-            aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
-            os.rmdir(aside)
+            aside = _sibling_name(target, "old")
             os.replace(target, aside)
             try:
                 os.replace(tmp, target)

@@ -15,6 +15,7 @@ on any; 0 with an ``OK:`` line when the rota is valid.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -182,11 +183,24 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    import warnings
+
+    from roster.errors import DataWarning
     from roster.io import load_instance, load_rota, load_travel
 
-    instance = load_instance(args.instance)
-    travel = load_travel(args.instance, instance)
-    rota = load_rota(instance, args.rota)
+    # odd-but-solvable data (a carer with no availability, an odd rota row) as one sentence
+    # each on stderr, as `roster validate` gives them, not Python's raw warning lines
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        instance = load_instance(args.instance)
+        travel = load_travel(args.instance, instance)
+        rota = load_rota(instance, args.rota)
+    for warning in caught:
+        if issubclass(warning.category, DataWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
     violations = check(instance, rota, travel)
     for v in violations:
         print(v)

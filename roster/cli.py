@@ -7,15 +7,25 @@ Each subcommand lives with the code it drives, in a module exposing
 
 Bad input never shows a traceback: ``InstanceError`` is printed as one sentence per problem and
 the exit status is 2. A checker violation exits 1.
+
+Clean streams: stdout carries the command's own output and nothing else. Native libraries that
+print to the process's stdout (HiGHS's banner, a solver's log) write to stderr instead
+(``_native_stdout_to_stderr``), so ``roster capacity --json | python -m json.tool`` works; a
+reader that closes the pipe early (``| head -1``) ends the command quietly with status 141, as
+for any Unix tool killed by SIGPIPE; warnings are printed as one line, never raw.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 
+from roster.atomic import ForeignFolderError
 from roster.errors import InstanceError
 
 # (subcommand, module, one-line help). Order is the order shown in --help.
@@ -61,6 +71,71 @@ def _selected_command(argv: Sequence[str]) -> str | None:
     return next((arg for arg in argv if arg in names), None)
 
 
+BROKEN_PIPE_EXIT = 141
+"""Exit status when the reader of stdout went away (128 + SIGPIPE, as a shell reports it)."""
+
+
+@contextlib.contextmanager
+def _native_stdout_to_stderr() -> Iterator[None]:
+    """While the command runs, the process's file descriptor 1 points at stderr and Python's
+    ``sys.stdout`` at a copy of the real stdout: C and C++ libraries (HiGHS prints a banner when
+    its first solver is made, CBC and CP-SAT may log) then write to stderr, and only what the
+    command prints reaches stdout. Does nothing when ``sys.stdout`` is not descriptor 1 (a test's
+    capture, an embedding program): native output is not mixed into it then."""
+    try:
+        real = sys.stdout is not None and sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if not real:
+        yield
+        return
+    old = sys.stdout
+    old.flush()
+    saved = os.dup(1)
+    line = bool(getattr(old, "line_buffering", False))
+    ours = os.fdopen(os.dup(1), "w", buffering=1 if line else -1,
+                     encoding=getattr(old, "encoding", None) or "utf-8",
+                     errors=getattr(old, "errors", None) or "strict")
+    os.dup2(2, 1)
+    sys.stdout = ours
+    try:
+        yield
+    finally:
+        try:
+            ours.flush()
+        except BrokenPipeError:
+            _silence(ours)
+        sys.stdout = old
+        os.dup2(saved, 1)
+        os.close(saved)
+        with contextlib.suppress(OSError):
+            ours.close()
+
+
+def _silence(stream: object) -> None:
+    """Point a stream whose reader went away at /dev/null, so that Python's last flush at exit
+    does not print 'Exception ignored ... BrokenPipeError'."""
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int,
+    file: object = None, line: str | None = None,
+) -> None:
+    """A warning as one line on stderr (``roster CMD: warning: ...``), not Python's raw two
+    lines with the source file and code."""
+    text = str(message).strip().replace("\n", " ")
+    print(f"roster: warning: {text}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_selected_command(argv))
@@ -68,8 +143,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        with _native_stdout_to_stderr():
+            return _run(args)
+    except BrokenPipeError:
+        _silence(sys.stdout)
+        return BROKEN_PIPE_EXIT
+    finally:
+        warnings.showwarning = shown
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args._run(args))
+    except BrokenPipeError:
+        raise
+    except ForeignFolderError as exc:
+        print(f"roster {args.command}: {exc}", file=sys.stderr)
+        return 2
     except InstanceError as exc:
         print(f"roster {args.command}: the input has {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:

@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="YYYY-MM-DD",
         help="with --db: solve the latest instance saved in the store for the week starting then",
     )
-    parser.add_argument("--time-limit", type=float, default=30.0, help="CP-SAT seconds (default 30)")
-    parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    parser.add_argument("--time-limit", type=time_limit_arg, default=30.0,
+                        help="wall-clock seconds for the solve, above 0 (default 30)")
+    parser.add_argument("--workers", type=workers_arg, default=2,
+                        help="CP-SAT workers, at least 1 (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--lock",
@@ -48,6 +51,36 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--weighted", action="store_true", help="one weighted objective instead of lexicographic"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def time_limit_arg(text: str) -> float:
+    """``--time-limit``: a finite number of seconds above 0 (``solver.params.check_time_limit``);
+    argparse turns the ``ValueError`` into a one-line usage error naming the option."""
+    from solver.params import check_time_limit
+
+    try:
+        return check_time_limit(text, "--time-limit")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def workers_arg(text: str) -> int:
+    """``--workers``: a whole number of at least 1 (``solver.params.check_workers``)."""
+    from solver.params import check_workers
+
+    try:
+        value: Any = int(text)
+    except ValueError:
+        value = text
+    try:
+        return check_workers(value, "--workers")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+STOP_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+"""Exit status after a signal stopped the solve early (128 + the signal's number, as a shell
+reports a command the signal ended); the best checked rota is written all the same."""
 
 
 def read_locks(path: str | Path, instance: Any) -> tuple[tuple[str, str] | tuple[str, str, int], ...]:
@@ -134,10 +167,15 @@ def _instance_from(args: argparse.Namespace) -> tuple[Any, int | None] | None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from roster.io import load_travel, write_rota
+    from roster.atomic import refuse_foreign_folder
+    from roster.io import ROTA_FILES, load_travel, write_rota
     from solver.params import SolveParams
+    from solver.progress import run_stoppable
     from solver.solve import solve
 
+    if args.paths:
+        # before the solve, not after it: OUT such as "." would otherwise be copied whole
+        refuse_foreign_folder(args.paths[-1], ROTA_FILES)
     found = _instance_from(args)
     if found is None:
         return 2
@@ -170,8 +208,16 @@ def run_command(args: argparse.Namespace) -> int:
             bar.set_postfix_str(f"best {objective:,.1f} bound {bound:,.1f} at {seconds:.1f}s")
             bar.refresh()
 
+    def on_stop(name: str) -> None:
+        if bar is not None:
+            bar.clear()
+        print(f"roster solve: {name} received; stopping and keeping the best rota checked so "
+              f"far (send it again to abandon the solve)", file=sys.stderr)
+
     try:
-        result = solve(instance, params, progress=progress)
+        result, stopped_by = run_stoppable(
+            lambda stop: solve(instance, params, progress=progress, stop=stop), on_stop
+        )
     except ValueError as exc:
         if bar is not None:
             bar.close()
@@ -179,8 +225,12 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     if bar is not None:
         bar.close()
-    write_rota(instance, result.rota, args.out)
-    s = dict(result.rota.summary)
+    rota = replace(result.rota, summary={
+        **result.rota.summary, "stopped_early": stopped_by is not None,
+        **({"stopped_by": stopped_by} if stopped_by else {}),
+    })
+    write_rota(instance, rota, args.out)
+    s = dict(rota.summary)
     print(
         f"{s['visits_covered']}/{s['visits']} visits, {s['carer_slots_covered']}/{s['carer_slots']} "
         f"carer slots covered ({result.status}, {result.seconds:.1f} s)"
@@ -208,4 +258,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"saved to the store as draft rota version {version} (instance {saved_instance})")
     if args.quiet:
         print(json.dumps(s, default=str))
+    if stopped_by is not None:
+        print(f"roster solve: stopped early by {stopped_by}; {args.out} holds the best rota "
+              f"checked by then (summary.json: stopped_early)", file=sys.stderr)
+        return STOP_EXIT.get(stopped_by, 130)
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -103,6 +105,33 @@ class SolveParams:
     """Improve the greedy rota by large-neighbourhood search (``solver.lns``) instead of one
     monolithic model. ``None``: automatic, on weeks of ``solver.solve.LNS_MIN_VISITS`` visits or
     more without locks or a reference (where the whole model stalls at the warm start)."""
+
+    def __post_init__(self) -> None:
+        check_time_limit(self.time_limit)
+        check_workers(self.workers)
+
+
+def check_time_limit(seconds: Any, name: str = "time_limit") -> float:
+    """``seconds`` as a float when it is a finite number above 0, else ``ValueError`` naming it.
+
+    A limit is a promise (the solve returns within it): 0, a negative number, nan or inf cannot
+    be kept, and before they were accepted silently (a greedy rota, or no end)."""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} is {seconds}; it must be a number of seconds above 0, "
+                         "e.g. 30.") from None
+    if isinstance(seconds, bool) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} is {seconds}; it must be a finite number of seconds above 0, "
+                         "e.g. 30.")
+    return value
+
+
+def check_workers(workers: Any, name: str = "workers") -> int:
+    """``workers`` when it is a whole number of at least 1, else ``ValueError`` naming it."""
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise ValueError(f"{name} is {workers}; it must be a whole number of at least 1, e.g. 2.")
+    return int(workers)
 
 
 @dataclass(frozen=True)

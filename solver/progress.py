@@ -6,9 +6,11 @@ paths nothing reported at all before: the CLI bar sat at 0 % for the whole solve
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from roster.model import Instance, Rota
 from solver.params import Progress, SolveParams
@@ -90,3 +92,62 @@ class Reporter:
     def _tick(self) -> None:
         while not self._done.wait(TICK):
             self._send()
+
+
+T = TypeVar("T")
+
+STOP_SIGNALS: tuple[str, ...] = ("SIGINT", "SIGTERM")
+"""The signals that ask a command-line solve to stop early and keep its best checked rota
+(Ctrl-C, and what a service manager or ``kill`` sends)."""
+
+
+def run_stoppable(
+    work: Callable[[threading.Event], T], on_stop: Callable[[str], None] | None = None
+) -> tuple[T, str | None]:
+    """Run ``work(stop)`` in a thread while SIGINT and SIGTERM set ``stop`` instead of killing
+    the process; returns what ``work`` returned and the name of the signal that stopped it
+    (None when none came).
+
+    ``work`` hands ``stop`` to ``solver.solve`` (or anything honouring a ``StopFlag``): the
+    solver is asked to stop and returns its best checked rota, it is not killed, so the
+    command can still write that rota. ``on_stop(name)`` is called once, from the main thread,
+    when the first signal arrives (the command says what it is doing). A second signal raises
+    ``KeyboardInterrupt`` at once: a user pressing Ctrl-C twice wants out, and outputs are
+    written atomically, so nothing half-written is left. The solve runs in a thread because
+    Python runs signal handlers in the main thread only between bytecodes, never inside
+    CP-SAT's C++ search; the main thread waits on the thread, which signals interrupt.
+
+    Outside the main thread (signal handlers cannot be installed there) ``work`` simply runs.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return work(stop), None
+    caught: list[str] = []
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(stop)
+        except BaseException as exc:  # re-raised in the main thread below
+            outcome["error"] = exc
+
+    def handler(signum: int, _frame: Any) -> None:
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signal.Signals(signum).name)
+        stop.set()
+        if on_stop is not None:
+            on_stop(caught[0])
+
+    previous = {name: signal.signal(getattr(signal, name), handler) for name in STOP_SIGNALS}
+    try:
+        thread = threading.Thread(target=target, name="roster-solve", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.5)  # a join wakes for signal handlers (POSIX); the timeout is a loop
+    finally:
+        for name, old in previous.items():
+            signal.signal(getattr(signal, name), old)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"], (caught[0] if caught else None)
