@@ -19,6 +19,7 @@ import io
 import logging
 import math
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -33,7 +34,22 @@ import pandas as pd
 import streamlit as st
 
 from roster import exports
-from roster.auth import ROLES, User, add_user, authenticate, has_users, list_users, remove_user
+from roster.auth import (
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    User,
+    add_user,
+    create_first_manager,
+    has_users,
+    issue_setup_code,
+    list_users,
+    lookup,
+    remove_user,
+    setup_code_matches,
+    setup_code_path,
+    sign_in,
+    users_path,
+)
 from roster.errors import InstanceError, Problem
 from roster.model import Absence, Assignment, Availability, Carer, Instance, Rota, Training
 
@@ -48,11 +64,24 @@ if os.environ.get("ROSTER_APP_LOG") and not LOG.handlers:  # e.g. ROSTER_APP_LOG
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     LOG.addHandler(_handler)
     LOG.setLevel(os.environ["ROSTER_APP_LOG"].upper())
+_AUTH_LOG = logging.getLogger("roster.auth")  # sign-in failures and lockouts, always on stderr
+if not _AUTH_LOG.handlers:
+    _auth_handler = logging.StreamHandler()
+    _auth_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _AUTH_LOG.addHandler(_auth_handler)
+    _AUTH_LOG.setLevel(logging.INFO)
 HERE = Path(__file__).resolve().parent
 SAMPLE = Path(os.environ.get("ROSTER_SAMPLE") or HERE / "data" / "sample")
 MAX_UPLOAD_FILES = 200  # a zipped contract folder holds a handful of CSV files
+MAX_UPLOAD_EXPANDED_MB = float(os.environ.get("ROSTER_APP_MAX_EXPANDED_MB") or 200)
+"""What an uploaded zip (or .xlsx, itself a zip) may expand to: an XL week's folder is a few MB,
+so this only stops a zip bomb (a 1 MB zip that expands to gigabytes)."""
 PAGES = ("Data", "Rota", "What-if", "Downloads")
-CANCEL_GRACE_SECONDS = 3.0
+CANCEL_HANG_SECONDS = 600.0
+"""After Cancel the page waits for the solve's ``done`` event: the solver, asked to stop by the
+flag, returns its best checked rota, however long a busy machine makes that take (a fixed 3 s
+grace lost the rota whenever the cores were shared). Only a solve still not done this long after
+Cancel counts as hung and is given up (``SolveJob.abandoned``)."""
 STATUS_WORDS = {
     "OPTIMAL": "the best rota possible (proven)",
     "FEASIBLE": "the best rota found in the time allowed",
@@ -143,22 +172,58 @@ def load_sample() -> tuple[Instance, list[str], Any]:
     return _load_sample(str(SAMPLE), stamp)
 
 
+def _mb(size: float) -> str:
+    return f"{size / 1024 / 1024:,.1f} MB"
+
+
+def _check_expansion(archive: zipfile.ZipFile, what: str) -> None:
+    """Refuse a zip with too many entries or too much inside, from its directory, before any of
+    it is expanded (a zip bomb: 1 MB that expands to gigabytes)."""
+    entries = archive.infolist()
+    if len(entries) > MAX_UPLOAD_FILES:
+        raise ValueError(
+            f"The {what} holds {len(entries)} files, more than the {MAX_UPLOAD_FILES} allowed; "
+            "an instance folder holds a few CSV files. Nothing was unpacked."
+        )
+    limit = MAX_UPLOAD_EXPANDED_MB * 1024 * 1024
+    total = sum(max(info.file_size, 0) for info in entries)
+    if total > limit:
+        raise ValueError(
+            f"The {what} expands to {_mb(total)}, more than the {_mb(limit)} allowed "
+            f"(it is {_mb(sum(i.compress_size for i in entries))} packed); a week's data is a "
+            "few MB, so it was refused before anything was unpacked."
+        )
+
+
 def _safe_extract(data: bytes, target: Path) -> Path:
-    """Unzip an uploaded contract folder into ``target``; return the folder holding instance.json."""
+    """Unzip an uploaded contract folder into ``target``; return the folder holding instance.json.
+
+    The zip's directory is checked first (``_check_expansion``); the bytes written are counted
+    too, so a zip whose directory understates its sizes is stopped at the same limit.
+    """
+    limit = MAX_UPLOAD_EXPANDED_MB * 1024 * 1024
+    written = 0
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        _check_expansion(archive, "zip")
         names = [n for n in archive.namelist() if not n.endswith("/")]
-        if len(names) > MAX_UPLOAD_FILES:
-            raise ValueError(
-                f"The zip holds {len(names)} files; an instance folder holds a few CSV files."
-            )
         for name in names:
             dest = (target / name).resolve()
             if target.resolve() not in dest.parents:
                 raise ValueError(
                     f"The zip entry {name!r} points outside its folder; it was not opened."
                 )
+        for name in names:
+            dest = (target / name).resolve()
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(archive.read(name))
+            with archive.open(name) as source, open(dest, "wb") as sink:
+                while chunk := source.read(1 << 20):
+                    written += len(chunk)
+                    if written > limit:
+                        raise ValueError(
+                            f"The zip expands to more than the {_mb(limit)} allowed; it was "
+                            "refused and what had been unpacked was removed."
+                        )
+                    sink.write(chunk)
     found = sorted(p.parent for p in target.rglob("instance.json") if "__MACOSX" not in p.parts)
     if not found:
         raise ValueError("The zip holds no instance.json; zip the whole instance folder.")
@@ -166,10 +231,17 @@ def _safe_extract(data: bytes, target: Path) -> Path:
 
 
 def load_upload(file_name: str, data: bytes) -> tuple[Instance, list[str], Any]:
-    """An uploaded ``.xlsx`` workbook or zipped contract folder -> instance, warnings, rate card."""
+    """An uploaded ``.xlsx`` workbook or zipped contract folder -> instance, warnings, rate card.
+
+    Both are zip archives: each is refused before it is read if it holds too many files or
+    expands past ``MAX_UPLOAD_EXPANDED_MB``.
+    """
     suffix = Path(file_name).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="roster-upload-") as tmp:
         if suffix in (".xlsx", ".xlsm"):
+            if zipfile.is_zipfile(io.BytesIO(data)):  # else the reader says it is no workbook
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    _check_expansion(archive, "workbook")
             path = Path(tmp) / f"upload{suffix}"
             path.write_bytes(data)
             return _check(path)
@@ -252,16 +324,21 @@ class SolveJob:
         if self.cancelled_at is None:
             self.cancelled_at = time.monotonic()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the solve is done (the solver sets ``done``); False on ``timeout``."""
+        return self.done.wait(timeout)
+
     @property
     def abandoned(self) -> bool:
-        """Cancelled, and the solver did not stop within the grace period: drop its result.
+        """Cancelled and still not done ``CANCEL_HANG_SECONDS`` later: taken to hang, dropped.
 
-        A solver without a stop hook runs on to its time limit in this thread; the page no
-        longer waits for it and its rota is never shown.
+        A solve that ends after Cancel, however late, keeps its rota (the best checked one);
+        only a hung one is given up, so that the page stops waiting for it.
         """
         return (
             self.cancelled_at is not None
-            and (self.finished or time.monotonic()) - self.cancelled_at > CANCEL_GRACE_SECONDS
+            and not self.done.is_set()
+            and time.monotonic() - self.cancelled_at > CANCEL_HANG_SECONDS
         )
 
     @property
@@ -444,6 +521,38 @@ def user() -> User | None:
 def is_manager() -> bool:
     u = user()
     return u is not None and u.is_manager
+
+
+def sign_out(reason: str = "") -> None:
+    """End the session's sign-in: its solves are cancelled and everything it held forgotten."""
+    for old in st.session_state.get("jobs", {}).values():
+        old.cancel()
+    st.session_state.clear()
+    if reason:
+        st.session_state["signed_out_reason"] = reason
+
+
+def refresh_user() -> User | None:
+    """The signed-in user as the users file has them *now*; ``main`` calls it before any page.
+
+    A user removed while signed in is signed out at once, and a changed role (a manager
+    demoted) takes effect on this very run, so no right outlives the users file's say-so.
+    """
+    current: User | None = st.session_state.get("user")
+    if current is None:
+        return None
+    try:
+        fresh = lookup(None, current.name)
+    except ValueError:  # an unreadable users file grants nothing; the sign-in page says why
+        fresh = None
+    if fresh is None:
+        LOG.warning("a signed-in user is no longer in the users file; session signed out")
+        sign_out("You have been signed out: your account was removed or cannot be read.")
+        return None
+    if fresh != current:
+        LOG.warning("a signed-in user's role changed to %s; applied at once", fresh.role)
+        st.session_state["user"] = fresh
+    return fresh
 
 
 def kpi_tiles(kpis: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> None:
@@ -661,50 +770,93 @@ def rota_diff(instance: Instance, before: Rota, after: Rota) -> pd.DataFrame:
 # ---- pages ------------------------------------------------------------------------------------
 
 
+@st.cache_resource(show_spinner=False)
+def _announce_setup_code(users_file: str) -> bool:
+    """Issue the first manager's one-time setup code, once per server process and users file,
+    and print it on the server's console (stderr): never on the page, never in the log."""
+    code = issue_setup_code(users_file)
+    print(
+        "\nroster: no one can sign in yet. To create the first manager account, open the app "
+        f"and enter this one-time setup code: {code}\n"
+        f"roster: (users file {users_file}; the code is shown only here and works once; "
+        "restarting the app prints a new one)\n",
+        file=sys.stderr,
+        flush=True,
+    )
+    LOG.warning("a setup code for the first manager account was printed on the console")
+    return True
+
+
+def announce_setup_code() -> None:
+    """Make sure a setup code has been printed for this users file (again if it was used up)."""
+    path = users_path()
+    if not setup_code_path(path).exists():
+        _announce_setup_code.clear()
+    _announce_setup_code(str(path))
+
+
+def first_manager_form() -> None:
+    """A fresh install: the first manager account needs the setup code from the console."""
+    try:
+        announce_setup_code()
+    except ValueError:  # someone created the first user meanwhile
+        st.rerun()
+    st.info(
+        "No one can sign in yet. Whoever runs the server creates the first manager account: "
+        "enter the one-time setup code printed on the server's console (where `make app` runs). "
+        "Managers can then add coordinators and other managers from the Users page."
+    )
+    with st.form("first-user"):
+        name = st.text_input("Your login name")
+        password = st.text_input(
+            f"Password (at least {MIN_PASSWORD_LENGTH} characters)", type="password"
+        )
+        again = st.text_input("Password again", type="password")
+        code = st.text_input("Setup code (from the server's console)", type="password")
+        if st.form_submit_button("Create manager account", type="primary"):
+            if password != again:
+                st.error("The two passwords differ.")
+            elif not setup_code_matches(None, code):
+                LOG.warning("first manager account refused: wrong setup code")
+                st.error(
+                    "The setup code is wrong. Use the code printed on the server's console when "
+                    "the app first showed this page."
+                )
+            else:
+                try:
+                    st.session_state["user"] = create_first_manager(None, code, name, password)
+                    st.rerun()
+                except ValueError as exc:
+                    st.error(str(exc)[:1].upper() + str(exc)[1:])
+
+
 def login_page() -> None:
     """Nothing is shown before a login: the app holds children's personal data."""
     st.title("Rota planner")
+    reason = st.session_state.pop("signed_out_reason", None)
+    if reason:
+        st.warning(reason)
     try:
         first_run = not has_users()
     except ValueError as exc:
         st.error(f"The users file cannot be read: {exc}")
         return
     if first_run:
-        st.info(
-            "No one can sign in yet. Create the first manager account; managers can then add "
-            "coordinators and other managers from the Users page."
-        )
-        with st.form("first-user"):
-            name = st.text_input("Your login name")
-            password = st.text_input("Password (at least 8 characters)", type="password")
-            again = st.text_input("Password again", type="password")
-            if st.form_submit_button("Create manager account", type="primary"):
-                if password != again:
-                    st.error("The two passwords differ.")
-                else:
-                    try:
-                        st.session_state["user"] = add_user(None, name, password, "manager")
-                        LOG.info("first manager account created")
-                        st.rerun()
-                    except ValueError as exc:
-                        st.error(str(exc))
+        first_manager_form()
         return
     with st.form("login"):
         name = st.text_input("Login name")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        failures = st.session_state.get("login_failures", 0)
-        time.sleep(min(failures, 5) * 0.5)  # slow down guessing
-        found = authenticate(None, name, password)
-        if found is None:
-            st.session_state["login_failures"] = failures + 1
-            LOG.info("sign-in refused")
-            st.error("Wrong login name or password.")
+        # Throttled per user name in a file every session shares (roster.auth.sign_in): a new
+        # session per guess gains nothing. Failures are logged there with the name typed.
+        outcome = sign_in(None, name, password)
+        if outcome.user is None:
+            st.error(outcome.message)
         else:
-            st.session_state["user"] = found
-            st.session_state["login_failures"] = 0
-            LOG.info("sign-in accepted (role %s)", found.role)
+            st.session_state["user"] = outcome.user
+            LOG.info("sign-in accepted (role %s)", outcome.user.role)
             st.rerun()
 
 
@@ -913,7 +1065,7 @@ def progress_panel(key: str) -> None:
 
 def result_banner(j: SolveJob) -> None:
     if j.abandoned:
-        st.warning(f"You cancelled {j.label}; no rota was kept from it.")
+        st.warning(f"You cancelled {j.label} and it did not stop; no rota was kept from it.")
         return
     if j.error:
         show_problems(f"{j.label} did not finish.", j.error)
@@ -1604,6 +1756,16 @@ def downloads_page() -> None:
         )  # fmt: skip
 
 
+def _still_manager() -> bool:
+    """Re-read the acting user's role right before a change to the users file."""
+    me = user()
+    try:
+        fresh = None if me is None else lookup(None, me.name)
+    except ValueError:
+        fresh = None
+    return fresh is not None and fresh.is_manager
+
+
 def users_page() -> None:
     st.header("Users")
     if not is_manager():
@@ -1616,23 +1778,37 @@ def users_page() -> None:
     with st.form("add-user", clear_on_submit=True):
         cols = st.columns(3)
         name = cols[0].text_input("Login name")
-        password = cols[1].text_input("Password (at least 8 characters)", type="password")
+        password = cols[1].text_input(
+            f"Password (at least {MIN_PASSWORD_LENGTH} characters)", type="password"
+        )
         role = cols[2].selectbox("Role", ROLES)
         if st.form_submit_button("Add or update user"):
-            try:
-                add_user(None, name, password, role)
-                LOG.info("user added or updated (role %s)", role)
-                st.success("Saved.")
-            except ValueError as exc:
-                st.error(str(exc))
-    others = [u.name for u in list_users() if user() is None or u.name != user().name]  # type: ignore[union-attr]
+            managers = [u for u in list_users() if u.is_manager]
+            if not _still_manager():
+                st.error("Only managers can manage users.")
+            elif role != "manager" and [m.name.casefold() for m in managers] == [
+                name.strip().casefold()
+            ]:
+                st.error("That is the only manager; make another manager first.")
+            else:
+                try:
+                    add_user(None, name, password, role)
+                    LOG.info("user added or updated (role %s)", role)
+                    st.success("Saved.")
+                except ValueError as exc:
+                    st.error(str(exc)[:1].upper() + str(exc)[1:])
+    me = user()
+    others = [u.name for u in list_users() if me is None or u.name != me.name]
     if others:
         with st.form("remove-user"):
             name = st.selectbox("Remove", others)
             if st.form_submit_button("Remove user"):
-                remove_user(None, name)
-                LOG.info("user removed")
-                st.rerun()
+                if not _still_manager():
+                    st.error("Only managers can manage users.")
+                else:
+                    remove_user(None, name)
+                    LOG.info("user removed")
+                    st.rerun()
 
 
 # ---- the app ------------------------------------------------------------------------------------
@@ -1641,18 +1817,18 @@ def users_page() -> None:
 def main() -> None:
     LOG.debug("script run starts")
     st.set_page_config(page_title="Rota planner", page_icon="🗓️", layout="wide")
-    current = user()
+    current = refresh_user()  # the role as the users file says now, on every run
     if current is None:
         login_page()
         return
     with st.sidebar:
         st.markdown(f"Signed in as **{current.name}** ({current.role})")
         if st.button("Sign out"):
-            for old in st.session_state.get("jobs", {}).values():
-                old.cancel()
-            st.session_state.clear()
+            sign_out()
             st.rerun()
         pages = list(PAGES) + (["Users"] if current.is_manager else [])
+        if st.session_state.get("page") not in (None, *pages):  # e.g. Users, after a demotion
+            st.session_state["page"] = pages[0]
         page = st.radio("Go to", pages, key="page")
         week = st.empty()  # filled after the page, which may load new data
     began = time.perf_counter()
