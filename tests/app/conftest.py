@@ -6,7 +6,6 @@ The app reads its files from environment variables (``ROSTER_SAMPLE``, ``ROSTER_
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +80,17 @@ def load_sample(at: Any) -> Any:
     return at.run()
 
 
-def wait_for(at: Any, key: str, timeout: float = 120.0) -> Any:
-    """Let the background solve ``key`` finish, rerunning the page as the browser would."""
-    deadline = time.monotonic() + timeout
-    while True:
-        job = at.session_state["jobs"].get(key)
-        assert job is not None, f"no solve {key!r} was started"
-        if not job.running:
-            break
-        time.sleep(0.5)
-        assert time.monotonic() < deadline, f"solve {key!r} still running after {timeout} s"
-        at.run()
+HANG = 600.0
+"""Seconds after which a background solve is taken to hang: it only catches hangs, since the
+CPU may be shared (no test may depend on how fast the machine is)."""
+
+
+def wait_for(at: Any, key: str, timeout: float = HANG) -> Any:
+    """Let the background solve ``key`` finish (its ``done`` event), then rerun the page as the
+    browser would."""
+    job = at.session_state["jobs"].get(key)
+    assert job is not None, f"no solve {key!r} was started"
+    assert job.done.wait(timeout), f"solve {key!r} still running after {timeout} s"
     at.run()
     return at.run()
 
