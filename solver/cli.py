@@ -36,6 +36,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="YYYY-MM-DD",
         help="with --db: solve the latest instance saved in the store for the week starting then",
     )
+    parser.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="with --db --week: do not start from the latest published rota of an earlier week",
+    )
     parser.add_argument("--time-limit", type=time_limit_arg, default=30.0,
                         help="wall-clock seconds for the solve, above 0 (default 30)")
     parser.add_argument("--workers", type=workers_arg, default=2,
@@ -159,6 +164,12 @@ def _instance_from(args: argparse.Namespace) -> tuple[Any, int | None] | None:
                       file=sys.stderr)
                 return None
             instance_id, instance = instance_for_week(args.db, week)
+            if not getattr(args, "from_scratch", False):
+                from roster.rollforward import carry, latest_published_before
+
+                earlier = latest_published_before(args.db, week)
+                if earlier is not None:  # roll forward (issue 23): start from that week's rota
+                    args.carried = carry(earlier.instance, earlier.rota, instance)
             return instance, instance_id
         return instance_with_history(load_instance(args.instance), args.db), None
     except StoreError as exc:
@@ -214,10 +225,22 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"roster solve: {name} received; stopping and keeping the best rota checked so "
               f"far (send it again to abandon the solve)", file=sys.stderr)
 
+    carried = getattr(args, "carried", None)
+
+    def run(stop: Any) -> Any:
+        if carried is None:
+            return solve(instance, params, progress=progress, stop=stop)
+        from roster.rollforward import describe
+        from solver.rollforward import roll_forward
+
+        print(describe(carried), file=sys.stderr)
+        rolled = roll_forward(instance, carried, params, stop=stop)
+        print(f"kept {100 * rolled.kept_share():.1f} % of last week's rows; "
+              f"{len(rolled.released)} released to staff uncovered visits", file=sys.stderr)
+        return rolled.result
+
     try:
-        result, stopped_by = run_stoppable(
-            lambda stop: solve(instance, params, progress=progress, stop=stop), on_stop
-        )
+        result, stopped_by = run_stoppable(run, on_stop)
     except ValueError as exc:
         if bar is not None:
             bar.close()
