@@ -1,21 +1,31 @@
-# roster: two commands. `make run` installs into .venv and runs the main job on the sample;
-# `make test` runs the whole suite.
+# roster: two commands. `make run` installs into .venv what the main job and the app need
+# (`.[app]`) and runs the main job on the sample; `make test` adds the test extras
+# (`.[app,dev,distributed,peers]`: pytest, Ray, VROOM, PyVRP, Playwright...) and runs the suite.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-app
+TEST_STAMP := $(VENV)/.installed-test
 SAMPLE := data/sample
 OUT := out/sample
 
-.PHONY: run test install app lint bench bench-smoke clean
+.PHONY: run test install install-test app lint bench bench-smoke clean
 
-$(STAMP): pyproject.toml
-	test -d $(VENV) || $(PY) -m venv $(VENV)
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[app,dev,distributed,peers]'
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[app]'
 	touch $(STAMP)
 
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[app,dev,distributed,peers]'
+	touch $(STAMP) $(TEST_STAMP)
+
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 run: $(STAMP)
 	$(BIN)/roster validate $(SAMPLE)
@@ -23,21 +33,21 @@ run: $(STAMP)
 	$(BIN)/roster check $(SAMPLE) $(OUT)
 	$(BIN)/roster kpis $(SAMPLE) $(OUT)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	./scripts/sysdeps.sh
 	$(BIN)/python -m pytest -n 2 tests
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check roster solver tests benchmarks app.py
 	$(BIN)/mypy roster solver benchmarks app.py
 
 app: $(STAMP)
 	$(BIN)/streamlit run app.py
 
-bench-smoke: $(STAMP)
+bench-smoke: $(TEST_STAMP)
 	$(BIN)/roster bench smoke
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/roster bench S M L
 
 clean:

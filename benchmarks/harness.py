@@ -1,7 +1,7 @@
 """``roster bench``: named benchmark suites, each run in its own process, written to CSV and
 ``benchmarks/RESULTS.md`` with plots.
 
-    roster bench SUITE... [--seeds 1 2 3] [--time-limit S] [--runs N] [--out DIR]
+    roster bench SUITE... [--seeds 1 2 3] [--time-limit S] [--runs N] [--out DIR] [--record]
 
 Suites: ``smoke`` (CI, under a minute), ``S``, ``M``, ``L``, ``XL`` (our synthetic weeks from
 ``roster.generator``), ``peers`` (greedy, CP-SAT, VROOM, PyVRP side by side on S and M),
@@ -16,6 +16,8 @@ would miss. Times are wall-clock seconds, the median of ``--runs`` runs.
 
 Each suite writes ``DIR/<suite>.csv`` (one row per instance x method x seed); ``RESULTS.md`` is
 then rebuilt from every CSV in ``DIR``, so suites run at different times land in one report.
+``DIR`` is ``out/bench`` by default (git-ignored, with its own ``RESULTS.md``); ``--record``
+writes to the tracked ``benchmarks/results`` and ``benchmarks/RESULTS.md`` instead.
 """
 
 from __future__ import annotations
@@ -34,8 +36,13 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "results"
+RECORD_OUT = HERE / "results"
 RESULTS_MD = HERE / "RESULTS.md"
+"""The tracked results folder and report: written only with ``--record`` (or when named)."""
+DEFAULT_OUT = Path("out") / "bench"
+"""Where a run writes by default: ``out/bench`` under the current folder (``out/`` is
+git-ignored), with its own ``RESULTS.md`` and plots, so that ``roster bench smoke`` in a
+checkout never rewrites tracked files unless asked (``--record``)."""
 PUBLIC_ROOT = Path(os.environ.get("ROSTER_PUBLIC_BENCHMARKS", "/work/shared/benchmarks"))
 
 SUITES = ("smoke", "S", "M", "L", "XL", "peers", "public", "bounds", "frontier")
@@ -639,6 +646,8 @@ def _command(suite: str, args: argparse.Namespace) -> str:
         parts += ["--time-limit", str(args.time_limit)]
     if getattr(args, "methods", None):
         parts += ["--methods", *args.methods]
+    if getattr(args, "record", False):
+        parts.append("--record")
     return shlex.join(parts)
 
 
@@ -974,13 +983,30 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds per solve (default per suite: S 10, M 60, L 120, XL 900)")
     parser.add_argument("--runs", type=int, default=1, help="runs per row; the median time is kept")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for CSVs and instances")
-    parser.add_argument("--results-md", type=Path, default=RESULTS_MD, help="report to (re)write")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"results folder for CSVs and instances (default {DEFAULT_OUT}, "
+                        "outside the tracked tree)")
+    parser.add_argument("--results-md", type=Path, default=None,
+                        help="report to (re)write (default OUT/RESULTS.md)")
+    parser.add_argument("--record", action="store_true",
+                        help=f"write to the tracked {_rel(RECORD_OUT)} and rebuild {_rel(RESULTS_MD)} "
+                        "(unless --out / --results-md say otherwise)")
     parser.add_argument("--no-report", action="store_true", help="write the CSVs only")
     parser.add_argument("--methods", nargs="+", default=None,
                         help="run only these methods of the suite, keeping its other rows")
     parser.add_argument("--report-only", action="store_true",
                         help="rebuild RESULTS.md and the plots from the CSVs, run nothing")
+
+
+def results_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The results folder and report of a run: ``--out`` (default ``DEFAULT_OUT``, or the
+    tracked ``RECORD_OUT`` with ``--record``) and ``--results-md`` (default ``OUT/RESULTS.md``,
+    or the tracked ``RESULTS_MD`` with ``--record``)."""
+    record = bool(getattr(args, "record", False))
+    out = getattr(args, "out", None)
+    folder = Path(out) if out is not None else (RECORD_OUT if record else DEFAULT_OUT)
+    md = getattr(args, "results_md", None)
+    return folder, Path(md) if md is not None else (RESULTS_MD if record else folder / "RESULTS.md")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -989,7 +1015,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"roster bench: unknown suite(s) {', '.join(bad)}; choose from {', '.join(SUITES)}.",
               file=sys.stderr)
         return 2
-    args.out = Path(args.out)
+    args.out, args.results_md = results_paths(args)
     args.out.mkdir(parents=True, exist_ok=True)
     for suite in [] if args.report_only else args.suites:
         path = run_suite(suite, args)

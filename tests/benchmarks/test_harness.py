@@ -298,3 +298,15 @@ def test_a_section_lists_every_command_that_made_its_rows_and_a_row_names_its_me
     lines = _command_lines([one, *two])
     assert "- `roster bench S --seeds 1 --runs 3`: decomposed" in lines
     assert "- `roster bench S --seeds 1 2 --runs 3 --methods cpsat greedy`: cpsat, greedy" in lines
+
+
+def test_a_bench_run_writes_outside_the_tracked_tree_unless_asked_to_record() -> None:
+    parser = argparse.ArgumentParser()
+    harness.configure_parser(parser)
+    out, md = harness.results_paths(parser.parse_args(["smoke"]))
+    assert out == Path("out") / "bench" and md == out / "RESULTS.md"  # out/ is git-ignored
+    out, md = harness.results_paths(parser.parse_args(["smoke", "--out", "/tmp/b"]))
+    assert out == Path("/tmp/b") and md == Path("/tmp/b/RESULTS.md")
+    out, md = harness.results_paths(parser.parse_args(["smoke", "--record"]))
+    assert out == harness.RECORD_OUT and md == harness.RESULTS_MD
+    assert md.parent == Path(harness.__file__).resolve().parent
