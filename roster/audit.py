@@ -13,7 +13,6 @@ UPDATE, DELETE and TRUNCATE (see ``create_guards``, called by the initial migrat
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -195,8 +194,10 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 def to_csv(rows: Iterable[AuditEntry]) -> str:
     """The trail as CSV text (``at`` in ISO 8601 UTC; ``before``/``after`` as JSON)."""
+    from roster.safecsv import SafeWriter  # a user name such as "=cmd" must not run
+
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer)
     writer.writerow(CSV_COLUMNS)
     for e in rows:
         writer.writerow(

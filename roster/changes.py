@@ -12,13 +12,13 @@ difference between two rota versions is reported per family (child id):
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from roster.model import Instance, Rota
+from roster.safecsv import SafeWriter
 
 CHANGE_COLUMNS: tuple[str, ...] = ("child_id", "carer_id", "change", "whole_week", "visits")
 VISIT_CHANGE_COLUMNS: tuple[str, ...] = (
@@ -107,7 +107,7 @@ def visit_changes(instance: Instance, old: Rota, new: Rota) -> list[VisitChange]
 def changes_csv(changes: Iterable[Change]) -> str:
     """``child_id, carer_id, change, whole_week, visits`` (visits separated by ``;``)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer)  # no cell may run as a spreadsheet formula
     writer.writerow(CHANGE_COLUMNS)
     for c in changes:
         writer.writerow(
@@ -118,7 +118,7 @@ def changes_csv(changes: Iterable[Change]) -> str:
 
 def visit_changes_csv(changes: Iterable[VisitChange]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer)  # no cell may run as a spreadsheet formula
     writer.writerow(VISIT_CHANGE_COLUMNS)
     for c in changes:
         writer.writerow(

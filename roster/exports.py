@@ -14,11 +14,17 @@ downloads; a script can write them wherever it likes.
 * ``rota_csv_zip`` / ``rota_xlsx`` — the rota in the contract's CSV folder (zipped) or Excel.
 
 Times are shown as local wall-clock in 24-hour form (002 §15.3), dates in full with the year.
+
+Every CSV here is written through ``roster.safecsv``: a text cell that starts with ``=``, ``+``,
+``-`` or ``@`` gets a leading apostrophe so that a spreadsheet shows it rather than runs it;
+numbers, negative ones included, are left as numbers. Workbooks keep such text as text cells
+(``roster.excel``). A carer's calendar carries the child's first name and where the visit is,
+never the child's full name or the coordinates of the family home: calendars end up synced to
+phones and cloud accounts.
 """
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import tempfile
@@ -30,7 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from roster.calendar import DAY_NAMES
-from roster.model import Assignment, Instance, Rota, Visit
+from roster.model import Assignment, Child, Instance, Rota, Visit
+from roster.safecsv import SafeWriter, escape_csv_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -261,7 +268,7 @@ def timesheets_csv(instance: Instance, rota: Rota) -> str:
     travel_from, travel_minutes, travel_miles, working_minutes, plus minutes per band.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(
         [
             "carer_id", "carer", "date", "visit_id", "child_id", "start", "end",
@@ -359,6 +366,25 @@ def run_sheet_html(instance: Instance, rota: Rota, carer_id: str) -> str:
 # ---- calendar -----------------------------------------------------------------------------
 
 
+def first_name(child: Child) -> str:
+    """The child's first name: the first word of ``name`` (``Amy <Smith> & Co`` -> ``Amy``)."""
+    words = child.name.split()
+    return words[0] if words else child.child_id
+
+
+def _calendar_place(instance: Instance, visit: Visit) -> str:
+    """Where a visit is, for a calendar: the child's home by name, never its coordinates.
+
+    The contract has no street address; a community visit with its own place (a venue, not the
+    home) gives that place's coordinates, which a phone can route to.
+    """
+    child = instance.child(visit.child_id)
+    if visit.kind == "home" or visit.lat is None or visit.lon is None:
+        where = f"{first_name(child)}'s home"
+        return where if visit.kind == "home" else f"in the community, from {where}"
+    return f"in the community ({visit.lat:.4f}, {visit.lon:.4f})"
+
+
 def carer_ics(
     instance: Instance, rota: Rota, carer_id: str, stamp: datetime | None = None
 ) -> bytes:
@@ -366,7 +392,9 @@ def carer_ics(
 
     Each visit is one event with a stable UID (``visit-carer@roster``) so that importing an
     updated calendar replaces rather than duplicates. ``stamp`` is the DTSTAMP; it defaults to
-    the week's first midnight so the output depends only on the rota.
+    the week's first midnight so the output depends only on the rota. A calendar leaves the
+    office (phones, cloud accounts), so it names the child by first name and id only and gives
+    no coordinates of the family home (no GEO); the run sheet has the rest.
     """
     from icalendar import Calendar, Event
 
@@ -380,7 +408,6 @@ def carer_ics(
     for a in rota.by_carer().get(carer_id, []):
         visit = instance.visit(a.visit_id)
         child = instance.child(visit.child_id)
-        lat, lon = instance.visit_location(visit)
         others = [instance.carer(c).name for c in partners.get(a.visit_id, []) if c != carer_id]
         event = Event()
         event.add("uid", f"{a.visit_id}-{carer_id}@roster")
@@ -388,11 +415,10 @@ def carer_ics(
         event.add("dtstart", _local(instance, a.start))
         event.add("dtend", _local(instance, a.end))
         label = "2:1 visit" if visit.carers == 2 else "Visit"
-        event.add("summary", f"{label}: {child.name} ({visit.visit_id})")
-        event.add("geo", (lat, lon))
-        event.add("location", _place(instance, visit))
+        event.add("summary", f"{label}: {first_name(child)} ({visit.visit_id})")
+        event.add("location", _calendar_place(instance, visit))
         lines = [
-            f"Child: {child.name} ({child.child_id})",
+            f"Child: {first_name(child)} ({child.child_id})",
             f"Journey in: from {a.travel_from}, {a.travel_miles:.1f} miles, {a.travel_min} min",
         ]
         if others:
@@ -486,7 +512,7 @@ def invoice_csv(instance: Instance, rota: Rota, child_id: str, card: RateCard | 
     child = instance.child(child_id)
     ws = instance.settings.week_start
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(["invoice_for", child.name, child.child_id])
     writer.writerow(["commissioner", child.commissioner])
     writer.writerow(["period", ws.isoformat(), (ws + timedelta(days=6)).isoformat()])
@@ -592,7 +618,12 @@ def invoices_zip(
 
 
 def rota_csv_zip(instance: Instance, rota: Rota) -> bytes:
-    """The rota as the contract's folder (rota.csv, unassigned.csv, summary.json), zipped."""
+    """The rota as the contract's folder (rota.csv, unassigned.csv, summary.json), zipped.
+
+    This copy is for people: its CSV cells go through ``roster.safecsv`` (an id or a reason
+    starting with ``=``, ``+``, ``-`` or ``@`` gets a leading apostrophe). Ids made by the
+    generator or by hand never start so, so the folder still reads back as the same rota.
+    """
     from roster.io import write_rota
 
     with tempfile.TemporaryDirectory(prefix="roster-rota-") as tmp:
@@ -601,7 +632,10 @@ def rota_csv_zip(instance: Instance, rota: Rota) -> bytes:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
-                if path.is_file():
+                if path.is_file() and path.suffix == ".csv":
+                    text = escape_csv_text(path.read_text(encoding="utf-8"))
+                    archive.writestr(path.relative_to(folder).as_posix(), text)
+                elif path.is_file():
                     archive.write(path, path.relative_to(folder).as_posix())
         return buffer.getvalue()
 
@@ -636,6 +670,7 @@ __all__ = [
     "carer_bundle_zip",
     "carer_ics",
     "child_week",
+    "first_name",
     "hours_vs_contract",
     "invoice_csv",
     "invoice_html",

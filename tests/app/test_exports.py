@@ -19,6 +19,7 @@ from roster.exports import (
     invoice_html,
     invoice_lines,
     invoices_zip,
+    rota_csv_zip,
     rota_table,
     run_sheet_html,
     timesheets_csv,
@@ -205,3 +206,164 @@ def test_invoice_says_no_rate_when_the_card_lacks_a_band_used():
     card = RateCard({("NHS Dorset", "day"): 30.0})
     rows = list(csv.reader(io.StringIO(invoice_csv(inst, _rota(inst), "C1", card))))
     assert rows[-1][-1] == "no rate"
+
+
+# ---- a calendar carries the child's first name and no home coordinates -------------------------
+
+
+def test_calendar_names_the_child_by_first_name_and_gives_no_home_coordinates():
+    from icalendar import Calendar
+
+    inst = _instance()
+    raw = carer_ics(inst, _rota(inst), "K1")
+    text = raw.decode("utf-8")
+    home = inst.child("C1")
+    assert "Smith" not in text and "& Co" not in text
+    assert f"{home.lat:.4f}" not in text and f"{home.lat:.3f}" not in text
+    assert f"{abs(home.lon):.4f}" not in text and f"{abs(home.lon):.3f}" not in text
+    assert "GEO" not in text
+    events = list(Calendar.from_ical(raw).walk("VEVENT"))
+    assert [str(e["summary"]) for e in events] == ["Visit: Amy (V1)", "2:1 visit: Amy (V2)"]
+    assert str(events[0]["location"]) == "Amy's home"
+    assert "Child: Amy (C1)" in str(events[0]["description"])
+
+
+def test_calendar_gives_a_community_venues_own_place_but_not_the_home():
+    from dataclasses import replace
+
+    inst = _instance()
+    venue = replace(inst.visits[0], kind="community", lat=50.7, lon=-2.5)
+    inst = replace(inst, visits=(venue, *inst.visits[1:]))
+    text = carer_ics(inst, _rota(inst), "K1").decode("utf-8")
+    assert "50.7000" in text and "-2.5000" in text
+    assert f"{inst.child('C1').lat:.4f}" not in text
+
+
+# ---- no export cell runs as a spreadsheet formula -----------------------------------------------
+
+INJECTED = ("=cmd|' /C calc'!A0", "+SUM(A1:A9)", "-2+3", "@SUM(1)")
+
+
+def _hostile_instance():
+    return make_instance(
+        carers=[carer("K1", name=INJECTED[0]), carer("K2", name=INJECTED[3], gender="M")],
+        children=[
+            child("C1", name=INJECTED[1], commissioner=INJECTED[2]),
+            child("C2", name="Ben Jones", commissioner="NHS Dorset"),
+        ],
+        visits=[
+            visit("V1", "C1", start="16:00", duration_min=120),
+            visit("V2", "C1", date=date(2026, 11, 28), start="10:00", duration_min=60, carers=2),
+            visit("V3", "C2", date=date(2026, 11, 24), start="09:00", duration_min=90),
+        ],
+    )
+
+
+def _cells(text):
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def _runs_as_formula(cell: str) -> bool:
+    import re
+
+    return cell[:1] in "=+-@\t\r" and cell != "" and not re.fullmatch(r"[+-]?\d+(\.\d*)?", cell)
+
+
+def test_timesheet_and_invoice_csv_escape_formula_text_and_keep_the_text():
+    inst = _hostile_instance()
+    rota = _rota(inst)
+    for text in (timesheets_csv(inst, rota), invoice_csv(inst, rota, "C1")):
+        cells = _cells(text)
+        assert not [c for c in cells if _runs_as_formula(c)]
+        escaped = {c for c in cells if c.startswith("'")}
+        assert escaped, text
+        assert all(c[1:] in INJECTED for c in escaped)
+    assert "'=cmd|' /C calc'!A0" in _cells(timesheets_csv(inst, rota))
+    assert "'-2+3" in _cells(invoice_csv(inst, rota, "C1"))  # the commissioner
+
+
+def test_invoices_zip_and_rota_download_escape_every_csv_inside():
+    from dataclasses import replace
+
+    inst = _hostile_instance()
+    rota = _rota(inst)
+    rota = replace(rota, unassigned=(Unassigned("V3", 1, "=HYPERLINK(\"http://x\")"),))
+    for blob in (invoices_zip(inst, rota), rota_csv_zip(inst, rota)):
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            for name in archive.namelist():
+                if name.endswith(".csv"):
+                    cells = _cells(archive.read(name).decode("utf-8"))
+                    assert not [c for c in cells if _runs_as_formula(c)], name
+    with zipfile.ZipFile(io.BytesIO(rota_csv_zip(inst, rota))) as archive:
+        unassigned = archive.read("unassigned.csv").decode("utf-8")
+    assert "'=HYPERLINK" in unassigned
+
+
+def test_the_rota_download_still_reads_back_as_the_same_rota(tmp_path):
+    from roster.io import load_rota
+
+    inst = _instance()
+    rota = _rota(inst)
+    with zipfile.ZipFile(io.BytesIO(rota_csv_zip(inst, rota))) as archive:
+        archive.extractall(tmp_path / "rota")
+    back = load_rota(inst, tmp_path / "rota")
+    assert sorted(back.assignments, key=lambda a: (a.visit_id, a.carer_id)) == sorted(
+        rota.assignments, key=lambda a: (a.visit_id, a.carer_id)
+    )
+
+
+def test_change_lists_and_the_audit_csv_escape_formula_text():
+    from datetime import UTC, datetime
+
+    from roster.audit import AuditEntry, to_csv
+    from roster.changes import Change, changes_csv
+
+    text = changes_csv(
+        [Change(child_id="=C1", carer_id="+K1", change="gains", whole_week=True, visit_ids=("@V1",))]
+    )
+    assert not [c for c in _cells(text) if _runs_as_formula(c)]
+    entry = AuditEntry(
+        1, datetime(2026, 11, 23, tzinfo=UTC), "=evil", "assign", 1, 2, "V1", "K1", None, None
+    )
+    cells = _cells(to_csv([entry]))
+    assert "'=evil" in cells and not [c for c in cells if _runs_as_formula(c)]
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (-3.5, -3.5),
+        (-2, -2),
+        ("-3.50", "-3.50"),
+        ("+2", "+2"),
+        ("-1e3", "-1e3"),
+        ("-", "'-"),
+        ("-2+3", "'-2+3"),
+        ("=1+1", "'=1+1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("Amy", "Amy"),
+        ("", ""),
+    ],
+)
+def test_safe_cell_escapes_text_and_leaves_numbers_alone(value, written):
+    from roster.safecsv import safe_cell
+
+    assert safe_cell(value) == written
+
+
+def test_the_rota_workbook_keeps_formula_text_as_text(tmp_path):
+    pytest.importorskip("openpyxl")
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from roster.exports import rota_xlsx
+
+    inst = _hostile_instance()
+    rota = replace(_rota(inst), unassigned=(Unassigned("V3", 1, "=HYPERLINK(\"http://x\")"),))
+    (tmp_path / "rota.xlsx").write_bytes(rota_xlsx(inst, rota))
+    book = load_workbook(tmp_path / "rota.xlsx")
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(c.value == "=HYPERLINK(\"http://x\")" and c.data_type == "s" for c in cells)
