@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
 import sys
@@ -98,18 +99,22 @@ def _native_stdout_to_stderr() -> Iterator[None]:
                      errors=getattr(old, "errors", None) or "strict")
     os.dup2(2, 1)
     sys.stdout = ours
+    broken = False
     try:
         yield
     finally:
         try:
             ours.flush()
         except BrokenPipeError:
+            broken = True
             _silence(ours)
         sys.stdout = old
         os.dup2(saved, 1)
         os.close(saved)
         with contextlib.suppress(OSError):
             ours.close()
+    if broken:  # the last of the output did not get through: the reader went away
+        raise BrokenPipeError(errno.EPIPE, "the reader of stdout went away")
 
 
 def _silence(stream: object) -> None:
