@@ -52,6 +52,7 @@ from roster.auth import (
 )
 from roster.errors import InstanceError, Problem
 from roster.model import Absence, Assignment, Availability, Carer, Instance, Rota, Training
+from solver.objective import TERMS
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -256,7 +257,8 @@ def open_store() -> Any | None:
     store_mod = optional("roster.store")
     if store_mod is None or not hasattr(store_mod, "Store"):
         return None
-    # ROSTER_DB may be a URL or a bare SQLite path; unset means roster.sqlite here.
+    # ROSTER_DB may be a URL or a bare SQLite path; unset means the private data folder's
+    # roster.sqlite (ROSTER_HOME, else ~/.local/share/roster), created 0600.
     return store_mod.Store.open(os.environ.get("ROSTER_DB") or None)
 
 
@@ -1010,9 +1012,10 @@ def solver_settings(instance: Instance, key: str) -> tuple[Instance, dict[str, A
             defaults = api[2]()
             weights = {}
             wcols = st.columns(3)
-            for i, f in enumerate(dataclasses.fields(api[2])):
-                weights[f.name] = wcols[i % 3].number_input(
-                    f.name.replace("_", " ").capitalize(), 0.0, 1e6, float(getattr(defaults, f.name)), key=f"{key}-w-{f.name}"
+            for i, term in enumerate(TERMS):  # the objective's one table (solver.objective)
+                weights[term.weight] = wcols[i % 3].number_input(
+                    f"{term.label} (per {term.unit})", 0.0, 1e6, float(getattr(defaults, term.weight)),
+                    key=f"{key}-w-{term.weight}",
                 )  # fmt: skip
             options["weights"] = weights
     options["workers"] = int(os.environ.get("ROSTER_APP_WORKERS", 2))

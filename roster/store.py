@@ -1,7 +1,10 @@
 """The rota store: instances, rota versions, locks, scenarios and the audit trail in a database.
 
-SQLite is the embedded default (``roster.sqlite`` in the working directory); PostgreSQL is used
-when a URL says so (``postgresql+psycopg://user@host/db``). The schema is made and upgraded by the
+SQLite is the embedded default (``roster.sqlite`` in the private data folder of ``roster.home``:
+``$ROSTER_HOME``, else ``~/.local/share/roster``, whatever the working directory; ``ROSTER_DB``
+wins when set); PostgreSQL is used when a URL says so (``postgresql+psycopg://user@host/db``).
+A SQLite file the store creates is mode 0600 from the start, in a folder made 0700 (its WAL and
+shared-memory files take the database's mode). The schema is made and upgraded by the
 Alembic migrations in ``roster/migrations`` (``Store.open`` upgrades to head).
 
 Guarantees:
@@ -14,7 +17,10 @@ Guarantees:
   ``published`` and the week's earlier published version ``superseded``: a manual change makes a
   new draft version whose ``parent_id`` is the one it came from.
 * Every manual change (assign, unassign, lock, unlock, publish) and every rota saved whole writes
-  an audit row in the same transaction (``roster.audit``).
+  an audit row in the same transaction (``roster.audit``). A forced change (``assign`` or
+  ``publish`` with ``force=True``) records ``"forced": true`` and the hard rules it overrode.
+* ``roster store`` names a real user: ``--user`` (default: the login name) must be a user of the
+  app's users file (``roster.auth``) for every action that writes.
 * Timestamps come from an injectable clock (``Store.open(url, clock=...)``); nothing here reads
   the wall clock except the default clock, and nothing reads today's date.
 
@@ -74,8 +80,11 @@ from roster.model import (
     Visit,
 )
 
-DEFAULT_URL = "sqlite:///roster.sqlite"
-"""The embedded default: a SQLite file in the working directory."""
+DEFAULT_DB_FILE = "roster.sqlite"
+DEFAULT_URL = "sqlite:///$ROSTER_HOME/roster.sqlite"
+"""How the embedded default is described: a SQLite file in the data folder (``default_url``)."""
+MAX_RECORDED_OVERRIDES = 50
+"""A forced change's audit row lists at most this many of the rules it broke (and the count)."""
 
 HISTORY_WEEKS = 4
 """history.csv covers the previous four weeks (contract §1)."""
@@ -321,14 +330,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def default_url() -> str:
+    """``$ROSTER_DB``, else the SQLite file ``roster.sqlite`` in ``roster.home.data_home()``."""
+    from roster.home import data_home
+
+    return os.environ.get("ROSTER_DB") or f"sqlite:///{data_home() / DEFAULT_DB_FILE}"
+
+
 def normalise_url(url: str | os.PathLike[str] | None) -> str:
     """A database URL from a URL, a bare file path (SQLite) or ``None`` (the default file)."""
     if url is None:
-        return os.environ.get("ROSTER_DB") or DEFAULT_URL
+        url = default_url()
     text = os.fspath(url)
     if "://" in text:
         return text
     return f"sqlite:///{Path(text)}"
+
+
+def _private_sqlite_file(engine: Engine) -> None:
+    """Create the SQLite file 0600 in a 0700 folder before SQLite would create it 0644."""
+    from roster.home import private_file
+
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    private_file(Path(database))
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -360,10 +386,13 @@ class Store:
 
         ``url`` is a SQLAlchemy URL (``sqlite:///roster.sqlite``,
         ``postgresql+psycopg://user@host:5432/db``), a bare path to a SQLite file, or ``None`` for
-        ``$ROSTER_DB`` or else ``roster.sqlite`` in the working directory.
+        ``$ROSTER_DB`` or else ``roster.sqlite`` in the data folder (``roster.home``). A SQLite
+        file that does not exist yet is created 0600 (its missing folders 0700) before SQLite
+        opens it.
         """
         engine = create_engine(normalise_url(url))
         if engine.dialect.name == "sqlite":
+            _private_sqlite_file(engine)
             event.listen(engine, "connect", _sqlite_pragmas)
         upgrade(engine)
         return cls(engine, clock)
@@ -718,16 +747,16 @@ class Store:
             rows.append(Assignment(visit_id, carer_id, begin, begin + visit.duration_min))
             touched = {carer_id} | ({replace_carer} if replace_carer else set())
             new_rota = _rebuilt(instance, rota, rows, touched)
-            self._check_change(instance, rota, new_rota, force)
+            broken = self._check_change(instance, rota, new_rota, force)
+            note = f"assign {carer_id} to {visit_id}"
+            if force and broken:
+                note += f" (forced: {', '.join(sorted({v.rule for v in broken}))} overridden)"
             new_id = self._insert_version(
-                conn,
-                head.instance_id,
-                new_rota,
-                user,
-                locks,
-                version_id,
-                f"assign {carer_id} to {visit_id}",
+                conn, head.instance_id, new_rota, user, locks, version_id, note
             )
+            after = _visit_state(new_rota, visit_id)
+            if force:
+                after.update(_overrides(broken))
             audit.append(
                 conn,
                 at=self._now(),
@@ -738,7 +767,7 @@ class Store:
                 visit_id=visit_id,
                 carer_id=carer_id,
                 before=_visit_state(rota, visit_id),
-                after=_visit_state(new_rota, visit_id),
+                after=after,
             )
             return new_id
 
@@ -873,23 +902,23 @@ class Store:
         """Publish a draft: it becomes the week's rota (the earlier published one is superseded).
 
         A rota that breaks a hard rule is refused unless ``force`` (the contract: every rota we
-        publish must satisfy it).
+        publish must satisfy it); a forced publish is checked all the same, and its audit row
+        records ``"forced": true`` with the rules it overrode.
         """
+        from roster.checker import check
+
         with self._write() as conn:
             head = self.version(version_id, conn)
             if head.status != "draft":
                 raise StoreError(f"store: rota version {version_id} is {head.status}, not a draft")
-            if not force:
-                from roster.checker import check
-
-                instance = self.load_instance(head.instance_id)
-                violations = check(instance, self.load_rota(version_id, conn))
-                if violations:
-                    first = violations[0]
-                    raise StoreError(
-                        f"store: rota version {version_id} breaks {len(violations)} hard rule(s), "
-                        f"first {first.rule} on {first.visit_id}: {first.message}"
-                    )
+            instance = self.load_instance(head.instance_id)
+            violations = check(instance, self.load_rota(version_id, conn))
+            if violations and not force:
+                first = violations[0]
+                raise StoreError(
+                    f"store: rota version {version_id} breaks {len(violations)} hard rule(s), "
+                    f"first {first.rule} on {first.visit_id}: {first.message}"
+                )
             earlier = (
                 conn.execute(
                     select(version_table.c.id).where(
@@ -920,7 +949,11 @@ class Store:
                 rota_version_id=earlier[-1] if earlier else None,
                 new_rota_version_id=version_id,
                 before={"status": "draft", "superseded": list(earlier)},
-                after={"status": "published", "week_start": head.week_start.isoformat()},
+                after={
+                    "status": "published",
+                    "week_start": head.week_start.isoformat(),
+                    **(_overrides(violations) if force else {}),
+                },
             )
             return self.version(version_id, conn)
 
@@ -931,16 +964,17 @@ class Store:
         return self.load_instance(head.instance_id), self.load_rota(version_id, conn), head
 
     @staticmethod
-    def _check_change(instance: Instance, old: Rota, new: Rota, force: bool) -> None:
-        if force:
-            return
+    def _check_change(instance: Instance, old: Rota, new: Rota, force: bool) -> list[Any]:
+        """The hard-rule violations the change adds (``roster.checker.Violation``); refused with
+        a ``StoreError`` naming them unless ``force``, which returns them for the audit."""
         from roster.checker import check
 
         before = {(v.rule, v.visit_id, v.carer_id) for v in check(instance, old)}
         fresh = [v for v in check(instance, new) if (v.rule, v.visit_id, v.carer_id) not in before]
-        if fresh:
+        if fresh and not force:
             lines = "; ".join(f"{v.rule} on {v.visit_id}: {v.message}" for v in fresh[:5])
             raise StoreError(f"store: the change breaks {len(fresh)} hard rule(s): {lines}")
+        return fresh
 
     # -- scenarios ------------------------------------------------------------------------------
     def save_scenario(
@@ -1107,6 +1141,18 @@ def save_solve(
 # ---- helpers ---------------------------------------------------------------------------------
 
 
+def _overrides(violations: Sequence[Any]) -> dict[str, Any]:
+    """What a forced change's audit row adds: that it was forced and which rules it overrode."""
+    return {
+        "forced": True,
+        "overridden_count": len(violations),
+        "overridden": [
+            {"rule": v.rule, "visit_id": v.visit_id, "carer_id": v.carer_id, "message": v.message}
+            for v in violations[:MAX_RECORDED_OVERRIDES]
+        ],
+    }
+
+
 def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
@@ -1257,7 +1303,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"database URL or SQLite file (default: $ROSTER_DB or {DEFAULT_URL})",
     )
-    parser.add_argument("--user", default=None, help="who is acting (default: the login name)")
+    parser.add_argument(
+        "--user",
+        default=None,
+        help="who is acting: a login name of the app's users file ($ROSTER_USERS or "
+        "$ROSTER_HOME/users.json); default: your login name",
+    )
     sub = parser.add_subparsers(dest="store_command", metavar="ACTION", required=True)
     p = sub.add_parser("save-instance", help="save an instance folder or workbook")
     p.add_argument("instance")
@@ -1321,15 +1372,50 @@ def acting_user(args: argparse.Namespace) -> str:
         return "unknown"
 
 
+WRITING_ACTIONS: frozenset[str] = frozenset(
+    {"save-instance", "save-rota", "publish", "assign", "unassign", "lock", "unlock"}
+)
+"""``roster store`` actions that change the store, and so must name a known user."""
+
+
+def known_user(name: str) -> str:
+    """``name`` as the app's users file spells it, or ``StoreError`` (one sentence) when it is
+    not a user there: the audit trail names people who can be asked, not free text."""
+    from roster.auth import list_users, users_path
+
+    path = users_path()
+    try:
+        users = list_users(path)
+    except ValueError as exc:
+        raise StoreError(f"store: {exc}") from exc
+    for u in users:
+        if u.name.casefold() == name.strip().casefold():
+            return u.name
+    if not users:
+        raise StoreError(
+            f"store: --user {name!r} is not a known user: the users file {path} has no users; "
+            f"add one with python -m roster.auth {path} NAME manager"
+        )
+    raise StoreError(
+        f"store: --user {name!r} is not a known user of the users file {path}; give one of its "
+        "login names (managers add users on the app's Users page)"
+    )
+
+
 def run_command(args: argparse.Namespace) -> int:
     action = args.store_command
     user = acting_user(args)
+    if action in WRITING_ACTIONS:
+        try:
+            user = known_user(user)
+        except StoreError as exc:
+            print(f"roster store {action}: {str(exc).removeprefix('store: ')}", file=sys.stderr)
+            return 2
     try:
         store = Store.open(args.db)
     except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable server: one sentence
-        print(
-            f"roster store: cannot open the store {args.db or DEFAULT_URL}: {exc}", file=sys.stderr
-        )
+        where = args.db or default_url()
+        print(f"roster store: cannot open the store {where}: {exc}", file=sys.stderr)
         return 2
     try:
         return _run(store, action, args, user)
@@ -1437,6 +1523,7 @@ def _run(store: Store, action: str, args: argparse.Namespace, user: str) -> int:
 
 __all__ = [
     "DEFAULT_URL",
+    "WRITING_ACTIONS",
     "InstanceInfo",
     "Lock",
     "RotaVersion",
@@ -1445,9 +1532,11 @@ __all__ = [
     "StoreError",
     "StoreLookupError",
     "decode",
+    "default_url",
     "encode",
     "instance_for_week",
     "instance_with_history",
+    "known_user",
     "save_solve",
     "retravel",
     "unassigned_for",

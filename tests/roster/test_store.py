@@ -405,6 +405,41 @@ def test_a_manual_change_that_breaks_a_hard_rule_is_refused_unless_forced(store:
     assert store.audit(action="assign")[-1].new_rota_version_id == forced
 
 
+def test_a_forced_assign_records_in_the_audit_which_rules_it_overrode(store: Store):
+    instance = make_instance(
+        [carer("K1"), carer("K2", gender="M")], [child("C1", gender_required="F")], [visit("V1", "C1")]
+    )
+    instance_id = store.save_instance(instance, user="amy")
+    first = store.save_rota(instance_id, valid_rota(instance, {"V1": ("K1",)}), user="solver")
+    forced = store.assign(first, "V1", "K2", user="bob", replace_carer="K1", force=True)
+    (row,) = store.audit(action="assign")
+    assert row.user == "bob" and row.new_rota_version_id == forced
+    assert row.after["forced"] is True and row.after["overridden_count"] >= 1
+    assert {o["rule"] for o in row.after["overridden"]} == {"R3"}
+    assert all(o["visit_id"] == "V1" and o["carer_id"] == "K2" for o in row.after["overridden"])
+    assert "forced: R3 overridden" in store.version(forced).note
+    # A change that breaks nothing records no override, forced or not.
+    back = store.assign(forced, "V1", "K1", user="bob", replace_carer="K2")
+    assert "forced" not in store.audit(action="assign")[-1].after
+    assert store.audit(action="assign")[-1].new_rota_version_id == back
+
+
+def test_a_forced_publish_records_in_the_audit_which_rules_it_overrode(store: Store):
+    instance = week_instance(WEEK)
+    instance_id = store.save_instance(instance, user="amy")
+    bad = store.save_rota(instance_id, Rota((Assignment("V1", "K1", 0, 120),)), user="x")
+    with pytest.raises(StoreError, match="breaks"):
+        store.publish(bad, user="mgr")
+    store.publish(bad, user="mgr", force=True)
+    (row,) = store.audit(action="publish")
+    assert row.user == "mgr" and row.after["status"] == "published"
+    assert row.after["forced"] is True and row.after["overridden_count"] >= 1
+    assert row.after["overridden"] and all(o["rule"] for o in row.after["overridden"])
+    good = store.save_rota(instance_id, valid_rota(instance, {"V1": ("K1",)}), user="x")
+    store.publish(good, user="mgr")
+    assert "forced" not in store.audit(action="publish")[-1].after
+
+
 def test_lock_and_unlock_are_versions_with_audit_rows(store: Store):
     instance = week_instance(WEEK)
     instance_id = store.save_instance(instance, user="amy")
@@ -586,7 +621,22 @@ def test_a_kill_during_a_save_leaves_the_previous_version_intact(db_url: str, wh
 # ---- the command line ------------------------------------------------------------------------
 
 
-def test_the_store_command_saves_lists_publishes_exports_and_audits(tmp_path: Path, capsys):
+@pytest.fixture
+def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A users file with amy (coordinator) and mgr (manager), as the app keeps it."""
+    from roster import auth
+
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    path = tmp_path / "users.json"
+    auth.add_user(path, "amy", "amy's long passphrase", "coordinator")
+    auth.add_user(path, "Mgr", "the manager's passphrase", "manager")
+    monkeypatch.setenv("ROSTER_USERS", str(path))
+    return path
+
+
+def test_the_store_command_saves_lists_publishes_exports_and_audits(
+    tmp_path: Path, capsys, team: Path
+):
     from roster.cli import main
     from roster.io import load_instance, load_rota, write_rota
 
@@ -618,12 +668,95 @@ def test_the_store_command_saves_lists_publishes_exports_and_audits(tmp_path: Pa
     assert "C1,K2,1.0" in run("history", (WEEK + timedelta(weeks=1)).isoformat())
 
 
-def test_the_store_command_reports_a_bad_id_in_one_sentence(tmp_path: Path, capsys):
+def test_the_store_command_reports_a_bad_id_in_one_sentence(tmp_path: Path, capsys, team: Path):
     from roster.cli import main
 
-    assert main(["store", "--db", str(tmp_path / "x.sqlite"), "publish", "42"]) == 2
+    assert main(["store", "--db", str(tmp_path / "x.sqlite"), "--user", "mgr", "publish", "42"]) == 2
     err = capsys.readouterr().err
     assert "rota version 42 does not exist" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--user", "mallory", "save-instance", "X"),
+        ("--user", "=cmd", "publish", "1"),
+        ("--user", "", "assign", "1", "V1", "K1"),
+        ("--user", "nobody", "lock", "1", "V1", "K1"),
+    ],
+)
+def test_the_store_command_refuses_a_user_who_is_not_in_the_users_file(
+    tmp_path: Path, capsys, team: Path, argv: tuple[str, ...]
+):
+    from roster.cli import main
+
+    db = tmp_path / "x.sqlite"
+    assert main(["store", "--db", str(db), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "is not a known user" in err and str(team) in err and "Traceback" not in err
+    assert not db.exists()  # refused before the store was even opened
+
+
+def test_the_store_command_records_the_user_as_the_users_file_spells_it(
+    tmp_path: Path, capsys, team: Path
+):
+    from roster.cli import main
+    from roster.io import write_instance
+
+    db = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    write_instance(week_instance(WEEK), tmp_path / "week")
+    assert main(["store", "--db", db, "--user", "MGR", "save-instance", str(tmp_path / "week")]) == 0
+    assert main(["store", "--db", db, "list", "instances"]) == 0  # reading names nobody
+    assert "\tMgr" in capsys.readouterr().out
+
+
+def test_without_a_users_file_the_store_command_says_how_to_make_one(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    from roster.cli import main
+
+    monkeypatch.setenv("ROSTER_USERS", str(tmp_path / "none.json"))
+    assert main(["store", "--db", str(tmp_path / "x.sqlite"), "--user", "amy", "publish", "1"]) == 2
+    assert "python -m roster.auth" in capsys.readouterr().err
+
+
+# ---- where the database lives, and who may read it -------------------------------------------
+
+
+def test_a_new_sqlite_store_and_the_folders_it_makes_are_private(tmp_path: Path):
+    db = tmp_path / "made" / "here" / "roster.sqlite"
+    with Store.open(db) as s:
+        s.save_instance(week_instance(WEEK), user="amy")
+        made = sorted(db.parent.iterdir())
+        assert {p.name for p in made} >= {"roster.sqlite", "roster.sqlite-wal", "roster.sqlite-shm"}
+        for path in made:
+            assert (path.stat().st_mode & 0o777) == 0o600, path.name
+    assert ((tmp_path / "made").stat().st_mode & 0o777) == 0o700
+    assert ((tmp_path / "made" / "here").stat().st_mode & 0o777) == 0o700
+
+
+def test_the_default_store_is_in_the_data_folder_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from roster.store import default_url
+
+    monkeypatch.delenv("ROSTER_DB", raising=False)
+    monkeypatch.setenv("ROSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert default_url() == f"sqlite:///{tmp_path / 'home' / 'roster.sqlite'}"
+    with Store.open() as s:
+        s.save_instance(week_instance(WEEK), user="amy")
+    assert (tmp_path / "home" / "roster.sqlite").exists()
+    assert not (tmp_path / "roster.sqlite").exists()
+    assert ((tmp_path / "home").stat().st_mode & 0o777) == 0o700
+    assert ((tmp_path / "home" / "roster.sqlite").stat().st_mode & 0o777) == 0o600
+    monkeypatch.setenv("ROSTER_DB", str(tmp_path / "elsewhere.sqlite"))  # ROSTER_DB still wins
+    assert default_url() == str(tmp_path / "elsewhere.sqlite")
+    monkeypatch.delenv("ROSTER_DB")
+    monkeypatch.delenv("ROSTER_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "me"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert default_url().endswith(f"{tmp_path}/me/.local/share/roster/roster.sqlite")
 
 
 def test_the_week_to_solve_comes_from_the_store_with_the_history_of_published_weeks(tmp_path: Path):
