@@ -44,9 +44,10 @@ import json
 import math
 import os
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -104,20 +105,53 @@ ROTA_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 UNASSIGNED_COLUMNS: tuple[str, ...] = ("visit_id", "missing", "reasons")
 
-# Columns a file cannot do without; the rest default as the model does. ``lat``/``lon`` may be
+# Columns a file cannot do without: the ids, and every column a hard rule (R1-R15) reads, so
+# that a deleted column is refused rather than defaulted (a missing ``carers`` column would make
+# every 2:1 visit 1:1). A cell in them may still be blank where the contract gives a default
+# (``expires`` blank = never expires, ``lat``/``lon`` of a visit blank = the child's home). The
+# other columns (names, preferences, costs) default as the model does. ``lat``/``lon`` may be
 # replaced by a ``postcode`` column (resolved by ``roster.geocode``).
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "carers": ("carer_id", "gender", "date_of_birth", "dbs_check"),
-    "training": ("carer_id", "competency"),
+    "carers": (
+        "carer_id", "gender", "date_of_birth", "drives", "dbs_check", "dbs_issued",
+        "dbs_update_service", "overnight_ok", "max_week_hours",
+    ),  # fmt: skip
+    "training": TRAINING_COLUMNS,
     "availability": AVAILABILITY_COLUMNS,
     "absences": ABSENCE_COLUMNS,
-    "children": ("child_id", "date_of_birth", "spec"),
-    "visits": ("visit_id", "child_id", "date", "start", "duration_min"),
+    "children": (
+        "child_id", "date_of_birth", "spec", "gender_required", "excluded_carers",
+        "mileage_cap_miles",
+    ),  # fmt: skip
+    "visits": (
+        "visit_id", "child_id", "date", "start", "duration_min", "flex_min", "carers",
+        "needs_driver", "trip_miles", "competencies",
+    ),  # fmt: skip
     "history": HISTORY_COLUMNS,
     "travel": TRAVEL_COLUMNS,
     "rota": ("visit_id", "carer_id", "start", "end"),
     "unassigned": ("visit_id", "missing"),
 }
+CONTRACT_COLUMNS: dict[str, frozenset[str]] = {
+    name: frozenset((*columns, "postcode"))
+    for name, columns in (
+        ("carers", CARER_COLUMNS), ("training", TRAINING_COLUMNS),
+        ("availability", AVAILABILITY_COLUMNS), ("absences", ABSENCE_COLUMNS),
+        ("children", CHILD_COLUMNS), ("visits", VISIT_COLUMNS), ("history", HISTORY_COLUMNS),
+        ("travel", TRAVEL_COLUMNS), ("rota", ROTA_COLUMNS), ("unassigned", UNASSIGNED_COLUMNS),
+    )
+}  # fmt: skip
+# Files whose rows are places: lat/lon (or a postcode) columns are required too.
+PLACE_TABLES: frozenset[str] = frozenset({"carers", "children", "visits"})
+# The column that names a row's record in messages about the row as a whole.
+ID_FIELDS: dict[str, str] = {
+    "carers": "carer_id", "training": "carer_id", "availability": "carer_id",
+    "absences": "carer_id", "children": "child_id", "visits": "visit_id", "history": "child_id",
+    "travel": "from", "rota": "visit_id", "unassigned": "visit_id",
+}  # fmt: skip
+# Free-text columns may hold invisible formatting characters (a zero-width joiner in a name);
+# no cell may hold a control character.
+FREE_TEXT_COLUMNS: frozenset[str] = frozenset({"name", "commissioner", "culture", "reasons"})
 OPTIONAL_FILES: frozenset[str] = frozenset({"absences", "history", "travel"})
 INSTANCE_TABLES: tuple[str, ...] = (
     "carers", "training", "availability", "absences", "children", "visits", "history",
@@ -130,6 +164,21 @@ INSTANCE_FILES: tuple[str, ...] = (
 # Roughly the United Kingdom (with a margin for the Scilly Isles, Shetland and Lowestoft).
 UK_LAT: tuple[float, float] = (49.8, 60.9)
 UK_LON: tuple[float, float] = (-8.7, 1.8)
+
+# Plausibility ranges: a value outside is a typo (1e300 miles), never data to solve with.
+MAX_MILES = 500.0
+"""Trip miles, a mileage cap (a child's or the instance's): a day's driving at most."""
+MAX_MATRIX_MILES = 1000.0
+"""A supplied travel.csv distance, or a rota row's travel_miles."""
+MAX_HOURLY_COST = 500.0
+"""Pounds per hour: agency rates are tens of pounds."""
+MAX_WEEK_HOURS = 168.0
+MAX_HISTORY_HOURS = 4 * 168.0
+"""history.csv covers the previous four weeks."""
+MAX_DAY_MINUTES = 24 * 60
+MAX_CARERS_WEEK = 50
+SPEED_MPH: tuple[float, float] = (1.0, 80.0)
+ROAD_FACTOR: tuple[float, float] = (1.0, 3.0)
 
 GEOCODE_MODES: tuple[str, ...] = ("offline", "online", "off")
 TRUE_WORDS = frozenset({"true"})
@@ -165,6 +214,12 @@ class Table:
     columns: tuple[str, ...]
     rows: list[dict[str, str]]
     numbers: list[int]
+    held: list[dict[str, str]] = field(default_factory=list)
+    """Rows already reported as malformed (a cell missing, one too many): not parsed, but their
+    ids still count as existing, so they cause no "no carer has this id" elsewhere."""
+    damaged: bool = False
+    """Rows were lost reading it (a stray quote merged lines): ids pointing into it are not
+    checked, since the missing rows may hold them."""
     column_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -197,11 +252,22 @@ class Sink:
 
 
 def read_csv_table(path: Path, label: str, sink: Sink) -> Table | None:
-    """Read a CSV file as a ``Table`` of stripped text cells; problems go to ``sink``."""
+    """Read a CSV file as a ``Table`` of stripped text cells; problems go to ``sink``.
+
+    ``None`` means the file could not be read at all, which is reported here once.
+    """
     try:
         raw = path.read_bytes()
     except IsADirectoryError:
         sink.add(Problem(label, None, None, None, None, "it is a folder, not a CSV file."))
+        return None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        sink.add(
+            Problem(
+                label, None, None, None, None,
+                "it is UTF-16 text (Excel's 'Unicode Text'), not UTF-8; save it as CSV UTF-8.",
+            )
+        )  # fmt: skip
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -218,36 +284,208 @@ def read_csv_table(path: Path, label: str, sink: Sink) -> Table | None:
 
 
 def parse_csv_text(text: str, label: str, sink: Sink) -> Table | None:
-    """Parse CSV text (first row the header) into a ``Table``."""
+    """Parse CSV text (first row the header) into a ``Table``.
+
+    Every physical line is accounted for: a record that spans several lines (a stray ``"``
+    opens a quoted cell that swallows the lines after it) is reported with the line it started
+    on, and a row with a cell too few or too many is reported rather than shifted or padded.
+    Control characters are reported, and removed so that the rest of the row still parses.
+    """
+    key = _table_key(label)
+    id_field = ID_FIELDS.get(key)
     reader = csv.reader(_stdio.StringIO(text, newline=""))
+    before = 0  # physical lines consumed before the current record
     try:
         header = next(reader, None)
         if header is None:
             sink.add(Problem(label, None, None, None, None, "it is empty; it needs a header row."))
             return None
-        columns = tuple(_column_name(h) for h in header)
+        if reader.line_num > 1:
+            sink.add(
+                Problem(
+                    label, None, None, None, None,
+                    f"its header row runs over lines 1 to {reader.line_num}: a quote (\") in it "
+                    "opens a cell that is not closed on the same line; remove the stray quote.",
+                )
+            )  # fmt: skip
+            return None
+        columns = header_columns(header, label, sink)
         warn_repeated_columns(columns, label, sink)
         # the first column of each name wins; unnamed columns are ignored
         first = {name: i for i, name in reversed(list(enumerate(columns))) if name}
         picks = sorted(first.items(), key=lambda item: item[1])
-        rows: list[dict[str, str]] = []
-        numbers: list[int] = []
+        # cells a row must have: up to the last contract column (unknown extra columns at the
+        # end of the header may be left out of a row; they are ignored anyway)
+        known = CONTRACT_COLUMNS.get(key)
+        needed = max(
+            (i for name, i in first.items() if known is None or name in known), default=-1
+        ) + 1
+        table = Table(label, tuple(c for c in columns if c), [], [])
+        before = reader.line_num
         for cells in reader:
+            first_line, last_line = before + 1, reader.line_num
+            before = last_line
             stripped = [c.strip() for c in cells]
             if not any(stripped):
                 continue
+            number = first_line - 1  # data rows: row 1 is line 2
+            row = {name: stripped[i] for name, i in picks if i < len(stripped)}
+            record_id = (row.get(id_field) or None) if id_field else None
+            if last_line > first_line:
+                _report_merged(table, row, record_id, number, first_line, last_line, columns,
+                               stripped, sink)  # fmt: skip
+                continue
             width = len(stripped)
-            rows.append({name: stripped[i] for name, i in picks if i < width})
-            numbers.append(reader.line_num - 1)
+            if width < needed or any(stripped[len(columns) :]):
+                _report_width(table, row, record_id, number, width, needed, columns, stripped, sink)
+                continue
+            if clean_cells(label, row, number, record_id, sink):
+                table.held.append(row)  # reported: its other cells would only add knock-ons
+                continue
+            table.rows.append(row)
+            table.numbers.append(number)
     except csv.Error as exc:
-        sink.add(
-            Problem(
-                label, reader.line_num or None, None, None, None,
-                f"it cannot be read as CSV ({exc}).",
+        if "field larger than field limit" in str(exc):
+            message = (
+                f"a quote (\") on line {before + 1} opens a cell that is never closed, so the "
+                "rest of the file would be read as one cell; remove the stray quote."
             )
-        )  # fmt: skip
+        else:
+            message = f"it cannot be read as CSV ({exc})."
+        sink.add(Problem(label, None, None, None, None, message))
         return None
-    return Table(label, tuple(c for c in columns if c), rows, numbers)
+    return table
+
+
+def _report_merged(
+    table: Table,
+    row: dict[str, str],
+    record_id: str | None,
+    number: int,
+    first_line: int,
+    last_line: int,
+    columns: Sequence[str],
+    cells: Sequence[str],
+    sink: Sink,
+) -> None:
+    """A record spanning lines: a quote opened a cell that ran on (contract cells hold no line
+    breaks). The lines it swallowed are lost, so the table is marked damaged."""
+    where = next((i for i, c in enumerate(cells) if "\n" in c or "\r" in c), None)
+    column = columns[where] if where is not None and where < len(columns) else ""
+    cell = f"its {column} cell" if column else "a cell"
+    lines = last_line - first_line + 1
+    sink.add(
+        Problem(
+            table.label, number, record_id, None, None,
+            f"{cell} starts with a quote (\") on line {first_line} and runs on to line "
+            f"{last_line}, so {lines} lines would be read as one row; remove the stray quote.",
+        )
+    )  # fmt: skip
+    table.held.append(row)
+    table.damaged = True
+
+
+def _report_width(
+    table: Table,
+    row: dict[str, str],
+    record_id: str | None,
+    number: int,
+    width: int,
+    needed: int,
+    columns: Sequence[str],
+    cells: Sequence[str],
+    sink: Sink,
+) -> None:
+    """A row with a cell too few (its values would shift left and the last columns default) or
+    one too many (an unquoted comma inside a cell)."""
+    if width < needed:
+        lost = [c for c in columns[width:needed] if c]
+        message = (
+            f"it has {width} cell{'' if width == 1 else 's'} but the header has {needed}, so "
+            f"{', '.join(lost[:3])}{' ...' if len(lost) > 3 else ''} would be read as blank; "
+            "a cell or a comma is missing."
+        )
+    else:
+        extra = sum(1 for c in cells[len(columns) :] if c)
+        message = (
+            f"it has {width} cells but the header has {len(columns)} ({extra} extra "
+            f"non-blank cell{'' if extra == 1 else 's'} at the end); a comma inside a cell must be "
+            "quoted, or the values shift."
+        )
+    sink.add(Problem(table.label, number, record_id, None, None, message))
+    table.held.append(row)
+
+
+def header_columns(header: Sequence[str], label: str, sink: Sink) -> tuple[str, ...]:
+    """Header cells as column names; a control character in one is reported and removed."""
+    names: list[str] = []
+    for index, cell in enumerate(header, start=1):
+        bad = _bad_character(cell, free_text=False)
+        if bad is not None:
+            sink.add(
+                Problem(
+                    label, None, None, None, None,
+                    f"its header cell {index} ({_shown(cell)}) holds {_describe(bad)}; retype the "
+                    "header.",
+                )
+            )  # fmt: skip
+            cell = _without_bad_characters(cell, free_text=False)
+        names.append(_column_name(cell))
+    return tuple(names)
+
+
+def clean_cells(
+    label: str, row: dict[str, str], number: int, record_id: str | None, sink: Sink
+) -> bool:
+    """Report (and remove) control characters in a row's cells, in place; ``True`` if any.
+
+    A NUL inside ``safeguar\x00ding_children`` would otherwise make a carer silently lose the
+    competency. Free-text columns may hold invisible formatting characters (a zero-width joiner
+    in a name); names are not repeated in the message. The cleaned row still names its ids, so
+    that the caller can hold it back without "no carer has this id" knock-ons elsewhere.
+    """
+    found = False
+    for column, value in row.items():
+        if value.isprintable():
+            continue
+        free = column in FREE_TEXT_COLUMNS
+        bad = _bad_character(value, free_text=free)
+        if bad is None:
+            continue
+        holds = f"holds {_describe(bad)}, which no cell may; retype the cell."
+        if free:  # the value may be a name: not repeated
+            sink.add(Problem(label, number, record_id, None, None, f"its {column} cell {holds}"))
+        else:
+            sink.add(Problem(label, number, record_id, column, value, f"it {holds}"))
+        row[column] = _without_bad_characters(value, free_text=free).strip()
+        found = True
+    return found
+
+
+def _is_bad_character(ch: str, free_text: bool) -> bool:
+    category = unicodedata.category(ch)
+    return category in ("Cc", "Cs") or (category == "Cf" and not free_text)
+
+
+def _bad_character(text: str, free_text: bool) -> str | None:
+    if text.isprintable():
+        return None
+    return next((ch for ch in text if _is_bad_character(ch, free_text)), None)
+
+
+def _without_bad_characters(text: str, free_text: bool) -> str:
+    return "".join(ch for ch in text if not _is_bad_character(ch, free_text))
+
+
+def _describe(ch: str) -> str:
+    if unicodedata.category(ch) == "Cf":
+        name = unicodedata.name(ch, "")
+        return f"an invisible character (U+{ord(ch):04X}{' ' + name if name else ''})"
+    return f"a control character ({repr(ch)[1:-1]})"
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
 def warn_repeated_columns(columns: Sequence[str], label: str, sink: Sink) -> None:
@@ -348,31 +586,32 @@ class Row:
         maximum: float | None = None,
         what: str = "a number",
     ) -> float | None:
-        """A float; blank gives ``default`` when ``blank_ok`` (``None`` is then a valid result)."""
+        """A float; blank gives ``default`` when ``blank_ok`` (``None`` is then a valid result).
+
+        Every refusal names the plausible range (``it must be a number of miles from 0 to 500``).
+        """
         value = self.raw(fld)
         if isinstance(value, _Missing):
             return None
+        span = range_text(minimum, maximum, positive)
+        refusal = f"it must be {what}{' ' + span if span else ''}."
         if not value:
             if blank_ok or default is not None:
                 return default
-            self.problem(fld, value, f"it must be {what}.")
+            self.problem(fld, value, refusal)
             return None
         try:
             number = float(value)
         except ValueError:
-            self.problem(fld, value, f"it must be {what}.")
+            self.problem(fld, value, refusal)
             return None
-        if not math.isfinite(number):
-            self.problem(fld, value, f"it must be {what}.")
-            return None
-        if positive and number <= 0:
-            self.problem(fld, value, f"it must be {what} greater than 0.")
-            return None
-        if minimum is not None and number < minimum:
-            self.problem(fld, value, f"it must be {what} of at least {_fmt_num(minimum)}.")
-            return None
-        if maximum is not None and number > maximum:
-            self.problem(fld, value, f"it must be {what} of at most {_fmt_num(maximum)}.")
+        if (
+            not math.isfinite(number)
+            or (positive and number <= 0)
+            or (minimum is not None and number < minimum)
+            or (maximum is not None and number > maximum)
+        ):
+            self.problem(fld, value, refusal)
             return None
         return number
 
@@ -434,8 +673,23 @@ class Row:
         return split_list(value)
 
 
+def range_text(minimum: float | None, maximum: float | None, positive: bool = False) -> str:
+    """``from 0 to 500``, ``greater than 0 and at most 168``, ``of at least 0`` or ``""``."""
+    if positive and (minimum is None or minimum <= 0):
+        low = "greater than 0"
+        return f"{low} and at most {_fmt_num(maximum)}" if maximum is not None else low
+    if minimum is not None and maximum is not None:
+        return f"from {_fmt_num(minimum)} to {_fmt_num(maximum)}"
+    if minimum is not None:
+        return f"of at least {_fmt_num(minimum)}"
+    if maximum is not None:
+        return f"of at most {_fmt_num(maximum)}"
+    return ""
+
+
 def _table_key(label: str) -> str:
-    return label.split(".")[0].split(" ")[0]
+    """``visits.csv``, ``visits sheet`` and a referral's ``R1/visits.csv`` -> ``visits``."""
+    return label.rsplit("/", 1)[-1].split(".")[0].split(" ")[0]
 
 
 # ---- cell parsers shared with the Excel reader and the rota reader ----------------------
@@ -586,31 +840,35 @@ def parse_settings(raw: Mapping[str, Any], label: str, sink: Sink) -> Settings |
             ok = False
 
     def number(
-        key: str, default: float, *, positive: bool = False, maximum: float | None = None
+        key: str,
+        default: float,
+        what: str,
+        *,
+        positive: bool = False,
+        minimum: float = 0.0,
+        maximum: float,
+        value: Any = MISSING,
+        shown: str | None = None,
     ) -> float:
-        if key not in raw:
-            return default
-        value = raw[key]
+        """A plausible number; the refusal names its range (``speed_mph`` 1e-9 is a typo)."""
+        if value is MISSING:
+            if key not in raw:
+                return default
+            value = raw[key]
+        span = range_text(None if positive else minimum, maximum, positive)
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not math.isfinite(value)
+            or (positive and value <= 0)
+            or value < minimum
+            or value > maximum
         ):
-            bad(key, value, "it must be a number.")
-            return default
-        if (positive and value <= 0) or value < 0:
-            bad(
-                key,
-                value,
-                "it must be a number greater than 0." if positive else "it must not be negative.",
-            )
-            return default
-        if maximum is not None and value > maximum:
-            bad(key, value, f"it must be at most {_fmt_num(maximum)}.")
+            bad(shown or key, value, f"it must be {what} {span}.")
             return default
         return float(value)
 
-    def whole(key: str, default: int, *, positive: bool = False) -> int:
+    def whole(key: str, default: int, what: str, *, minimum: int, maximum: int) -> int:
         if key not in raw:
             return default
         value = raw[key]
@@ -619,17 +877,9 @@ def parse_settings(raw: Mapping[str, Any], label: str, sink: Sink) -> Settings |
             or not isinstance(value, int | float)
             or not math.isfinite(value)
             or not float(value).is_integer()
+            or not minimum <= value <= maximum
         ):
-            bad(key, value, "it must be a whole number.")
-            return default
-        if value < 0 or (positive and value <= 0):
-            bad(
-                key,
-                value,
-                "it must be a whole number greater than 0."
-                if positive
-                else "it must not be negative.",
-            )
+            bad(key, value, f"it must be {what} {range_text(minimum, maximum)}.")
             return default
         return int(value)
 
@@ -733,30 +983,43 @@ def parse_settings(raw: Mapping[str, Any], label: str, sink: Sink) -> Settings |
         if not isinstance(value, dict):
             bad("travel", value, 'it must be an object like {"road_factor": 1.3, "speed_mph": 20}.')
         else:
-            factor, speed = value.get("road_factor", 1.3), value.get("speed_mph", 20.0)
-            good = True
-            for key, item in (("road_factor", factor), ("speed_mph", speed)):
-                if (
-                    isinstance(item, bool)
-                    or not isinstance(item, int | float)
-                    or not math.isfinite(item)
-                    or item <= 0
-                ):
-                    bad(f"travel.{key}", item, "it must be a number greater than 0.")
-                    good = False
-            if good:
-                travel = Travel(road_factor=float(factor), speed_mph=float(speed))
+            before = ok
+            factor = number(
+                "travel", 1.3, "a number (road miles per great-circle mile)",
+                minimum=ROAD_FACTOR[0], maximum=ROAD_FACTOR[1],
+                value=value.get("road_factor", 1.3), shown="travel.road_factor",
+            )  # fmt: skip
+            speed = number(
+                "travel", 20.0, "a speed in miles per hour",
+                minimum=SPEED_MPH[0], maximum=SPEED_MPH[1],
+                value=value.get("speed_mph", 20.0), shown="travel.speed_mph",
+            )  # fmt: skip
+            if ok == before:
+                travel = Travel(road_factor=factor, speed_mph=speed)
 
     settings_kw: dict[str, Any] = {
-        "mileage_cap_miles": number("mileage_cap_miles", 20.0, positive=True),
-        "return_home_gap_min": whole("return_home_gap_min", 120),
-        "dbs_max_age_years": whole("dbs_max_age_years", 3, positive=True),
+        "mileage_cap_miles": number(
+            "mileage_cap_miles", 20.0, "a number of miles", positive=True, maximum=MAX_MILES
+        ),
+        "return_home_gap_min": whole(
+            "return_home_gap_min", 120, "a whole number of minutes", minimum=0,
+            maximum=MAX_DAY_MINUTES,
+        ),  # fmt: skip
+        "dbs_max_age_years": whole(
+            "dbs_max_age_years", 3, "a whole number of years", minimum=1, maximum=10
+        ),
         "mandatory_training": text_list("mandatory_training", ("safeguarding_children",)),
-        "max_week_hours": number("max_week_hours", 48.0, positive=True, maximum=168),
-        "daily_rest_hours": number("daily_rest_hours", 11.0, maximum=24),
-        "weekly_rest_hours": number("weekly_rest_hours", 24.0, maximum=168),
-        "break_after_hours": number("break_after_hours", 6.0, positive=True),
-        "break_min": whole("break_min", 20),
+        "max_week_hours": number(
+            "max_week_hours", 48.0, "a number of hours", positive=True, maximum=MAX_WEEK_HOURS
+        ),
+        "daily_rest_hours": number("daily_rest_hours", 11.0, "a number of hours", maximum=24),
+        "weekly_rest_hours": number(
+            "weekly_rest_hours", 24.0, "a number of hours", maximum=MAX_WEEK_HOURS
+        ),
+        "break_after_hours": number(
+            "break_after_hours", 6.0, "a number of hours", positive=True, maximum=24
+        ),
+        "break_min": whole("break_min", 20, "a whole number of minutes", minimum=0, maximum=240),
     }
     extra = {k: v for k, v in raw.items() if k not in _SETTINGS_KEYS}
     if not ok or week_start is None:
@@ -841,13 +1104,13 @@ def _place(row: Row, ctx: ParseContext, required: bool) -> tuple[float | None, f
     lat_text = "" if isinstance(lat_raw, _Missing) else lat_raw
     lon_text = "" if isinstance(lon_raw, _Missing) else lon_raw
     postcode = row.cells.get("postcode", "") if row.has("postcode") else ""
+    if not row.has("postcode") and not (row.has("lat") and row.has("lon")):
+        row.ok = False  # reported once for the file, not per row
+        return None, None
     if not lat_text and not lon_text:
         if postcode:
             return _resolve_postcode(row, postcode, ctx)
         if required:
-            if not row.has("lat") and not row.has("lon") and not row.has("postcode"):
-                row.ok = False  # reported once for the file, not per row
-                return None, None
             row.problem("lat", "", "it must be a latitude (with lon), or give a postcode.")
         return None, None
     if not lat_text or not lon_text:
@@ -903,10 +1166,8 @@ def check_required_columns(table: Table, sink: Sink) -> None:
     """Report, once for the file, each required contract column the table lacks."""
     key = _table_key(table.label)
     missing = [c for c in REQUIRED.get(key, ()) if c not in table.columns]
-    if key in ("carers", "children") and not (
-        ("lat" in table.columns and "lon" in table.columns) or "postcode" in table.columns
-    ):
-        missing.append("lat and lon (or postcode)")
+    place = [] if "postcode" in table.columns else _missing_place_columns(table)
+    missing += place
     if not missing:
         return
     if len(table.columns) == 1 and any(sep in table.columns[0] for sep in (";", "\t", "|")):
@@ -922,10 +1183,18 @@ def check_required_columns(table: Table, sink: Sink) -> None:
         Problem(
             table.label, None, None, None, None,
             f"the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"{'are' if len(missing) > 1 else 'is'} missing; "
+            f"{'are' if len(missing) > 1 else 'is'} missing"
+            f"{' (a postcode column may stand in for lat and lon)' if place else ''}; "
             f"the header row has {', '.join(table.columns) or 'nothing'}.",
         )
     )  # fmt: skip
+
+
+def _missing_place_columns(table: Table) -> list[str]:
+    """lat/lon a place table lacks (reported for the file; rows then skip their place)."""
+    if _table_key(table.label) not in PLACE_TABLES:
+        return []
+    return [c for c in ("lat", "lon") if c not in table.columns]
 
 
 def _ids(table: Table | None, id_field: str, sink: Sink, what: str) -> list[str | None]:
@@ -970,9 +1239,15 @@ class Known:
 
     @classmethod
     def of(cls, table: Table | None, id_field: str, where: str, what: str) -> Known:
-        if table is None or id_field not in table.columns:
+        """The ids a table holds; unknown (``ids=None``) when it could not be read, lacks the id
+        column, lost rows to a stray quote, or is empty while other files point into it (one
+        problem for the file instead of one per pointing row)."""
+        if table is None or id_field not in table.columns or table.damaged:
             return cls(None, where, what)
-        return cls(frozenset(r.get(id_field, "") for r in table.rows) - {""}, table.label, what)
+        ids = frozenset(r.get(id_field, "") for r in (*table.rows, *table.held)) - {""}
+        if not ids:
+            return cls(None, table.label, what)
+        return cls(ids, table.label, what)
 
     @classmethod
     def from_ids(cls, ids: Iterable[str], where: str, what: str) -> Known:
@@ -1011,12 +1286,17 @@ def parse_carers(table: Table, ctx: ParseContext, sink: Sink) -> dict[str, Carer
         culture = row.text("culture")
         overnight = row.boolean("overnight_ok")
         max_hours = row.number(
-            "max_week_hours", blank_ok=True, positive=True, maximum=168, what="a number of hours"
-        )
+            "max_week_hours", blank_ok=True, positive=True, maximum=MAX_WEEK_HOURS,
+            what="a number of hours",
+        )  # fmt: skip
         contracted = row.number(
-            "contracted_hours", default=0.0, minimum=0, maximum=168, what="a number of hours"
-        )
-        cost = row.number("hourly_cost", default=0.0, minimum=0, what="an amount of money per hour")
+            "contracted_hours", default=0.0, minimum=0, maximum=MAX_WEEK_HOURS,
+            what="a number of hours",
+        )  # fmt: skip
+        cost = row.number(
+            "hourly_cost", default=0.0, minimum=0, maximum=MAX_HOURLY_COST,
+            what="an amount of money per hour (pounds)",
+        )  # fmt: skip
         agency = row.boolean("agency")
         name = row.text("name")
         if dob is not None and week is not None:
@@ -1095,11 +1375,13 @@ def parse_children(
         for carer_id in excluded:
             _lookup(row, "excluded_carers", carer_id, known_carers)
         cap = row.number(
-            "mileage_cap_miles", blank_ok=True, positive=True, what="a number of miles"
-        )
+            "mileage_cap_miles", blank_ok=True, positive=True, maximum=MAX_MILES,
+            what="a number of miles",
+        )  # fmt: skip
         max_carers = row.integer(
-            "max_carers_week", blank_ok=True, minimum=1, what="a whole number of carers, 1 or more"
-        )
+            "max_carers_week", blank_ok=True, minimum=1, maximum=MAX_CARERS_WEEK,
+            what=f"a whole number of carers from 1 to {MAX_CARERS_WEEK}",
+        )  # fmt: skip
         if dob is not None and week is not None:
             if dob > week + timedelta(days=6):
                 row.problem("date_of_birth", dob.isoformat(), "it is after the week.")
@@ -1231,10 +1513,12 @@ def parse_visits(
     known_children: Known,
     n_carers: int | None,
     carers_where: str,
-    competencies_known: set[str],
+    competencies_known: set[str] | None,
     ctx: ParseContext,
     sink: Sink,
 ) -> dict[str, Visit]:
+    """visits.csv rows -> visits. ``competencies_known=None`` skips the check that a competency
+    is mentioned somewhere (training.csv could not be read: it would only repeat that)."""
     ids = _ids(table, "visit_id", sink, "visit")
     week = ctx.settings.week_start if ctx.settings else None
     out: dict[str, Visit] = {}
@@ -1246,12 +1530,15 @@ def parse_visits(
         start = row.time("start")
         duration = row.integer("duration_min", minimum=1, what="a positive whole number of minutes")
         flex = row.integer(
-            "flex_min", default=0, minimum=0, what="a whole number of minutes, 0 or more"
-        )
+            "flex_min", default=0, minimum=0, maximum=MAX_DAY_MINUTES,
+            what=f"a whole number of minutes from 0 to {MAX_DAY_MINUTES}",
+        )  # fmt: skip
         carers = row.integer("carers", default=1, minimum=1, maximum=2, what="1 or 2 (a 2:1 visit)")
         kind = row.choice("kind", KINDS, default="home")
         needs_driver = row.boolean("needs_driver")
-        trip = row.number("trip_miles", default=0.0, minimum=0, what="a number of miles")
+        trip = row.number(
+            "trip_miles", default=0.0, minimum=0, maximum=MAX_MILES, what="a number of miles"
+        )
         competencies = row.items("competencies") or ()
         lat, lon = _place(row, ctx, required=False)
         if day is not None and week is not None and not 0 <= (day - week).days < 7:
@@ -1270,7 +1557,10 @@ def parse_visits(
                 )  # fmt: skip
         if duration is not None:
             if duration > 7 * 24 * 60:
-                row.problem("duration_min", str(duration), "it is longer than the week.")
+                row.problem(
+                    "duration_min", str(duration),
+                    f"it is longer than the week; it must be from 1 to {7 * 24 * 60} minutes.",
+                )  # fmt: skip
             elif duration > 24 * 60:
                 row.warn("duration_min", str(duration), "it is longer than a day; is it right?")
         if flex is not None and duration is not None and flex > duration:
@@ -1286,7 +1576,7 @@ def parse_visits(
                 f"{n_carers} carer{'' if n_carers == 1 else 's'}.",
             )  # fmt: skip
         for competency in competencies:
-            if competency not in competencies_known:
+            if competencies_known is not None and competency not in competencies_known:
                 hint = _did_you_mean(competency, competencies_known)
                 row.problem(
                     "competencies", row.cells.get("competencies", ""),
@@ -1336,12 +1626,23 @@ def parse_history(
     if table is None:
         return []
     out: list[History] = []
+    seen: dict[tuple[str, str], int] = {}
     for index in range(len(table.rows)):
         row = Row(table, index, None, sink)
         child_id = row.text("child_id", required=True)
         carer_id = row.text("carer_id", required=True)
         row.record_id = f"{child_id}/{carer_id}" if child_id and carer_id else None
-        hours = row.number("hours", minimum=0, maximum=4 * 168, what="a number of hours")
+        if child_id and carer_id:
+            if (child_id, carer_id) in seen:
+                # the hours would be counted twice: the file holds one total per pair
+                row.problem(
+                    None, None,
+                    f"it repeats the child and carer of row {seen[child_id, carer_id]}; give one "
+                    "row per pair, with the hours of the four weeks added up.",
+                )  # fmt: skip
+            else:
+                seen[child_id, carer_id] = row.row_number
+        hours = row.number("hours", minimum=0, maximum=MAX_HISTORY_HOURS, what="a number of hours")
         _lookup(row, "child_id", child_id, known_children)
         _lookup(row, "carer_id", carer_id, known_carers)
         if row.ok and child_id and carer_id and hours is not None:
@@ -1360,8 +1661,11 @@ def parse_travel(
         src = row.text("from", required=True)
         dst = row.text("to", required=True)
         row.record_id = f"{src}->{dst}" if src and dst else None
-        miles = row.number("miles", minimum=0, what="a number of miles")
-        minutes = row.integer("minutes", minimum=0, what="a whole number of minutes, 0 or more")
+        miles = row.number("miles", minimum=0, maximum=MAX_MATRIX_MILES, what="a number of miles")
+        minutes = row.integer(
+            "minutes", minimum=0, maximum=MAX_DAY_MINUTES,
+            what=f"a whole number of minutes from 0 to {MAX_DAY_MINUTES}",
+        )  # fmt: skip
         if known:
             _lookup(row, "from", src, known)
             _lookup(row, "to", dst, known)
@@ -1406,21 +1710,25 @@ def build_instance(
     )
     carers = parse_carers(carers_t, ctx, sink) if carers_t else {}
     known_carers = Known.of(carers_t, "carer_id", "carers.csv", "carer")
+    _empty_but_named(carers_t, "carer_id", "carers", tables, sink)
     training = parse_training(tables.get("training"), known_carers, sink)
     availability = parse_availability(tables.get("availability"), known_carers, ctx, sink)
     absences = parse_absences(tables.get("absences"), known_carers, ctx, sink)
     children = parse_children(children_t, known_carers, ctx, sink) if children_t else {}
     known_children = Known.of(children_t, "child_id", "children.csv", "child")
-    known_competencies = {t.competency for t in training}
+    _empty_but_named(children_t, "child_id", "children", tables, sink)
     train_t = tables.get("training")
-    if train_t is not None:  # rows with other problems still say the competency exists
-        known_competencies |= {r.get("competency", "") for r in train_t.rows}
-    if settings is not None:
-        known_competencies |= set(settings.mandatory_training)
-    elif settings_raw is not None and isinstance(settings_raw.get("mandatory_training"), list):
-        known_competencies |= {str(c) for c in settings_raw["mandatory_training"]}
-    else:
-        known_competencies.add("safeguarding_children")
+    known_competencies: set[str] | None = None
+    if train_t is not None and not train_t.damaged and "competency" in train_t.columns:
+        # rows with other problems still say the competency exists
+        known_competencies = {t.competency for t in training}
+        known_competencies |= {r.get("competency", "") for r in (*train_t.rows, *train_t.held)}
+        if settings is not None:
+            known_competencies |= set(settings.mandatory_training)
+        elif settings_raw is not None and isinstance(settings_raw.get("mandatory_training"), list):
+            known_competencies |= {str(c) for c in settings_raw["mandatory_training"]}
+        else:
+            known_competencies.add("safeguarding_children")
     n_carers = None if known_carers.ids is None else len(known_carers.ids)
     visits = (
         parse_visits(
@@ -1430,6 +1738,18 @@ def build_instance(
         else {}
     )
     history = parse_history(tables.get("history"), known_children, known_carers, sink)
+    if (
+        visits_t is not None
+        and "visit_id" in visits_t.columns
+        and not (visits_t.rows or visits_t.held or visits_t.damaged)
+    ):
+        sink.add(
+            Problem(
+                visits_t.label, None, None, None, None,
+                "it lists no visits (only its header row), so there is nothing to roster (was the "
+                "file cut short?).",
+            )
+        )  # fmt: skip
 
     _odd_but_solvable(
         carers_t,
@@ -1440,6 +1760,7 @@ def build_instance(
         settings,
         settings_label,
         sink,
+        training_readable=train_t is not None and not train_t.damaged,
     )
     if sink.errors or settings is None:
         return None
@@ -1464,18 +1785,23 @@ def _odd_but_solvable(
     settings: Settings | None,
     settings_label: str,
     sink: Sink,
+    training_readable: bool = True,
 ) -> None:
     """Warnings (``DataWarning``) for data that is odd but solvable: the week can still be
     rostered, some visits will just go unassigned."""
-    if carers_t is None:
+    if carers_t is None or carers_t.damaged:
         return
-    if "carer_id" in carers_t.columns and not carers_t.rows:
+    if "carer_id" in carers_t.columns and not carers_t.rows and not carers_t.held:
         message = "it lists no carers, so no visit can be staffed."
         sink.add(Problem(carers_t.label, None, None, None, None, message, kind="warning"))
     with_availability = {a.carer_id for a in availability}
+    if avail_t is not None:  # rows reported already still hold their carer
+        with_availability |= {r.get("carer_id", "") for r in avail_t.held}
     avail_label = avail_t.label if avail_t is not None else "availability.csv"
+    # availability.csv unreadable (reported once): no carer-by-carer knock-ons
+    readable = avail_t is not None and not avail_t.damaged
     for index, carer_id in enumerate(_all_ids(carers_t, "carer_id", keep_position=True)):
-        if carer_id and carer_id in carers and carer_id not in with_availability:
+        if readable and carer_id and carer_id in carers and carer_id not in with_availability:
             message = f"the carer has no rows in {avail_label}, so is never available."
             sink.add(
                 Problem(
@@ -1488,7 +1814,7 @@ def _odd_but_solvable(
                     kind="warning",
                 )
             )
-    if settings is not None and carers:
+    if settings is not None and carers and training_readable:
         held = {(t.carer_id, t.competency) for t in training}
         for competency in settings.mandatory_training:
             if not any((c, competency) in held for c in carers):
@@ -1504,6 +1830,83 @@ def _odd_but_solvable(
                         kind="warning",
                     )
                 )
+
+
+# Which files point into carers.csv / children.csv, and through which column.
+_POINTERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "carers": (
+        ("training", "carer_id"), ("availability", "carer_id"), ("absences", "carer_id"),
+        ("history", "carer_id"), ("children", "excluded_carers"),
+    ),  # fmt: skip
+    "children": (("visits", "child_id"), ("history", "child_id")),
+}
+
+
+def _empty_but_named(
+    table: Table | None,
+    id_field: str,
+    name: str,
+    tables: Mapping[str, Table | None],
+    sink: Sink,
+) -> None:
+    """An empty carers.csv (or children.csv) that other files point into: one problem for the
+    file, not one "no carer has this id" per row elsewhere (``Known.of`` skips those)."""
+    if table is None or id_field not in table.columns or table.rows or table.held or table.damaged:
+        return
+    named: set[str] = set()
+    files: list[str] = []
+    for other, column in _POINTERS[name]:
+        other_t = tables.get(other)
+        if other_t is None:
+            continue
+        ids = {i for r in other_t.rows for i in split_list(r.get(column, ""))}
+        if ids:
+            named |= ids
+            files.append(other_t.label)
+    if named:
+        listed = ", ".join(files[:-1]) + " and " + files[-1] if len(files) > 1 else files[0]
+        what = name if len(named) > 1 else name.removesuffix("s").replace("childre", "child")
+        sink.add(
+            Problem(
+                table.label, None, None, None, None,
+                f"it lists no {name} (only its header row), but {listed} "
+                f"name{'s' if len(files) == 1 else ''} {len(named)} {what} (was the file cut short?).",
+            )
+        )  # fmt: skip
+
+
+def group_lookups(problems: Sequence[Problem]) -> list[Problem]:
+    """One sentence per file, field and unknown id: ``training.csv row 3 (K0012): carer_id is
+    'K0012'; no carer has this id in carers.csv (also rows 4, 9 and 12).`` A carer whose id was
+    mistyped in carers.csv is then a few problems, not one per row that names it."""
+    rows: dict[tuple[str, str | None, str | None, str], list[int]] = {}
+    for p in problems:
+        if p.kind == "lookup" and p.row is not None:
+            rows.setdefault((p.file, p.field, p.value, p.message), []).append(p.row)
+    out: list[Problem] = []
+    done: set[tuple[str, str | None, str | None, str]] = set()
+    for p in problems:
+        key = (p.file, p.field, p.value, p.message)
+        if p.kind != "lookup" or p.row is None or len(rows[key]) == 1:
+            out.append(p)
+            continue
+        if key in done:
+            continue
+        done.add(key)
+        others = sorted(set(rows[key]) - {p.row})
+        if not others:
+            out.append(p)
+            continue
+        shown = [str(r) for r in others[:8]]
+        more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+        listed = (
+            f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 and not more
+            else ", ".join(shown) + more
+        )  # fmt: skip
+        also = f"also row{'s' if len(others) > 1 else ''} {listed}"
+        message = p.message[:-1] + f" ({also})." if p.message.endswith(".") else f"{p.message} ({also})"
+        out.append(replace(p, message=message))
+    return out
 
 
 def _all_ids(table: Table | None, id_field: str, keep_position: bool = False) -> list[str]:
@@ -1602,7 +2005,7 @@ def check_instance(
     if travel_t is not None:
         check_required_columns(travel_t, sink)
         parse_travel(travel_t, _place_ids(instance) if instance else (), sink)
-    raise_if_any(sink.problems)
+    raise_if_any(group_lookups(sink.problems))
     assert instance is not None
     return instance, sink.warnings
 
@@ -2001,10 +2404,14 @@ def parse_rota_tables(
             travel_from = row.text("travel_from") or "home"
             if travel_from != "home":
                 _lookup(row, "travel_from", travel_from, known_visits)
-            miles = row.number("travel_miles", default=0.0, minimum=0, what="a number of miles")
+            miles = row.number(
+                "travel_miles", default=0.0, minimum=0, maximum=MAX_MATRIX_MILES,
+                what="a number of miles",
+            )  # fmt: skip
             travel_min = row.integer(
-                "travel_min", default=0, minimum=0, what="a whole number of minutes, 0 or more"
-            )
+                "travel_min", default=0, minimum=0, maximum=MAX_DAY_MINUTES,
+                what=f"a whole number of minutes from 0 to {MAX_DAY_MINUTES}",
+            )  # fmt: skip
             start, end = minutes
             if start is not None and end is not None and end < start:
                 row.problem(

@@ -122,14 +122,18 @@ def test_a_hand_made_workbook_with_only_the_required_columns_loads(tmp_path: Pat
     sheet.title = "Instance"
     sheet.append(["key", "value"])
     sheet.append(["week_start", date(2026, 11, 23)])
+    # the columns a hard rule reads must be there (roster.io.REQUIRED); their cells may be blank
     rows = {
-        "carers": [["carer_id", "gender", "date_of_birth", "lat", "lon", "dbs_check"],
+        "carers": [["carer_id", "gender", "date_of_birth", "lat", "lon", "dbs_check", "drives",
+                    "dbs_issued", "dbs_update_service", "overnight_ok", "max_week_hours"],
                    ["K1", "F", date(1990, 1, 1), 50.71, -2.43, "enhanced_barred_children"]],
-        "training": [["carer_id", "competency"], ["K1", "safeguarding_children"]],
+        "training": [["carer_id", "competency", "expires"], ["K1", "safeguarding_children"]],
         "availability": [["carer_id", "day", "start", "end"], ["K1", "Mon", "07:00", "22:00"]],
-        "children": [["child_id", "date_of_birth", "lat", "lon", "spec"],
+        "children": [["child_id", "date_of_birth", "lat", "lon", "spec", "gender_required",
+                      "excluded_carers", "mileage_cap_miles"],
                      ["C1", date(2015, 1, 1), 50.72, -2.44, "generic_home_care"]],
-        "visits": [["visit_id", "child_id", "date", "start", "duration_min"],
+        "visits": [["visit_id", "child_id", "date", "start", "duration_min", "flex_min", "carers",
+                    "needs_driver", "trip_miles", "competencies", "lat", "lon"],
                    ["V1", "C1", date(2026, 11, 23), time(16, 0), 120]],
     }  # fmt: skip
     for name, table in rows.items():

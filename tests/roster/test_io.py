@@ -14,6 +14,8 @@ import pytest
 from roster.atomic import atomic_folder, atomic_write_text
 from roster.errors import DataWarning, InstanceError
 from roster.io import (
+    PLACE_TABLES,
+    REQUIRED,
     check_instance,
     load_instance,
     load_rota,
@@ -97,12 +99,14 @@ def test_settings_extras_survive_a_round_trip(tmp_path: Path) -> None:
 
 
 def test_defaults_apply_when_optional_columns_and_files_are_absent(tmp_path: Path) -> None:
+    # kind is no hard rule's: its column may be left out; flex_min and carers may be blank
     folder = _copy_tiny(tmp_path)
     (folder / "absences.csv").unlink()
     (folder / "history.csv").unlink()
     (folder / "instance.json").write_text('{"week_start": "2026-11-23"}')
     (folder / "visits.csv").write_text(
-        "visit_id,child_id,date,start,duration_min\nV1,C1,2026-11-23,16:00,120\n"
+        "visit_id,child_id,date,start,duration_min,flex_min,carers,needs_driver,trip_miles,"
+        "competencies,lat,lon\nV1,C1,2026-11-23,16:00,120,,,false,0,,,\n"
     )
     instance = load_instance(folder)
     assert instance.settings.mileage_cap_miles == 20.0
@@ -113,6 +117,59 @@ def test_defaults_apply_when_optional_columns_and_files_are_absent(tmp_path: Pat
         "home",
     )
     assert instance.absences == () and instance.history == ()
+
+
+HARD_RULE_COLUMNS = [
+    (table, column)
+    for table, columns in REQUIRED.items()
+    if table in ("carers", "training", "availability", "absences", "children", "visits", "history")
+    for column in columns
+] + [(table, column) for table in PLACE_TABLES for column in ("lat", "lon")]
+
+
+@pytest.mark.parametrize(("table", "column"), HARD_RULE_COLUMNS)
+def test_a_column_a_hard_rule_reads_is_refused_when_absent_not_defaulted(
+    tmp_path: Path, table: str, column: str
+) -> None:
+    # e.g. without visits.carers every 2:1 visit would silently become 1:1
+    folder = _copy_tiny(tmp_path)
+    path = folder / f"{table}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    drop = lines[0].split(",").index(column)
+    path.write_text(
+        "".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) + "\n" for line in lines),
+        encoding="utf-8",
+    )
+    with pytest.raises(InstanceError) as caught:
+        load_instance(folder)
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{table}.csv: the column ") and column in problems[0]
+    assert "is missing" in problems[0]
+
+
+def test_the_contract_columns_no_hard_rule_reads_may_be_left_out(tmp_path: Path) -> None:
+    soft = {
+        "carers": ("name", "languages", "culture", "contracted_hours", "hourly_cost", "agency"),
+        "children": ("name", "commissioner", "gender_preferred", "language", "culture",
+                     "max_carers_week"),
+        "visits": ("kind",),
+    }  # fmt: skip
+    folder = _copy_tiny(tmp_path)
+    for table, columns in soft.items():
+        path = folder / f"{table}.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        drop = {i for i, c in enumerate(lines[0].split(",")) if c in columns}
+        path.write_text(
+            "".join(
+                ",".join(c for i, c in enumerate(line.split(",")) if i not in drop) + "\n"
+                for line in lines
+            ),
+            encoding="utf-8",
+        )
+    instance = load_instance(folder)
+    assert [v.visit_id for v in instance.visits] == ["V1", "V2", "V3"]
+    assert instance.carers[1].hourly_cost == 0.0 and instance.children[1].max_carers_week is None
 
 
 def test_unknown_extra_columns_are_ignored_and_headers_are_forgiving(tmp_path: Path) -> None:

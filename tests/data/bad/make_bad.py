@@ -76,6 +76,28 @@ def _not_utf8(f: Folder) -> None:
     path.write_bytes(path.read_bytes().replace(b"Carer One", b"Carer \xe9ne"))
 
 
+def _edit_text(f: Folder, name: str, old: str, new: str) -> None:
+    """Edit a file's text where a CSV writer could not (it would quote the defect away)."""
+    path = f.path / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (name, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _header_only(f: Folder, name: str) -> None:
+    path = f.path / name
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
+
+def _utf16(f: Folder, name: str) -> None:
+    path = f.path / name
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+
+
+def _history_twice(f: Folder) -> None:
+    f.append_copy("history.csv", 1, hours="3")
+
+
 def _bad_json(f: Folder) -> None:
     path = f.path / "instance.json"
     path.write_text(
@@ -139,7 +161,7 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
     ),
     "negative_flex": (
         lambda f: f.set("visits.csv", 1, "flex_min", "-5"),
-        r"visits\.csv row 1 \(V1\): flex_min is '-5'; it must be a whole number of minutes, 0 or more\.",
+        r"visits\.csv row 1 \(V1\): flex_min is '-5'; it must be a whole number of minutes from 0 to 1440\.",
     ),
     "bad_date": (
         lambda f: f.set("visits.csv", 2, "date", "2026-11-31"),
@@ -167,11 +189,11 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
     ),
     "bad_number": (
         lambda f: f.set("visits.csv", 2, "trip_miles", "six"),
-        r"visits\.csv row 2 \(V2\): trip_miles is 'six'; it must be a number of miles\.",
+        r"visits\.csv row 2 \(V2\): trip_miles is 'six'; it must be a number of miles from 0 to 500\.",
     ),
     "negative_trip_miles": (
         lambda f: f.set("visits.csv", 2, "trip_miles", "-1"),
-        r"visits\.csv row 2 \(V2\): trip_miles is '-1'; it must be a number of miles of at least 0\.",
+        r"visits\.csv row 2 \(V2\): trip_miles is '-1'; it must be a number of miles from 0 to 500\.",
     ),
     "coordinates_outside_uk": (
         lambda f: f.set("children.csv", 1, "lat", "48.85"),
@@ -266,9 +288,106 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
         lambda f: f.json(core_hours=["22:30", "06:30"]),
         r"instance\.json: core_hours is '\[\"22:30\", \"06:30\"\]'; its start must be before its end\.",
     ),
+    # ---- input that would otherwise lose data silently (issue 21)
+    "stray_quote_merges_visit_rows": (
+        lambda f: _edit_text(f, "visits.csv", ",true,6.5,", ',true,"6.5,'),
+        r"visits\.csv row 2 \(V2\): its trip_miles cell starts with a quote \(\"\) on line 3 and "
+        r"runs on to line 4, so 2 lines would be read as one row; remove the stray quote\.",
+    ),
+    "stray_quote_in_carers_gives_no_knock_ons": (
+        lambda f: _edit_text(f, "carers.csv", "K1,Carer One", 'K1,"Carer One'),
+        r"carers\.csv row 1 \(K1\): its name cell starts with a quote \(\"\) on line 2 and runs "
+        r"on to line 3, so 2 lines would be read as one row; remove the stray quote\.",
+    ),
+    "row_with_a_cell_missing": (
+        lambda f: _edit_text(f, "visits.csv", "V3,C2,2026-11-27,21:00,600,30,1,home,false,0,peg_feeding,,\n",
+                             "V3,C2,2026-11-27,21:00,600,30,1,home,false,0\n"),
+        r"visits\.csv row 3 \(V3\): it has 10 cells but the header has 13, so competencies, lat, lon "
+        r"would be read as blank; a cell or a comma is missing\.",
+    ),
+    "unquoted_comma_in_a_cell": (
+        lambda f: _edit_text(f, "carers.csv", "K2,Carer Two,", "K2,Two, Carer,"),
+        r"carers\.csv row 2 \(K2\): it has 18 cells but the header has 17 \(1 extra non-blank cell "
+        r"at the end\); a comma inside a cell must be quoted, or the values shift\.",
+    ),
+    "nul_inside_a_competency": (
+        lambda f: f.set("training.csv", 1, "competency", "safeguar\x00ding_children"),
+        r"training\.csv row 1 \(K1\): competency is 'safeguar\\x00ding_children'; it holds a "
+        r"control character \(\\x00\), which no cell may; retype the cell\.",
+    ),
+    "nul_inside_a_header": (
+        lambda f: _edit_text(f, "carers.csv", ",dbs_check,", ",dbs_\x00check,"),
+        r"carers\.csv: its header cell 8 \('dbs_\\x00check'\) holds a control character "
+        r"\(\\x00\); retype the header\.",
+    ),
+    "control_character_in_a_name_is_not_repeated": (
+        lambda f: f.set("children.csv", 1, "name", "Child\x07One"),
+        r"children\.csv row 1 \(C1\): its name cell holds a control character \(\\x07\), which "
+        r"no cell may; retype the cell\.$",
+    ),
+    "zero_width_space_in_an_id": (
+        lambda f: f.set("visits.csv", 3, "competencies", "peg\u200bfeeding"),
+        r"visits\.csv row 3 \(V3\): competencies is 'peg\\u200bfeeding'; it holds an invisible "
+        r"character \(U\+200B ZERO WIDTH SPACE\), which no cell may; retype the cell\.",
+    ),
+    **{
+        f"missing_{column}_column": (
+            lambda f, file=file, column=column: f.drop_column(file, column),
+            rf"{file.replace('.', '[.]')}: the column {column} is missing; the header row has ",
+        )
+        for file, column in (
+            ("visits.csv", "carers"), ("visits.csv", "needs_driver"),
+            ("visits.csv", "competencies"), ("visits.csv", "flex_min"),
+            ("children.csv", "excluded_carers"), ("children.csv", "gender_required"),
+            ("training.csv", "expires"), ("carers.csv", "max_week_hours"),
+            ("carers.csv", "dbs_issued"), ("carers.csv", "drives"),
+        )
+    },  # fmt: skip
+    "implausible_hourly_cost": (
+        lambda f: f.set("carers.csv", 2, "hourly_cost", "1e300"),
+        r"carers\.csv row 2 \(K2\): hourly_cost is '1e300'; it must be an amount of money per "
+        r"hour \(pounds\) from 0 to 500\.",
+    ),
+    "implausible_trip_miles": (
+        lambda f: f.set("visits.csv", 2, "trip_miles", "1e300"),
+        r"visits\.csv row 2 \(V2\): trip_miles is '1e300'; it must be a number of miles from 0 to 500\.",
+    ),
+    "implausible_speed_mph": (
+        lambda f: f.json(travel={"road_factor": 1.3, "speed_mph": 1e-9}),
+        r"instance\.json: travel\.speed_mph is '1e-09'; it must be a speed in miles per hour from 1 to 80\.",
+    ),
+    "implausible_child_mileage_cap": (
+        lambda f: f.set("children.csv", 2, "mileage_cap_miles", "99999"),
+        r"children\.csv row 2 \(C2\): mileage_cap_miles is '99999'; it must be a number of miles "
+        r"greater than 0 and at most 500\.",
+    ),
+    "duplicated_history_row": (
+        _history_twice,
+        r"history\.csv row 3 \(C1/K1\): it repeats the child and carer of row 1; give one row per "
+        r"pair, with the hours of the four weeks added up\.",
+    ),
+    "header_only_visits": (
+        lambda f: _header_only(f, "visits.csv"),
+        r"visits\.csv: it lists no visits \(only its header row\), so there is nothing to roster",
+    ),
+    "header_only_carers_named_elsewhere": (
+        lambda f: _header_only(f, "carers.csv"),
+        r"carers\.csv: it lists no carers \(only its header row\), but training\.csv, "
+        r"availability\.csv, absences\.csv, history\.csv and children\.csv name 2 carers \(was the "
+        r"file cut short\?\)\.",
+    ),
+    "training_saved_as_utf16": (
+        lambda f: _utf16(f, "training.csv"),
+        r"training\.csv: it is UTF-16 text \(Excel's 'Unicode Text'\), not UTF-8; save it as CSV UTF-8\.",
+    ),
+    "one_unknown_carer_on_two_rows": (
+        lambda f: (f.set("availability.csv", 1, "carer_id", "K7"), f.set("availability.csv", 2, "carer_id", "K7")),
+        r"availability\.csv row 1 \(K7\): carer_id is 'K7'; no carer has this id in carers\.csv "
+        r"\(also row 2\)\.",
+    ),
     "negative_mileage_cap": (
         lambda f: f.json(mileage_cap_miles=-5),
-        r"instance\.json: mileage_cap_miles is '-5'; it must be a number greater than 0\.",
+        r"instance\.json: mileage_cap_miles is '-5'; it must be a number of miles greater than 0 and at most 500\.",
     ),
 }
 
