@@ -10,8 +10,9 @@ carried onto this week, rows that break a rule already dropped with their reason
 2. **Releases a carried row only when that staffs more slots.** For the visits still uncovered,
    the carried rows next to them (carers eligible for the uncovered visit, on the same day, within
    ``RELEASE_HOURS`` of it) are unlocked, every other row of the rota is locked, and the week is
-   solved again with a change costing ``RELEASE_CHANGE_WEIGHT`` (just below a slot's coverage
-   weight, so a change is made only for coverage). The new rota is taken only when it staffs more
+   solved again in one weighted objective where a change costs ``RELEASE_CHANGE_WEIGHT`` (a
+   slot staffed pays for at most three, no continuity gain pays for one); released rows may
+   also move their start within the flex. The new rota is taken only when it staffs more
    slots; each carried row it changes is recorded with the uncovered visit it was released for.
 
 Every rota passes ``roster.checker.check`` (``solver.solve`` raises otherwise). The solve function
@@ -38,9 +39,13 @@ within this many hours of it."""
 RELEASE_SHARE = 0.35
 """Share of the time limit kept for the release step."""
 
-RELEASE_CHANGE_WEIGHT = 9_000.0
-"""The change weight of the release solve: below a slot's coverage (10,000), far above any
-continuity or quality gain, so that a carried row moves only to staff more slots."""
+RELEASE_CHANGE_WEIGHT = 3_000.0
+"""The change weight of the release solve, which weighs every term in one objective (not the
+stages in order): a slot staffed (10,000) pays for at most three carried rows changed, and a
+change costs more than anything continuity or quality could gain by it (a carer fewer for a
+child is 100-560), so that a carried row moves only to staff more slots. In lexicographic mode
+the coverage stage changed a third of S's rows for 12 more slots and left the change stage no
+time to undo the needless ones."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,7 @@ def _release(
     try:
         second = run(instance, replace(
             params, locks=tuple(params.locks) + locks, reference=current, hint=current,
-            weights=weights, time_limit=left,
+            weights=weights, lexicographic=False, time_limit=left,
         ))
     except ValueError:
         return out
