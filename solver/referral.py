@@ -1182,8 +1182,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="referral folder(s): children.csv + visits.csv (or packages.csv)")  # fmt: skip
     parser.add_argument("--out", required=True, help="output folder for decision.json and rota/")
     parser.add_argument("--rota", help="the current rota folder (default: the greedy rota of INSTANCE)")
-    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per solve (default 10)")
-    parser.add_argument("--workers", type=int, default=1, help="CP-SAT workers (default 1)")
+    from solver.cli import time_limit_arg, workers_arg  # above 0 and finite; at least 1
+
+    parser.add_argument("--time-limit", type=time_limit_arg, default=10.0, help="seconds per solve (default 10)")
+    parser.add_argument("--workers", type=workers_arg, default=1, help="CP-SAT workers (default 1)")
     parser.add_argument("--alternatives-time", type=float, default=60.0,
                         help="seconds in all for verifying alternatives to a decline (default 60)")  # fmt: skip
     parser.add_argument("--no-alternatives", action="store_true", help="do not search alternatives")

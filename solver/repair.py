@@ -229,11 +229,13 @@ def repair(
     rota: Rota,
     absence: Absence,
     params: RepairParams | None = None,
+    stop: Any = None,
 ) -> RepairResult:
     """Re-roster what ``absence`` breaks in ``rota``, with the fewest changes to other families.
 
     Returns the repaired rota (valid against the instance with the absence added: checked), the
-    visits still uncovered with reasons, and the changes per family.
+    visits still uncovered with reasons, and the changes per family. ``stop`` (a
+    ``solver.params.StopFlag``) ends the search early with the best checked repair so far.
     """
     from roster.checker import check
     from roster.eligibility import compute_eligibility
@@ -274,7 +276,7 @@ def repair(
                 # the best coverage and the fewest changes, so there is nothing to search for
                 status, sub_rota = "INSERTED", hint
             else:
-                result = solve(plan.sub_instance, replace(solve_params, hint=hint))
+                result = solve(plan.sub_instance, replace(solve_params, hint=hint), stop=stop)
                 status, stages, sub_rota = result.status, tuple(result.stages), result.rota
         else:  # nobody at all can take the broken visits
             status, sub_rota = "NO_CANDIDATE", Rota(())
@@ -670,8 +672,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rota", required=True, help="the current rota folder")
     parser.add_argument("--absence", required=True, help="CARER,START,END (ISO datetimes or dates)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--time-limit", type=float, default=RepairParams.time_limit)
-    parser.add_argument("--workers", type=int, default=RepairParams.workers)
+    from solver.cli import time_limit_arg, workers_arg  # above 0 and finite; at least 1
+
+    parser.add_argument("--time-limit", type=time_limit_arg, default=RepairParams.time_limit)
+    parser.add_argument("--workers", type=workers_arg, default=RepairParams.workers)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ripple-carers", type=int, default=RepairParams.ripple_carers)
     parser.add_argument("--ripple-hours", type=float, default=RepairParams.ripple_hours)
@@ -688,25 +692,33 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from roster.atomic import refuse_foreign_folder
     from roster.io import load_instance, load_rota
+    from solver.progress import run_stoppable
 
+    outputs = ("rota", "instance", "uncovered.csv", "changes.csv", "visit_changes.csv")
+    refuse_foreign_folder(args.out, outputs, "repair")  # before the work, not after it
     instance = load_instance(args.instance)
     rota = load_rota(instance, args.rota)
     absence = parse_absence(args.absence, instance)
-    result = repair(
-        instance,
-        rota,
-        absence,
-        RepairParams(
-            time_limit=args.time_limit,
-            workers=args.workers,
-            seed=args.seed,
-            ripple_carers=args.ripple_carers,
-            ripple_hours=args.ripple_hours,
-            free_carers=args.free_carers,
-            change_penalty=args.change_penalty,
-        ),
+    params = RepairParams(
+        time_limit=args.time_limit,
+        workers=args.workers,
+        seed=args.seed,
+        ripple_carers=args.ripple_carers,
+        ripple_hours=args.ripple_hours,
+        free_carers=args.free_carers,
+        change_penalty=args.change_penalty,
     )
+    # Ctrl-C / SIGTERM ask the search to stop: the best checked repair so far is written
+    result, stopped_by = run_stoppable(
+        lambda stop: repair(instance, rota, absence, params, stop=stop),
+        lambda name: print(f"roster repair: {name} received; stopping and keeping the best "
+                           "repair checked so far", file=sys.stderr),
+    )
+    result = replace(result, rota=replace(result.rota, summary={
+        **result.rota.summary, "stopped_early": stopped_by is not None,
+        **({"stopped_by": stopped_by} if stopped_by else {})}))
     write_result(result, args.out)
     for line in report_lines(result):
         print(line)
@@ -726,6 +738,10 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"roster repair: {exc}", file=sys.stderr)
             return 2
         print(f"saved as draft rota version {new_id} (parent {args.store_version})")
+    if stopped_by is not None:
+        print(f"roster repair: stopped early by {stopped_by}; {args.out} holds the best repair "
+              "checked by then (rota/summary.json: stopped_early)", file=sys.stderr)
+        return {"SIGINT": 130, "SIGTERM": 143}.get(stopped_by, 130)
     return 0
 
 

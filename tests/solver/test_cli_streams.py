@@ -114,3 +114,17 @@ def test_solve_into_a_folder_that_is_not_a_rota_folder_is_refused_before_solving
     assert "is a folder that holds other files and is not a rota folder" in err
     assert sorted(p.name for p in here.iterdir()) == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inst", "work"]  # nothing beside it
+
+
+@pytest.mark.parametrize("command", ["repair", "referral"])
+def test_repair_and_referral_refuse_a_time_limit_that_cannot_be_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    extra = (["--rota", str(tmp_path), "--absence", "K1,2026-11-23T08:00,2026-11-23T20:00"]
+             if command == "repair" else [str(tmp_path / "referral")])
+    with pytest.raises(SystemExit) as exit_:
+        main([command, str(SAMPLE), *extra, "--out", str(tmp_path / "out"),
+              "--time-limit", "-5"])
+    assert exit_.value.code == 2
+    assert "--time-limit is -5; it must be a finite number of seconds above 0" in (
+        capsys.readouterr().err)
