@@ -1131,7 +1131,7 @@ def polish_known(
     search that follows judges quality last with little time left, so a child with a known
     and a new carer kept most visits with the new one (S, 10 s: 20-37 % of rows by a known
     carer, fewer than the greedy's 28-44 %)."""
-    from solver.cpsat import preference_mismatches
+    from solver.objective import preference_mismatches
 
     if weights.stranger_visit <= 0:
         return answer, 0

@@ -55,36 +55,23 @@ from roster.eligibility import Eligibility
 from roster.model import Assignment, Instance, Rota
 from roster.rules import YOUNG_DAY_MAX_MIN, Limits, journey_between, limits, travel_model
 from roster.travel import TravelModel
+from solver.objective import (
+    SCALE,
+    TERM_WEIGHT,
+    TERMS_BY_STAGE,
+    Term,
+    TermModel,
+    model_terms,
+)
+from solver.objective import (  # re-exported: the search engine reads them here
+    preference_mismatches as preference_mismatches,
+)
 from solver.params import Lock, SolveParams
-
-SCALE = 600
-"""Objective coefficients are ``round(weight * SCALE * unit / den)``: a weight of 0.5 per hour is
-still 5 per minute, 1 per mile is 6 per hundredth of a mile."""
 
 LEXICOGRAPHIC_MAX_VARIABLES = 150_000
 """Above this many variables one weighted stage replaces the three lexicographic ones: each
 stage presolves the whole model again, and on large weeks presolve is most of the time. The
 default weights keep coverage first (a carer slot outweighs any one carer's continuity)."""
-
-TERMS_BY_STAGE: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("coverage", ("uncovered_slots",)),
-    ("continuity", ("distinct_carers", "carers_over_target", "stranger_carers", "changes")),
-    ("quality", ("stranger_visits", "preference_mismatches", "travel_miles", "agency_hours",
-                 "hours_deviation")),
-)
-TERM_WEIGHT: dict[str, str] = {
-    "uncovered_slots": "coverage",
-    "distinct_carers": "distinct_carers",
-    "carers_over_target": "over_target",
-    "stranger_carers": "stranger",
-    "changes": "change",
-    "stranger_visits": "stranger_visit",
-    "preference_mismatches": "preference",
-    "travel_miles": "travel_mile",
-    "agency_hours": "agency_hour",
-    "hours_deviation": "hours_deviation",
-}
-
 
 @dataclass
 class Arc:
@@ -625,61 +612,6 @@ def add_locks(
             m.add(start[v] == when)
 
 
-# ---- objective terms ------------------------------------------------------------------------
-
-
-def add_continuity(
-    m: cp_model.CpModel,
-    new: _Vars,
-    instance: Instance,
-    x: dict[tuple[int, int], cp_model.IntVar],
-    aux: dict[str, Any] | None = None,
-) -> dict[str, Term]:
-    """Continuity (contract §4.2): distinct carers per child (carers), carers beyond the child's
-    ``max_carers_week`` (carers), and carers with no history with the child (carers)."""
-    by_pair: dict[tuple[int, int], list[cp_model.IntVar]] = {}
-    for (c, v), lit in x.items():
-        k = instance.child_index[instance.visits[v].child_id]
-        by_pair.setdefault((c, k), []).append(lit)
-    distinct, over, strangers = Term(), Term(), Term()
-    per_child: dict[int, list[cp_model.IntVar]] = {}
-    for (c, k), lits in sorted(by_pair.items()):
-        yk = new.boolean(f"y{c}_{k}")
-        for lit in lits:
-            m.add_implication(lit, yk)
-        m.add_bool_or(lits).only_enforce_if(yk)
-        if aux is not None:
-            aux.setdefault("y", {})[(c, k)] = yk
-        per_child.setdefault(k, []).append(yk)
-        distinct.add(yk, 1)
-        if not instance.knows(instance.children[k].child_id, instance.carers[c].carer_id):
-            strangers.add(yk, 1)
-    for k, ys in per_child.items():
-        target = instance.children[k].continuity_target
-        if len(ys) <= target:
-            continue
-        extra = new.integer(0, len(ys) - target, f"over{k}")
-        m.add(extra >= sum(ys) - target)
-        over.add(extra, 1)
-        if aux is not None:
-            aux.setdefault("over", {})[k] = (extra, target)
-    return {"distinct_carers": distinct, "carers_over_target": over, "stranger_carers": strangers}
-
-
-def preference_mismatches(instance: Instance, c: int, v: int) -> int:
-    """Unmet family preferences if carer c takes visit v: preferred gender, language, culture."""
-    carer = instance.carers[c]
-    child = instance.child(instance.visits[v].child_id)
-    n = 0
-    if child.gender_preferred and carer.gender != child.gender_preferred:
-        n += 1
-    if child.language and child.language not in carer.languages:
-        n += 1
-    if child.culture and carer.culture != child.culture:
-        n += 1
-    return n
-
-
 # ---- assembly --------------------------------------------------------------------------------
 
 
@@ -750,61 +682,11 @@ def build_model(
         carers[c] = cm
     add_locks(m, instance, params.locks, x, start)
 
-    # ---- terms, each in its own unit ----
-    vs = instance.visits
-    raw: dict[str, Term] = {}
-    uncovered = Term(den=1.0)
-    for v, st in staffed.items():
-        uncovered.const += vs[v].carers
-        if not isinstance(st, int):
-            uncovered.add(st, -vs[v].carers)
-    raw["uncovered_slots"] = uncovered
+    # ---- terms, each in its own unit (the table in solver.objective) ----
     aux: dict[str, Any] = {"y": {}, "over": {}, "dev": {}}
-    raw.update(add_continuity(m, new, instance, x, aux))
-    changes = Term(den=1.0)
-    if params.reference is not None:
-        for a in params.reference.assignments:
-            key = (instance.carer_index.get(a.carer_id, -1), instance.visit_index.get(a.visit_id, -1))
-            changes.const += 1
-            if key in x:
-                changes.add(x[key], -1)
-    raw["changes"] = changes
-    prefs, stranger_rows = Term(den=1.0), Term(den=1.0)
-    for (c, v), lit in x.items():
-        prefs.add(lit, preference_mismatches(instance, c, v))
-        if not instance.knows(vs[v].child_id, instance.carers[c].carer_id):
-            stranger_rows.add(lit, 1)
-    raw["stranger_visits"] = stranger_rows
-    raw["preference_mismatches"] = prefs
-    miles = Term(den=100.0)  # hundredths of a mile
-    for c, cm in carers.items():
-        for j in cm.visits:
-            h = cm.home[j]
-            if not isinstance(h, int):
-                miles.add(h, int(round(float(elig.home_miles[c, j]) * 100)))
-            for arc in cm.arcs_into[j]:
-                miles.add(arc.lit, int(round(arc.miles * 100)))
-    raw["travel_miles"] = miles
-    agency = Term(den=60.0)
-    for (c, v), lit in x.items():
-        if instance.carers[c].agency:
-            agency.add(lit, vs[v].duration_min)
-    raw["agency_hours"] = agency
-    deviation = Term(den=60.0)
-    for c, total in work_total.items():
-        carer = instance.carers[c]
-        if carer.agency:
-            continue
-        target = int(round(carer.contracted_hours * 60))
-        dev = new.integer(0, max(target, carers[c].limits.max_week_min) + 1, f"dev{c}")
-        m.add(dev >= total - target)
-        m.add(dev >= target - total)
-        deviation.add(dev, 1)
-        aux["dev"][c] = (dev, target)
-    for c, carer in enumerate(instance.carers):
-        if c not in work_total and not carer.agency:  # no candidate visit: 0 hours, a constant
-            deviation.const += int(round(carer.contracted_hours * 60))
-    raw["hours_deviation"] = deviation
+    raw = model_terms(TermModel(model=m, new=new, instance=instance, elig=elig, params=params,
+                                x=x, staffed=staffed, carers=carers, work_total=work_total,
+                                aux=aux))
 
     return RotaModel(
         instance=instance,
@@ -819,40 +701,6 @@ def build_model(
         aux=aux,
         pairs=pairs,
     )
-
-
-@dataclass
-class Term:
-    """One objective term: ``(sum(coef * var) + const) / den`` in the term's own unit."""
-
-    den: float = 1.0
-    coefs: dict[int, int] = field(default_factory=dict)
-    vars: dict[int, Any] = field(default_factory=dict)
-    const: float = 0.0
-
-    def add(self, var: Any, coef: int) -> None:
-        if not coef:
-            return
-        idx = var.index
-        self.vars[idx] = var
-        self.coefs[idx] = self.coefs.get(idx, 0) + int(coef)
-
-    def scaled(self, weight: float) -> tuple[Any, int]:
-        """(integer expression, integer constant) of ``SCALE * weight * term``."""
-        factor = weight * SCALE / self.den
-        expr = cp_model.LinearExpr.weighted_sum(
-            [self.vars[i] for i in self.coefs], [int(round(k * factor)) for k in self.coefs.values()]
-        )
-        return expr, int(round(self.const * factor))
-
-    def scaled_value(self, weight: float, values: dict[int, int]) -> int:
-        """The value of ``scaled(weight)[0]`` at the given variable values."""
-        factor = weight * SCALE / self.den
-        return sum(int(round(k * factor)) * values[i] for i, k in self.coefs.items())
-
-    def value(self, solver: cp_model.CpSolver | Any) -> float:
-        total = self.const + sum(k * solver.value(self.vars[i]) for i, k in self.coefs.items())
-        return total / self.den
 
 
 # ---- solving in stages ------------------------------------------------------------------------

@@ -448,7 +448,7 @@ def _level(instance: Instance, rows: list[Assignment],
     """What a move must lower, of the whole week: (uncovered carer slots, the continuity
     stage's cost, the quality stage's cost) in lexicographic mode, (uncovered carer slots, 0,
     weighted cost) in weighted mode."""
-    from solver.solve import objective_of, rota_terms, stage_costs
+    from solver.objective import objective_of, rota_terms, stage_costs
 
     terms = rota_terms(instance, Rota(assignments=tuple(rows)), base)
     uncovered = int(round(terms["uncovered_slots"]))

@@ -47,7 +47,7 @@ class Reporter:
         """The best rota so far: its whole weighted cost."""
         if self.progress is None:
             return
-        from solver.solve import objective_of, rota_terms
+        from solver.objective import objective_of, rota_terms
 
         cost = objective_of(rota_terms(instance, rota, params), params.weights)
         with self._lock:

@@ -21,22 +21,10 @@ from typing import Any
 from roster.model import Assignment, Instance, Rota, Unassigned
 from roster.rules import journey_into, travel_model
 from roster.travel import TravelModel
-from solver.params import Lock, Progress, Result, SolveParams, StopFlag, Weights
+from solver.objective import TERM_NAMES as TERM_NAMES
+from solver.objective import objective_of, rota_terms, stage_costs
+from solver.params import Lock, Progress, Result, SolveParams, StopFlag
 from solver.progress import Reporter
-
-TERM_NAMES: tuple[str, ...] = (
-    "uncovered_slots",
-    "distinct_carers",
-    "carers_over_target",
-    "stranger_carers",
-    "changes",
-    "stranger_visits",
-    "preference_mismatches",
-    "travel_miles",
-    "agency_hours",
-    "hours_deviation",
-)
-
 
 LNS_MIN_VISITS = 110
 """From this many visits (no locks, no reference) ``solve`` improves the greedy rota by
@@ -320,15 +308,6 @@ def _whole_model(
                          slots_upper=slots_bound)
     stages += outcome.stages
     return outcome
-
-
-def stage_costs(terms: Mapping[str, float], weights: Weights) -> dict[str, float]:
-    """Each lexicographic stage's weighted cost (``solver.cpsat.TERMS_BY_STAGE``: coverage,
-    continuity, quality, in that order) from a rota's terms (``rota_terms``, ``Result.terms``)."""
-    from solver.cpsat import TERMS_BY_STAGE
-
-    return {stage: round(objective_of({n: terms[n] for n in names}, weights), 6)
-            for stage, names in TERMS_BY_STAGE}
 
 
 STALL_MOVES = 40
@@ -744,60 +723,3 @@ def _mean_carers_per_child(instance: Instance, rota: Rota) -> float:
     if not seen:
         return 0.0
     return round(sum(len(s) for s in seen.values()) / len(seen), 3)
-
-
-def rota_terms(instance: Instance, rota: Rota, params: SolveParams) -> dict[str, float]:
-    """Every objective term of a rota, in its own unit (see ``Weights``)."""
-    from solver.cpsat import preference_mismatches
-
-    slots = sum(v.carers for v in instance.visits)
-    pairs: dict[str, set[str]] = {}
-    for a in rota.assignments:
-        pairs.setdefault(instance.visit(a.visit_id).child_id, set()).add(a.carer_id)
-    distinct = sum(len(s) for s in pairs.values())
-    over = sum(max(0, len(s) - instance.child(k).continuity_target) for k, s in pairs.items())
-    strangers = sum(1 for k, s in pairs.items() for c in s if not instance.knows(k, c))
-    changes = 0
-    if params.reference is not None:
-        kept = {(a.visit_id, a.carer_id) for a in rota.assignments}
-        changes = sum(1 for a in params.reference.assignments if (a.visit_id, a.carer_id) not in kept)
-    prefs = sum(
-        preference_mismatches(
-            instance, instance.carer_index[a.carer_id], instance.visit_index[a.visit_id]
-        )
-        for a in rota.assignments
-    )
-    miles = sum(a.travel_miles for a in rota.assignments)
-    agency = sum(
-        (a.end - a.start) for a in rota.assignments if instance.carer(a.carer_id).agency
-    ) / 60.0
-    worked: dict[str, int] = {}
-    for a in rota.assignments:
-        worked[a.carer_id] = worked.get(a.carer_id, 0) + (a.end - a.start) + a.travel_min
-    deviation = sum(
-        abs(worked.get(c.carer_id, 0) - int(round(c.contracted_hours * 60)))
-        for c in instance.carers
-        if not c.agency
-    ) / 60.0
-    return {
-        "uncovered_slots": float(slots - len(rota.assignments)),
-        "distinct_carers": float(distinct),
-        "carers_over_target": float(over),
-        "stranger_carers": float(strangers),
-        "changes": float(changes),
-        "stranger_visits": float(sum(
-            1 for a in rota.assignments
-            if not instance.knows(instance.visit(a.visit_id).child_id, a.carer_id)
-        )),
-        "preference_mismatches": float(prefs),
-        "travel_miles": round(miles, 2),
-        "agency_hours": round(agency, 4),
-        "hours_deviation": round(deviation, 4),
-    }
-
-
-def objective_of(terms: Mapping[str, float], weights: Weights) -> float:
-    """The weighted cost ``sum(weight * term)``."""
-    from solver.cpsat import TERM_WEIGHT
-
-    return float(sum(getattr(weights, TERM_WEIGHT[k]) * v for k, v in terms.items()))

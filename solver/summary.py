@@ -10,13 +10,12 @@ from dataclasses import replace
 from typing import Any
 
 from roster.model import Instance, Rota
+from solver.objective import objective_of, rota_terms
 from solver.params import SolveParams
 
 
 def with_objective(instance: Instance, rota: Rota, params: SolveParams | None = None) -> Rota:
     """``rota`` with ``objective`` and per-term ``terms`` filled in its summary when missing."""
-    from solver.solve import objective_of, rota_terms
-
     if rota.summary.get("objective") is not None:
         return rota
     params = params or SolveParams()
