@@ -41,6 +41,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --db --week: do not start from the latest published rota of an earlier week",
     )
+    parser.add_argument(
+        "--changes",
+        metavar="DIR",
+        help="with --db --week: write the changes from last week, with their reasons, to DIR "
+        "(family_changes.csv, family_changes.html, carer_changes.csv; names included)",
+    )
     parser.add_argument("--time-limit", type=time_limit_arg, default=30.0,
                         help="wall-clock seconds for the solve, above 0 (default 30)")
     parser.add_argument("--workers", type=workers_arg, default=2,
@@ -170,6 +176,7 @@ def _instance_from(args: argparse.Namespace) -> tuple[Any, int | None] | None:
                 earlier = latest_published_before(args.db, week)
                 if earlier is not None:  # roll forward (issue 23): start from that week's rota
                     args.carried = carry(earlier.instance, earlier.rota, instance)
+                    args.earlier = earlier.instance
             return instance, instance_id
         return instance_with_history(load_instance(args.instance), args.db), None
     except StoreError as exc:
@@ -237,6 +244,15 @@ def run_command(args: argparse.Namespace) -> int:
         rolled = roll_forward(instance, carried, params, stop=stop)
         print(f"kept {100 * rolled.kept_share():.1f} % of last week's rows; "
               f"{len(rolled.released)} released to staff uncovered visits", file=sys.stderr)
+        if args.changes:
+            from roster.changes import roll_changes, roll_counts, write_roll_changes
+
+            changes = roll_changes(args.earlier, carried, rolled.rota, rolled.released)
+            files = write_roll_changes(args.changes, args.earlier, instance, changes)
+            counts = roll_counts(changes)
+            print(f"{counts['families_changed']} families with a change "
+                  f"({counts['forced']} forced, {counts['not_forced']} not); wrote "
+                  f"{args.changes}: {', '.join(files)}", file=sys.stderr)
         return rolled.result
 
     try:

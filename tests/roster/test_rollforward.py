@@ -75,6 +75,19 @@ def test_a_training_expiry_drops_only_that_carers_later_visits_with_its_reason(b
     }
     assert len(carried.kept) == len(rota.assignments) - len(later)
     assert check(new, carried.rota) == []
+    # read out per family: the kept rota as this week's, the expired carer's visits open
+    from roster.changes import reason_text, roll_changes, roll_counts
+
+    changes = roll_changes(cl.instance, carried, carried.rota)
+    moved = [c for c in changes if c.kind not in ("same", "open")]
+    assert {c.kind for c in moved} == {"unstaffed"}
+    assert {c.source_visit_id for c in moved} == later
+    text = reason_text(moved[0])
+    assert text.startswith(f"{moved[0].when} {moved[0].child_id}'s visit has no carer yet "
+                           f"({carer_id} cannot come): {carer_id}'s safeguarding children "
+                           "training expires on")
+    counts = roll_counts(changes)
+    assert counts["forced"] == len(moved) and counts["not_forced"] == 0
 
 
 def test_a_visit_moved_by_fifteen_minutes_keeps_its_carer(base):

@@ -86,8 +86,8 @@ def test_a_training_expiry_changes_only_that_carers_visits(steady):
 def _release_weeks():
     """Last week K1 took C1's Monday 16:00; this week C2 has a new Monday 16:00 session needing
     PEG feeding, which only K1 holds: K1 must move to C2 for K2 to take C1 and staff both."""
-    carers = [carer("K1"), carer("K2")]
-    children = [child("C1"), child("C2", lat=50.72, lon=-2.43)]
+    carers = [carer("K1", name="Katie Day"), carer("K2", name="Jo Bell")]
+    children = [child("C1", name="Amy Cox"), child("C2", name="Sam Hill", lat=50.72, lon=-2.43)]
     training = mandatory("K1", "peg_feeding") + mandatory("K2")
     old = make_instance(carers, children, [visit("A16", date=LAST)], training=training,
                         week_start=LAST)
@@ -140,7 +140,8 @@ def test_roster_solve_db_week_rolls_the_published_week_forward(tmp_path: Path, s
         store.save_instance(new, user="coordinator1")
     out = tmp_path / "rota"
     code = main(["solve", "--db", db, "--week", new.settings.week_start.isoformat(), str(out),
-                 "--time-limit", "20", "--workers", "1", "--quiet"])
+                 "--time-limit", "20", "--workers", "1", "--quiet",
+                 "--changes", str(tmp_path / "changes")])
     assert code == 0
     err = capsys.readouterr().err
     assert f"carried {len(rota.assignments)} of {len(rota.assignments)} rows" in err
@@ -149,3 +150,44 @@ def test_roster_solve_db_week_rolls_the_published_week_forward(tmp_path: Path, s
     assert check(new, got) == []
     assert carry(cl.instance, rota, new).kept_pairs() <= _pairs(got)
     assert not any(c.name in err for c in new.carers[:5])
+    assert "0 not" in err
+    page = (tmp_path / "changes" / "family_changes.html").read_text()
+    assert page.count("<h2>") == len({v.child_id for v in new.visits})
+    assert "carers change" not in page and "carer changes" not in page
+
+
+def test_every_change_has_a_reason_in_the_family_and_carer_lists(tmp_path: Path):
+    import csv
+
+    from roster.changes import (
+        carer_changes_csv,
+        family_changes_html,
+        roll_changes,
+        roll_counts,
+        write_roll_changes,
+    )
+
+    old, old_rota, new = _release_weeks()
+    carried = carry(old, old_rota, new)
+    rolled = roll_forward(new, carried, PARAMS)
+    changes = roll_changes(old, carried, rolled.rota, rolled.released)
+    files = write_roll_changes(tmp_path, old, new, changes)
+    assert set(files) == {"family_changes.csv", "family_changes.html", "carer_changes.csv"}
+    rows = list(csv.DictReader((tmp_path / "family_changes.csv").open()))
+    assert [(r["child"], r["change"], r["forced"], r["reason"]) for r in rows] == [
+        ("Amy Cox", "changed", "true", "Mon 16:00 Amy's carer changes from Katie Day to Jo Bell: "
+         "to staff an otherwise uncovered visit for Sam"),
+        ("Sam Hill", "new", "", "Mon 16:00 Sam's new session: Katie Day"),
+    ]
+    assert roll_counts(changes)["not_forced"] == 0
+    assert roll_counts(changes)["families_changed"] == 2
+    carers = list(csv.DictReader(carer_changes_csv(old, new, changes).splitlines()))
+    assert [(r["carer"], r["when"], r["child"], r["change"], r["reason"]) for r in carers] == [
+        ("Katie Day", "Mon 16:00", "Amy Cox", "no longer",
+         "to staff an otherwise uncovered visit for Sam"),
+        ("Katie Day", "Mon 16:00", "Sam Hill", "new", "new session"),
+        ("Jo Bell", "Mon 16:00", "Amy Cox", "new", "instead of Katie Day"),
+    ]
+    page = family_changes_html(old, new, changes)
+    assert page.index("<h2>Amy Cox</h2>") < page.index("<h2>Sam Hill</h2>")
+    assert "Amy&#x27;s carer changes from Katie Day to Jo Bell" in page
