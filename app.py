@@ -74,9 +74,10 @@ if not _AUTH_LOG.handlers:
 HERE = Path(__file__).resolve().parent
 SAMPLE = Path(os.environ.get("ROSTER_SAMPLE") or HERE / "data" / "sample")
 MAX_UPLOAD_FILES = 200  # a zipped contract folder holds a handful of CSV files
+# What an uploaded zip (or .xlsx, itself a zip) may expand to: an XL week's folder is a few MB,
+# so this only stops a zip bomb (a 1 MB zip that expands to gigabytes). A comment, not a
+# docstring: Streamlit's "magic" would show a bare string on every page.
 MAX_UPLOAD_EXPANDED_MB = float(os.environ.get("ROSTER_APP_MAX_EXPANDED_MB") or 200)
-"""What an uploaded zip (or .xlsx, itself a zip) may expand to: an XL week's folder is a few MB,
-so this only stops a zip bomb (a 1 MB zip that expands to gigabytes)."""
 PAGES = ("Data", "Rota", "What-if", "Downloads")
 CANCEL_HANG_SECONDS = 600.0
 """After Cancel the page waits for the solve's ``done`` event: the solver, asked to stop by the
@@ -787,6 +788,22 @@ def _announce_setup_code(users_file: str) -> bool:
     )
     LOG.warning("a setup code for the first manager account was printed on the console")
     return True
+
+
+@st.cache_resource(show_spinner=False)
+def warn_if_exposed() -> None:
+    """Say once on the console when the server listens beyond this machine (no TLS here)."""
+    address = str(st.get_option("server.address") or "")
+    if address in ("127.0.0.1", "localhost", "::1"):
+        return
+    where = "on every network interface" if address in ("", "0.0.0.0", "::") else f"on {address}"
+    print(
+        f"roster: warning: the app listens {where} without TLS; it shows children's personal "
+        "data. Set server.address = \"127.0.0.1\" (.streamlit/config.toml, as `make app` "
+        "does) and put a TLS reverse proxy in front (README.md).",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def announce_setup_code() -> None:
@@ -1820,6 +1837,7 @@ def users_page() -> None:
 def main() -> None:
     LOG.debug("script run starts")
     st.set_page_config(page_title="Rota planner", page_icon="🗓️", layout="wide")
+    warn_if_exposed()
     current = refresh_user()  # the role as the users file says now, on every run
     if current is None:
         login_page()

@@ -359,6 +359,11 @@ def _wait(failures: int, last: float, now: float) -> float:
     return max(0.0, last + 2.0 ** (failures - FREE_FAILURES + 1) - now)
 
 
+def wall_clock() -> float:
+    """Seconds since the epoch: the throttle's clock when ``sign_in`` gets no ``now``."""
+    return time.time()
+
+
 def sign_in(
     path: str | os.PathLike[str] | None,
     name: str,
@@ -375,7 +380,7 @@ def sign_in(
     target = users_path(path)
     record_path = attempts_path(target)
     key = name.strip().casefold()
-    clock = time.time() if now is None else now
+    clock = wall_clock() if now is None else now
     with _locked(target):
         record = _read_attempts(record_path)
         entry = record.get(key, {"failures": 0.0, "last": 0.0})
