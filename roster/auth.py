@@ -345,8 +345,12 @@ def _read_attempts(target: Path) -> dict[str, dict[str, float]]:
 def _write_attempts(target: Path, record: dict[str, dict[str, float]], now: float) -> None:
     fresh = {k: v for k, v in record.items() if now - v["last"] < FAILURE_WINDOW_SECONDS}
     if len(fresh) > MAX_TRACKED_NAMES:
-        newest = sorted(fresh.items(), key=lambda kv: kv[1]["last"])[-MAX_TRACKED_NAMES:]
-        fresh = dict(newest)
+        # Forget the names that are not being held back first, oldest first: guessing many
+        # junk names must not push a throttled or locked name out of the record.
+        ranked = sorted(
+            fresh.items(), key=lambda kv: (kv[1]["failures"] >= FREE_FAILURES, kv[1]["last"])
+        )
+        fresh = dict(ranked[-MAX_TRACKED_NAMES:])
     _write_private(target, json.dumps(fresh, sort_keys=True) + "\n")
 
 

@@ -271,3 +271,19 @@ def test_a_new_setup_code_replaces_the_earlier_one(tmp_path):
     with pytest.raises(ValueError, match="setup code is wrong"):
         create_first_manager(path, first, "boss", "a long passphrase")
     assert create_first_manager(path, second, "boss", "a long passphrase").is_manager
+
+
+def test_guessing_many_other_names_does_not_push_a_locked_name_out_of_the_record(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(auth, "MAX_TRACKED_NAMES", 4)
+    path = tmp_path / "users.json"
+    add_user(path, "sam", "correct horse battery", "manager")
+    t = 9_000_000.0
+    wait = 0
+    for _ in range(LOCKOUT_FAILURES):
+        t += wait
+        wait = _guess(path, "sam", "a wrong guess", t).retry_after
+    for i in range(20):
+        _guess(path, f"junk{i}", "a wrong guess", t + 1)
+    assert _guess(path, "sam", "correct horse battery", t + 2).locked
