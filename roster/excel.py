@@ -10,7 +10,9 @@ the sheet's own row number, as Excel shows it (the header is row 1), so a coordi
 straight to it.
 
 Typed cells are welcome: Excel dates, times, numbers and TRUE/FALSE are turned back into the
-contract's text before parsing. ``write_rota_xlsx`` writes a rota the app can offer for
+contract's text before parsing. A formula is read by the value Excel saved with it; a formula
+saved without a value (the workbook was written by a program that does not calculate) and an
+Excel error value (``#REF!``) are each reported as such, never read as a blank cell. ``write_rota_xlsx`` writes a rota the app can offer for
 download, and ``load_rota_xlsx`` reads it back.
 """
 
@@ -20,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import re
 import zipfile
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
@@ -29,6 +32,7 @@ from typing import Any
 from roster.atomic import atomic_write_bytes
 from roster.errors import Problem, raise_if_any
 from roster.io import (
+    ID_FIELDS,
     INSTANCE_TABLES,
     OPTIONAL_FILES,
     ROTA_COLUMNS,
@@ -36,9 +40,10 @@ from roster.io import (
     UNASSIGNED_COLUMNS,
     Sink,
     Table,
-    _column_name,
     _fmt_num,
     add_geocode_arguments,
+    clean_cells,
+    header_columns,
     instance_rows,
     parse_rota_tables,
     parse_travel,
@@ -115,33 +120,120 @@ def _sheet_names(book: Any) -> dict[str, str]:
     return {name.strip().lower(): name for name in book.sheetnames}
 
 
-def _sheet_table(book: Any, name: str, real_name: str, sink: Sink) -> Table:
-    """A sheet as a ``Table``; the row numbers are the sheet's own (header = row 1)."""
+# Formula tags in a worksheet's XML (``<f>``, ``<x:f t="shared" ...>``): only a workbook that
+# has some is opened a second time to find them.
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!"})  # fmt: skip
+
+Formulas = dict[str, dict[tuple[int, int], str]]
+"""Sheet name -> (row, column), both 1-based -> formula text, for formula cells only."""
+
+
+def _formula_cells(path: Path) -> Formulas:
+    """Every formula cell of the workbook (a second, formula-text read); empty when none."""
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            has_formulas = any(
+                _FORMULA_TAG.search(archive.read(info))
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return {}
+    if not has_formulas:
+        return {}
+    book = load_workbook(path, read_only=True, data_only=False)
+    found: Formulas = {}
+    try:
+        for sheet_name in book.sheetnames:
+            cells: dict[tuple[int, int], str] = {}
+            for r, row in enumerate(book[sheet_name].iter_rows(values_only=True), start=1):
+                for c, value in enumerate(row, start=1):
+                    text = getattr(value, "text", value)  # an ArrayFormula carries .text
+                    if isinstance(text, str) and text.startswith("="):
+                        cells[r, c] = text
+            if cells:
+                found[sheet_name] = cells
+    finally:
+        book.close()
+    return found
+
+
+def _formula_problem(label: str, number: int, record_id: str | None, column: str | None,
+                     shown: str, sink: Sink) -> None:  # fmt: skip
+    sink.add(
+        Problem(
+            label, number, record_id, column, shown,
+            "it is a formula saved without its value (the workbook was written by a program "
+            "that does not calculate); open and save it in Excel, or type the value.",
+        )
+    )  # fmt: skip
+
+
+def _sheet_table(
+    book: Any, name: str, real_name: str, sink: Sink, formulas: Formulas | None = None
+) -> Table:
+    """A sheet as a ``Table``; the row numbers are the sheet's own (header = row 1).
+
+    Cells go through the CSV reader's checks (control characters); a formula without a saved
+    value and an Excel error value are reported, and their row is held back (``Table.held``).
+    """
     sheet = book[real_name]
     label = f"{name} sheet"
+    sheet_formulas = (formulas or {}).get(real_name, {})
+    id_field = ID_FIELDS.get(name)
     rows_iter = sheet.iter_rows(values_only=True)
     header_cells = next(rows_iter, None) or ()
-    columns = tuple(_column_name(_cell_text(h, name, "")) for h in header_cells)
+    columns = header_columns([_cell_text(h, name, "") for h in header_cells], label, sink)
     warn_repeated_columns(columns, label, sink)
-    rows: list[dict[str, str]] = []
-    numbers: list[int] = []
+    table = Table(label, tuple(c for c in columns if c), [], [])
     for number, cells in enumerate(rows_iter, start=2):
         texts = [_cell_text(c, name, col) for c, col in zip(cells, columns, strict=False)]
-        if not any(texts):
+        unsaved = [
+            (i, sheet_formulas[number, i + 1])
+            for i, cell in enumerate(cells[: len(columns)])
+            if cell is None and (number, i + 1) in sheet_formulas
+        ]
+        if not any(texts) and not unsaved:
             continue
         row: dict[str, str] = {}
         for col, text in zip(columns, texts, strict=False):
             if col and col not in row:
                 row[col] = text
-        rows.append(row)
-        numbers.append(number)
-    return Table(label, tuple(c for c in columns if c), rows, numbers)
+        record_id = (row.get(id_field) or None) if id_field else None
+        bad = False
+        for i, formula in unsaved:
+            _formula_problem(label, number, record_id, columns[i] or None, formula, sink)
+            bad = True
+        for col, text in row.items():
+            if text in EXCEL_ERRORS:
+                sink.add(
+                    Problem(
+                        label, number, record_id, col, text,
+                        f"it is the Excel error {text} (a formula that failed); correct the "
+                        "formula or type the value.",
+                    )
+                )  # fmt: skip
+                bad = True
+        if clean_cells(label, row, number, record_id, sink) or bad:
+            table.held.append(row)  # reported: its other cells would only add knock-ons
+            continue
+        table.rows.append(row)
+        table.numbers.append(number)
+    return table
 
 
-def _settings_from_sheet(book: Any, real_name: str, sink: Sink) -> dict[str, Any] | None:
+def _settings_from_sheet(
+    book: Any, real_name: str, sink: Sink, formulas: Formulas | None = None
+) -> dict[str, Any] | None:
     raw: dict[str, Any] = {}
     travel: dict[str, Any] = {}
     sheet = book[real_name]
+    sheet_formulas = (formulas or {}).get(real_name, {})
+    label = f"{SETTINGS_SHEET} sheet"
     for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
         if not cells or cells[0] is None:
             continue
@@ -150,6 +242,18 @@ def _settings_from_sheet(book: Any, real_name: str, sink: Sink) -> dict[str, Any
         if number == 1 and key.lower() == "key":
             continue
         if not key:
+            continue
+        if value is None and (number, 2) in sheet_formulas:
+            _formula_problem(label, number, None, key, sheet_formulas[number, 2], sink)
+            continue
+        if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+            sink.add(
+                Problem(
+                    label, number, None, key, value.strip(),
+                    f"it is the Excel error {value.strip()} (a formula that failed); correct the "
+                    "formula or type the value.",
+                )
+            )  # fmt: skip
             continue
         if value is None and key not in LIST_KEYS:
             continue  # a blank setting takes the contract's default
@@ -201,11 +305,12 @@ def read_workbook_tables(
     book = _open_workbook(path, sink)
     if book is None:
         return None, label, tables
+    formulas = _formula_cells(path)
     try:
         names = _sheet_names(book)
         settings_raw: dict[str, Any] | None = None
         if SETTINGS_SHEET in names:
-            settings_raw = _settings_from_sheet(book, names[SETTINGS_SHEET], sink)
+            settings_raw = _settings_from_sheet(book, names[SETTINGS_SHEET], sink, formulas)
         else:
             sink.add(
                 Problem(
@@ -219,7 +324,7 @@ def read_workbook_tables(
             )
         for name in (*INSTANCE_TABLES, "travel"):
             if name in names:
-                tables[name] = _sheet_table(book, name, names[name], sink)
+                tables[name] = _sheet_table(book, name, names[name], sink, formulas)
             else:
                 tables[name] = None
                 if name not in OPTIONAL_FILES:

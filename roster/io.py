@@ -322,6 +322,7 @@ def parse_csv_text(text: str, label: str, sink: Sink) -> Table | None:
         ) + 1
         table = Table(label, tuple(c for c in columns if c), [], [])
         before = reader.line_num
+        short: tuple[int, int, int] | None = None  # (problem index, row, width) of the last row
         for cells in reader:
             first_line, last_line = before + 1, reader.line_num
             before = last_line
@@ -336,14 +337,27 @@ def parse_csv_text(text: str, label: str, sink: Sink) -> Table | None:
                                stripped, sink)  # fmt: skip
                 continue
             width = len(stripped)
-            if width < needed or any(stripped[len(columns) :]):
+            short = None
+            if width < needed or width > len(columns):
                 _report_width(table, row, record_id, number, width, needed, columns, stripped, sink)
+                if width < needed:
+                    short = (len(sink.problems) - 1, number, width)
                 continue
             if clean_cells(label, row, number, record_id, sink):
                 table.held.append(row)  # reported: its other cells would only add knock-ons
                 continue
             table.rows.append(row)
             table.numbers.append(number)
+        if short is not None and not text.endswith(("\n", "\r")):
+            # the last row is short and has no line end: the file stops inside it
+            at, number, width = short
+            sink.problems[at] = replace(
+                sink.problems[at],
+                message=f"the file ends inside this row, after {width} of its {needed} cells: it "
+                "was cut short (an interrupted copy?), so rows after it may be lost too; copy "
+                "the whole file again.",
+            )
+            table.damaged = True
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             message = (
@@ -406,11 +420,11 @@ def _report_width(
             "a cell or a comma is missing."
         )
     else:
-        extra = sum(1 for c in cells[len(columns) :] if c)
+        # even a blank extra cell: a comma inside the row shifts the values after it right,
+        # and the last (blank) one falls off the end
         message = (
-            f"it has {width} cells but the header has {len(columns)} ({extra} extra "
-            f"non-blank cell{'' if extra == 1 else 's'} at the end); a comma inside a cell must be "
-            "quoted, or the values shift."
+            f"it has {width} cells but the header has {len(columns)}; a comma inside a cell "
+            "must be quoted, or the values after it shift."
         )
     sink.add(Problem(table.label, number, record_id, None, None, message))
     table.held.append(row)
@@ -1117,8 +1131,8 @@ def _place(row: Row, ctx: ParseContext, required: bool) -> tuple[float | None, f
         blank = "lat" if not lat_text else "lon"
         row.problem(blank, "", "lat and lon must both be given, or both be blank.")
         return None, None
-    lat = row.number("lat", what="a latitude in decimal degrees")
-    lon = row.number("lon", what="a longitude in decimal degrees")
+    lat = row.number("lat", what=f"a latitude inside the UK ({UK_LAT[0]} to {UK_LAT[1]})")
+    lon = row.number("lon", what=f"a longitude inside the UK ({UK_LON[0]} to {UK_LON[1]})")
     if lat is None or lon is None:
         return None, None
     if not in_uk(lat, lon):
@@ -1580,7 +1594,7 @@ def parse_visits(
                 hint = _did_you_mean(competency, competencies_known)
                 row.problem(
                     "competencies", row.cells.get("competencies", ""),
-                    f"no training row and no mandatory_training mentions {competency!r}{hint}, "
+                    f"no row of training.csv and no mandatory_training mentions {competency!r}{hint}, "
                     "so no carer could ever take the visit.",
                 )  # fmt: skip
         if not row.ok or visit_id is None:
@@ -1719,6 +1733,8 @@ def build_instance(
     _empty_but_named(children_t, "child_id", "children", tables, sink)
     train_t = tables.get("training")
     known_competencies: set[str] | None = None
+    if _empty_training(train_t, carers_t, visits_t, settings, sink):
+        train_t = None  # reported once: no "no training row mentions ..." per visit
     if train_t is not None and not train_t.damaged and "competency" in train_t.columns:
         # rows with other problems still say the competency exists
         known_competencies = {t.competency for t in training}
@@ -1798,8 +1814,15 @@ def _odd_but_solvable(
     if avail_t is not None:  # rows reported already still hold their carer
         with_availability |= {r.get("carer_id", "") for r in avail_t.held}
     avail_label = avail_t.label if avail_t is not None else "availability.csv"
-    # availability.csv unreadable (reported once): no carer-by-carer knock-ons
+    # availability.csv unreadable (reported once) or empty: no carer-by-carer knock-ons
     readable = avail_t is not None and not avail_t.damaged
+    if readable and avail_t is not None and carers and not (avail_t.rows or avail_t.held):
+        readable = False
+        message = (
+            "it lists no availability (only its header row), so no carer is ever available (was "
+            "the file cut short?)."
+        )
+        sink.add(Problem(avail_t.label, None, None, None, None, message, kind="warning"))
     for index, carer_id in enumerate(_all_ids(carers_t, "carer_id", keep_position=True)):
         if readable and carer_id and carer_id in carers and carer_id not in with_availability:
             message = f"the carer has no rows in {avail_label}, so is never available."
@@ -1830,6 +1853,44 @@ def _odd_but_solvable(
                         kind="warning",
                     )
                 )
+
+
+def _empty_training(
+    train_t: Table | None,
+    carers_t: Table | None,
+    visits_t: Table | None,
+    settings: Settings | None,
+    sink: Sink,
+) -> bool:
+    """A header-only training.csv while there are carers and visits: nobody could take any
+    visit, which is one problem for the file (it was cut short), not one per visit."""
+    if (
+        train_t is None
+        or train_t.rows
+        or train_t.held
+        or train_t.damaged
+        or "competency" not in train_t.columns
+        or carers_t is None
+        or not (carers_t.rows or carers_t.held)
+        or visits_t is None
+        or not (visits_t.rows or visits_t.held)
+    ):
+        return False
+    mandatory = settings.mandatory_training if settings is not None else ()
+    needed = sorted(
+        set(mandatory) | {c for r in visits_t.rows for c in split_list(r.get("competencies", ""))}
+    )
+    if not needed:
+        return False
+    shown = ", ".join(needed[:3]) + (f" and {len(needed) - 3} more" if len(needed) > 3 else "")
+    sink.add(
+        Problem(
+            train_t.label, None, None, None, None,
+            f"it lists no training (only its header row), so no carer holds {shown}, which the "
+            "visits need (was the file cut short?).",
+        )
+    )  # fmt: skip
+    return True
 
 
 # Which files point into carers.csv / children.csv, and through which column.
@@ -1875,37 +1936,60 @@ def _empty_but_named(
         )  # fmt: skip
 
 
+_LOOKUP_RE = re.compile(r"^no (?P<what>[\w ,]+?) has this id in (?P<where>.+?)(?: \(did you mean .*\))?\.$")
+MANY_IDS = 3
+"""More unknown ids than this in one column of one file are one problem (a file cut short)."""
+
+
 def group_lookups(problems: Sequence[Problem]) -> list[Problem]:
-    """One sentence per file, field and unknown id: ``training.csv row 3 (K0012): carer_id is
-    'K0012'; no carer has this id in carers.csv (also rows 4, 9 and 12).`` A carer whose id was
-    mistyped in carers.csv is then a few problems, not one per row that names it."""
-    rows: dict[tuple[str, str | None, str | None, str], list[int]] = {}
+    """Unknown ids, grouped so that one mistake is one sentence per file, not one per row.
+
+    One id on several rows: ``training.csv row 3 (K0012): carer_id is 'K0012'; no carer has this
+    id in carers.csv (also rows 4, 9 and 12).`` More than ``MANY_IDS`` ids in one column of one
+    file (carers.csv lost its last rows): one sentence for the column, naming a few of them.
+    """
+    groups: dict[tuple[str, str | None, str], list[Problem]] = {}
     for p in problems:
-        if p.kind == "lookup" and p.row is not None:
-            rows.setdefault((p.file, p.field, p.value, p.message), []).append(p.row)
+        match = _LOOKUP_RE.match(p.message) if p.kind == "lookup" and p.row is not None else None
+        if match is not None:
+            groups.setdefault((p.file, p.field, match["where"]), []).append(p)
     out: list[Problem] = []
-    done: set[tuple[str, str | None, str | None, str]] = set()
+    done: set[tuple[str, str | None, str | None]] = set()
     for p in problems:
-        key = (p.file, p.field, p.value, p.message)
-        if p.kind != "lookup" or p.row is None or len(rows[key]) == 1:
+        match = _LOOKUP_RE.match(p.message) if p.kind == "lookup" and p.row is not None else None
+        if match is None:
             out.append(p)
             continue
-        if key in done:
+        group = groups[p.file, p.field, match["where"]]
+        ids = list(dict.fromkeys(q.value for q in group))
+        if len(ids) > MANY_IDS:
+            if (p.file, p.field, None) in done:
+                continue
+            done.add((p.file, p.field, None))
+            rows = sorted({q.row for q in group if q.row is not None} - {p.row})
+            others = [str(i) for i in ids[1:]]
+            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            message = (
+                f"no {match['what']} has this id in {match['where']}, nor do {len(others)} other "
+                f"ids on {len(rows)} more rows ({shown}), so {match['where']} may be incomplete."
+            )
+            out.append(replace(p, message=message))
             continue
-        done.add(key)
-        others = sorted(set(rows[key]) - {p.row})
-        if not others:
+        if (p.file, p.field, p.value) in done:
+            continue
+        done.add((p.file, p.field, p.value))
+        others_rows = sorted({q.row for q in group if q.value == p.value and q.row is not None} - {p.row})
+        if not others_rows:
             out.append(p)
             continue
-        shown = [str(r) for r in others[:8]]
-        more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+        shown_rows = [str(r) for r in others_rows[:8]]
+        more = f" and {len(others_rows) - 8} more" if len(others_rows) > 8 else ""
         listed = (
-            f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 and not more
-            else ", ".join(shown) + more
+            f"{', '.join(shown_rows[:-1])} and {shown_rows[-1]}" if len(shown_rows) > 1 and not more
+            else ", ".join(shown_rows) + more
         )  # fmt: skip
-        also = f"also row{'s' if len(others) > 1 else ''} {listed}"
-        message = p.message[:-1] + f" ({also})." if p.message.endswith(".") else f"{p.message} ({also})"
-        out.append(replace(p, message=message))
+        also = f"also row{'s' if len(others_rows) > 1 else ''} {listed}"
+        out.append(replace(p, message=p.message[:-1] + f" ({also})."))
     return out
 
 

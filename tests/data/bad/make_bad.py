@@ -217,7 +217,7 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
     ),
     "unknown_competency": (
         lambda f: f.set("visits.csv", 3, "competencies", "peg_feedng"),
-        r"visits\.csv row 3 \(V3\): competencies is 'peg_feedng'; no training row and no "
+        r"visits\.csv row 3 \(V3\): competencies is 'peg_feedng'; no row of training\.csv and no "
         r"mandatory_training mentions 'peg_feedng' \(did you mean 'peg_feeding'\?\)",
     ),
     "bad_gender": (
@@ -307,8 +307,8 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
     ),
     "unquoted_comma_in_a_cell": (
         lambda f: _edit_text(f, "carers.csv", "K2,Carer Two,", "K2,Two, Carer,"),
-        r"carers\.csv row 2 \(K2\): it has 18 cells but the header has 17 \(1 extra non-blank cell "
-        r"at the end\); a comma inside a cell must be quoted, or the values shift\.",
+        r"carers\.csv row 2 \(K2\): it has 18 cells but the header has 17; a comma inside a cell "
+        r"must be quoted, or the values after it shift\.",
     ),
     "nul_inside_a_competency": (
         lambda f: f.set("training.csv", 1, "competency", "safeguar\x00ding_children"),
@@ -375,6 +375,11 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
         r"carers\.csv: it lists no carers \(only its header row\), but training\.csv, "
         r"availability\.csv, absences\.csv, history\.csv and children\.csv name 2 carers \(was the "
         r"file cut short\?\)\.",
+    ),
+    "header_only_training": (
+        lambda f: _header_only(f, "training.csv"),
+        r"training\.csv: it lists no training \(only its header row\), so no carer holds peg_feeding, "
+        r"safeguarding_children, which the visits need \(was the file cut short\?\)\.",
     ),
     "training_saved_as_utf16": (
         lambda f: _utf16(f, "training.csv"),
