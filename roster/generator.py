@@ -37,7 +37,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -170,6 +170,9 @@ class GeneratedCaseload:
 
     instance: Instance
     packages: tuple[PackageRow, ...]
+    history_weeks: tuple[tuple[Instance, Rota], ...] = ()
+    """The rostered weeks the history was planted from (``plant_history``), oldest first;
+    empty for sampled history."""
 
 
 # ---- small helpers ---------------------------------------------------------------------
@@ -873,6 +876,8 @@ def generate_caseload(
     week_start: date = date(2026, 11, 23),
     county: str = "Dorset",
     progress: Callable[[str], None] | None = None,
+    history_mode: str = "auto",
+    roster_fn: RosterFn | None = None,
 ) -> GeneratedCaseload:
     """Generate an instance and the packages its visits come from. See ``generate``."""
     if carers < 1 or children < 1:
@@ -902,6 +907,10 @@ def generate_caseload(
     holidays = bank_holidays_in_week(week_start)
     rows = tuple(r for rs in packages for r in rs)
     visits = expand(rows, child_list, week_start, holidays)
+    if history_mode not in HISTORY_MODES:
+        raise ValueError(
+            f"history_mode is {history_mode!r}; it must be one of {', '.join(HISTORY_MODES)}."
+        )
     county_name = COUNTY_NAMES[COUNTY_ALIASES[county.strip().lower()]]
     settings = Settings(
         week_start=week_start,
@@ -919,8 +928,14 @@ def generate_caseload(
         absences=tuple(absences),
         history=tuple(history),
     )
+    weeks: tuple[tuple[Instance, Rota], ...] = ()
+    if history_mode == "rostered" or (
+        history_mode == "auto" and carers <= ROSTERED_HISTORY_MAX_CARERS
+    ):
+        step("history weeks")
+        instance, weeks = plant_history(instance, rows, seed, roster_fn or first_fit)
     step("done")
-    return GeneratedCaseload(instance, rows)
+    return GeneratedCaseload(instance, rows, weeks)
 
 
 def generate(
@@ -1055,6 +1070,319 @@ def first_fit(instance: Instance) -> Rota:
     return Rota(assignments=tuple(rows), unassigned=unassigned)
 
 
+# ---- history from rostered weeks, and weeks of churn (issue 23) ------------------------------
+
+HISTORY_MODES: tuple[str, ...] = ("auto", "rostered", "sampled")
+"""``rostered``: the history comes from rotas of the four weeks before (``plant_history``);
+``sampled``: nearby carers drawn at random (the generator before issue 23); ``auto``: rostered
+up to ``ROSTERED_HISTORY_MAX_CARERS`` carers, sampled above."""
+
+ROSTERED_HISTORY_MAX_CARERS = 400
+"""Above this many carers ``auto`` keeps the sampled history: the first fit takes about 1 s a
+week at M (150 carers) but 17 s at L (1,000), and four weeks of it would dominate generating L."""
+
+NEW_REFERRAL_SHARE = 0.08
+"""Share of children whose package starts in the target week (no history: a new referral)."""
+
+
+def _churn_rng(seed: int, salt: int) -> np.random.Generator:
+    """A random stream of its own, so that planting history leaves every draw of the target
+    week (carers, children, packages, refusals) as it was."""
+    return np.random.default_rng([seed, 23, salt])
+
+
+def _absences_for(rng: np.random.Generator, carer_ids: Sequence[str], week: date) -> list[Absence]:
+    """Leave and sickness as ``_make_carers`` draws them: about 3 % on a few days' annual leave,
+    2 % off sick one day."""
+    out: list[Absence] = []
+    for cid in carer_ids:
+        r = rng.random()
+        if r < 0.03:
+            start = week + timedelta(days=int(rng.integers(0, 6)))
+            end = min(start + timedelta(days=int(rng.integers(2, 6))), week + timedelta(days=7))
+            out.append(Absence(cid, _midnight(start), _midnight(end)))
+        elif r < 0.05:
+            day = week + timedelta(days=int(rng.integers(0, 7)))
+            out.append(Absence(cid, _midnight(day), _midnight(day + timedelta(days=1))))
+    return out
+
+
+def _clone_carer(
+    rng: np.random.Generator, template: Carer, carer_id: str, instance: Instance
+) -> tuple[Carer, list[Training], list[Availability]]:
+    """A new carer like ``template`` (a starter or a leaver): same pattern and skills, a new
+    name, living nearby, DBS on the Update Service."""
+    g = template.gender
+    first = _pick(rng, _FEMALE if g == "F" else _MALE if g == "M" else _X)
+    carer = replace(
+        template, carer_id=carer_id, name=f"{first} {_pick(rng, _SURNAMES)}",
+        lat=template.lat + float(rng.normal(0, 0.01)), lon=template.lon + float(rng.normal(0, 0.01)),
+        dbs_check="enhanced_barred_children", dbs_update_service=True,
+        dbs_issued=instance.settings.week_start - timedelta(days=60),
+    )
+    training = [replace(t, carer_id=carer_id, expires=None) for t in instance.training
+                if t.carer_id == template.carer_id]
+    availability = [replace(a, carer_id=carer_id) for a in instance.availability
+                    if a.carer_id == template.carer_id]
+    return carer, training, availability
+
+
+def _next_id(prefix: str, ids: Iterable[str]) -> str:
+    known = [i for i in ids if i.startswith(prefix) and i[len(prefix):].isdigit()]
+    width = max((len(i) - len(prefix) for i in known), default=4)
+    top = max((int(i[len(prefix):]) for i in known), default=0)
+    return f"{prefix}{top + 1:0{width}d}"
+
+
+def history_from(weeks: Sequence[tuple[Instance, Rota]], instance: Instance) -> tuple[History, ...]:
+    """Hours per (child, carer) over the rotas of ``weeks`` (the four before ``instance``'s), as
+    the store's ``history_for`` counts them (visit minutes / 60, 2 dp), for the carers and
+    children of ``instance`` (a carer who has left is not in history.csv)."""
+    minutes: dict[tuple[str, str], int] = {}
+    first = instance.settings.week_start - timedelta(weeks=4)
+    for week, rota in weeks:
+        if not first <= week.settings.week_start < instance.settings.week_start:
+            continue
+        for a in rota.assignments:
+            key = (week.visit(a.visit_id).child_id, a.carer_id)
+            minutes[key] = minutes.get(key, 0) + a.end - a.start
+    return tuple(
+        History(c, k, round(m / 60.0, 2)) for (c, k), m in sorted(minutes.items())
+        if c in instance.child_index and k in instance.carer_index
+    )
+
+
+def plant_history(
+    instance: Instance, packages: Sequence[PackageRow], seed: int, roster_fn: RosterFn
+) -> tuple[Instance, tuple[tuple[Instance, Rota], ...]]:
+    """``instance`` with its history taken from rotas of the four weeks before it, rostered by
+    ``roster_fn`` from the same packages, oldest first, each week knowing the ones before it.
+
+    The usual churn: each earlier week has its own leave and sickness; a carer who has since left
+    (a clone of a target carer, with an id after the last) works the first three weeks; about
+    one carer in a hundred is a starter who joined two weeks ago; ``NEW_REFERRAL_SHARE`` of the
+    children are new referrals whose package starts this week. Training that expires during the
+    target week was valid in the earlier ones. Returns the instance and the rostered weeks."""
+    rng = _churn_rng(seed, 0)
+    ws = instance.settings.week_start
+    n = len(instance.carers)
+    starters = {instance.carers[int(i)].carer_id
+                for i in rng.choice(n, size=min(n, max(1, n // 100)), replace=False)} if n > 1 else set()
+    fresh = {c.child_id for c in instance.children if rng.random() < NEW_REFERRAL_SHARE}
+    template = instance.carers[int(rng.integers(n))]
+    leaver, l_training, l_availability = _clone_carer(
+        rng, template, _next_id("K", instance.carer_index), instance)
+    weeks: list[tuple[Instance, Rota]] = []
+    for back in range(4, 0, -1):
+        week = ws - timedelta(weeks=back)
+        carers = [c for c in instance.carers if back <= 2 or c.carer_id not in starters]
+        training = [t for t in instance.training if back <= 2 or t.carer_id not in starters]
+        availability = [a for a in instance.availability
+                        if a.day in DAY_NAMES and (back <= 2 or a.carer_id not in starters)]
+        if back >= 2:
+            carers.append(leaver)
+            training += l_training
+            availability += l_availability
+        children = tuple(c for c in instance.children if c.child_id not in fresh)
+        rows = [r for r in packages if r.child_id not in fresh]
+        holidays = bank_holidays_in_week(week)
+        earlier = replace(
+            instance,
+            settings=replace(instance.settings, week_start=week, bank_holidays=holidays),
+            carers=tuple(carers), children=children, training=tuple(training),
+            availability=tuple(availability),
+            absences=tuple(_absences_for(rng, [c.carer_id for c in carers], week)),
+            visits=expand(rows, children, week, holidays),
+            history=(),
+        )
+        earlier = replace(earlier, history=history_from(weeks, earlier))
+        weeks.append((earlier, roster_fn(earlier)))
+    return replace(instance, history=history_from(weeks, instance)), tuple(weeks)
+
+
+@dataclass(frozen=True)
+class ChurnEvent:
+    """One change between two weeks of a caseload (a row of ``changes.csv``)."""
+
+    week_start: date
+    event: str
+    carer_id: str = ""
+    child_id: str = ""
+    detail: str = ""
+
+
+CHURN_COLUMNS: tuple[str, ...] = ("week_start", "event", "carer_id", "child_id", "detail")
+
+EVENTS: tuple[str, ...] = (
+    "sickness", "annual_leave", "carer_leaves", "new_starter", "training_expires",
+    "new_referral", "package_ends", "family_refuses_carer", "training_renewed",
+)
+
+
+@dataclass(frozen=True)
+class CaseloadWeek:
+    """One week of ``generate_weeks``: its instance (history from the weeks before it, rostered by
+    ``roster_fn``), the rota ``roster_fn`` made for it, and the events that led to it."""
+
+    instance: Instance
+    rota: Rota
+    events: tuple[ChurnEvent, ...]
+    packages: tuple[PackageRow, ...] = ()
+    """The package rows the week's visits come from."""
+
+
+def generate_weeks(
+    carers: int,
+    children: int,
+    weeks: int,
+    seed: int = 0,
+    week_start: date = date(2026, 11, 23),
+    county: str = "Dorset",
+    roster_fn: RosterFn | None = None,
+) -> tuple[GeneratedCaseload, tuple[CaseloadWeek, ...]]:
+    """``weeks`` consecutive weeks of one caseload from ``week_start``, with churn between them.
+
+    Week 1 is ``generate_caseload``'s (history planted from four rostered weeks). Before each
+    later week: a few carers off sick for a day or two and on annual leave, one carer's training
+    expiring mid-week; and in turn a carer leaves, a new starter joins, a new referral, a package
+    ends and a family refuses the carer who came most often last week (about one of each per
+    hundred carers). Each week's history is the four weeks before it as ``roster_fn`` rostered
+    them (default ``first_fit``). Deterministic for a seed."""
+    if weeks < 1:
+        raise ValueError(f"weeks is {weeks}; it must be at least 1.")
+    roster = roster_fn or first_fit
+    caseload = generate_caseload(carers, children, seed, week_start, county, history_mode="rostered",
+                                 roster_fn=roster)
+    rng = _churn_rng(seed, 1)
+    first = caseload.instance
+    done: list[tuple[Instance, Rota]] = list(caseload.history_weeks)
+    packages = list(caseload.packages)
+    out: list[CaseloadWeek] = []
+    current = first
+    scale = max(1, round(len(first.carers) / 100))
+    for i in range(weeks):
+        events: list[ChurnEvent] = []
+        if i > 0:
+            current, packages, events = _churn(rng, current, packages, done[-1], i, scale)
+            current = replace(current, history=history_from(done, current))
+        rota = roster(current)
+        done.append((current, rota))
+        out.append(CaseloadWeek(current, rota, tuple(events), tuple(packages)))
+    return caseload, tuple(out)
+
+
+def _churn(
+    rng: np.random.Generator, instance: Instance, packages: list[PackageRow],
+    last: tuple[Instance, Rota], index: int, scale: int,
+) -> tuple[Instance, list[PackageRow], list[ChurnEvent]]:
+    """The next week of ``instance`` with this week's churn (see ``generate_weeks``)."""
+    week = instance.settings.week_start + timedelta(weeks=1)
+    holidays = bank_holidays_in_week(week)
+    carers = list(instance.carers)
+    training = list(instance.training)
+    availability = list(instance.availability)
+    children = list(instance.children)
+    events: list[ChurnEvent] = []
+    ids = [c.carer_id for c in carers]
+
+    def some(k: int) -> list[str]:
+        return [ids[int(j)] for j in rng.choice(len(ids), size=min(k, len(ids)), replace=False)]
+
+    absences: list[Absence] = []
+    for cid in some(scale * 2):
+        day = week + timedelta(days=int(rng.integers(0, 6)))
+        length = int(rng.integers(1, 3))
+        absences.append(Absence(cid, _midnight(day), _midnight(day + timedelta(days=length))))
+        events.append(ChurnEvent(week, "sickness", cid, "", f"off sick {day} for {length} day(s)"))
+    for cid in some(scale * 2):
+        if any(a.carer_id == cid for a in absences):
+            continue
+        absences.append(Absence(cid, _midnight(week), _midnight(week + timedelta(days=7))))
+        events.append(ChurnEvent(week, "annual_leave", cid, "", "on annual leave all week"))
+    for t in [t for t in training if t.expires is not None and t.expires < week]:
+        # a refresher course: training that ran out in an earlier week is renewed for a year
+        training = [replace(x, expires=week + timedelta(days=365)) if x is t else x
+                    for x in training]
+        events.append(ChurnEvent(week, "training_renewed", t.carer_id, "",
+                                 f"{t.competency} renewed to {week + timedelta(days=365)}"))
+    for cid in some(scale):
+        held = [t for t in training if t.carer_id == cid]
+        if not held:
+            continue
+        t = held[int(rng.integers(len(held)))]
+        expires = week + timedelta(days=2)
+        training = [replace(x, expires=expires) if x is t else x for x in training]
+        events.append(ChurnEvent(week, "training_expires", cid, "",
+                                 f"{t.competency} expires {expires}"))
+    turn = EVENTS[2 + (index - 1) % 6]  # one of the occasional events each week, in turn
+    for _ in range(scale):
+        if turn == "carer_leaves" and len(carers) > 2:
+            gone = carers.pop(int(rng.integers(len(carers))))
+            training = [t for t in training if t.carer_id != gone.carer_id]
+            availability = [a for a in availability if a.carer_id != gone.carer_id]
+            children = [replace(c, excluded_carers=tuple(k for k in c.excluded_carers
+                                                         if k != gone.carer_id)) for c in children]
+            events.append(ChurnEvent(week, turn, gone.carer_id, "", "leaves the provider"))
+        elif turn == "new_starter":
+            template = carers[int(rng.integers(len(carers)))]
+            new, t_rows, a_rows = _clone_carer(
+                rng, template, _next_id("K", [c.carer_id for c in carers]), instance)
+            carers.append(new)
+            training += t_rows
+            availability += a_rows
+            events.append(ChurnEvent(week, turn, new.carer_id, "", "joins the provider"))
+        elif turn == "new_referral":
+            model = children[int(rng.integers(len(children)))]
+            near = children[int(rng.integers(len(children)))]
+            child_id = _next_id("C", [c.child_id for c in children])
+            children.append(replace(model, child_id=child_id, lat=near.lat + 0.003,
+                                    lon=near.lon + 0.003, excluded_carers=()))
+            packages = packages + [replace(r, child_id=child_id) for r in packages
+                                   if r.child_id == model.child_id]
+            events.append(ChurnEvent(week, turn, "", child_id, "a new package starts"))
+        elif turn == "package_ends" and len(children) > 2:
+            gone_child = children.pop(int(rng.integers(len(children))))
+            packages = [r for r in packages if r.child_id != gone_child.child_id]
+            events.append(ChurnEvent(week, turn, "", gone_child.child_id, "the package ends"))
+        elif turn == "family_refuses_carer":
+            last_week, last_rota = last
+            counts: dict[tuple[str, str], int] = {}
+            for a in last_rota.assignments:
+                key = (last_week.visit(a.visit_id).child_id, a.carer_id)
+                counts[key] = counts.get(key, 0) + 1
+            live = {c.child_id for c in children}
+            options = sorted((k for k in counts if k[0] in live), key=lambda k: (-counts[k], k))
+            if options:
+                child_id, cid = options[int(rng.integers(min(len(options), 10)))]
+                children = [replace(c, excluded_carers=(*c.excluded_carers, cid))
+                            if c.child_id == child_id else c for c in children]
+                events.append(ChurnEvent(week, turn, cid, child_id,
+                                         "the family asks for this carer not to come"))
+    live_carers = {c.carer_id for c in carers}
+    children = [replace(c, excluded_carers=tuple(k for k in c.excluded_carers if k in live_carers))
+                for c in children]
+    settings = replace(instance.settings, week_start=week, bank_holidays=holidays)
+    nxt = replace(
+        instance, settings=settings, carers=tuple(carers), children=tuple(children),
+        training=tuple(training), availability=tuple(availability), absences=tuple(absences),
+        visits=expand(packages, children, week, holidays), history=(),
+    )
+    return nxt, packages, events
+
+
+def churn_csv(events: Iterable[ChurnEvent]) -> str:
+    """``changes.csv``: one row per churn event (ids, no names)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CHURN_COLUMNS)
+    for e in events:
+        writer.writerow([e.week_start.isoformat(), e.event, e.carer_id, e.child_id, e.detail])
+    return buffer.getvalue()
+
+
 def size(name: str) -> tuple[int, int]:
     """(carers, children) of a named size ``S``, ``M``, ``L`` or ``XL``."""
     key = name.strip().upper()
@@ -1113,6 +1441,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="the Monday the week starts (default 2026-11-23)")
     parser.add_argument("--county", default="Dorset",
                         help="Dorset, Cambridgeshire (with Peterborough) or Milton Keynes")
+    parser.add_argument("--weeks", type=int, default=None, metavar="N",
+                        help="write N consecutive weeks of the same caseload with churn between "
+                        "them: OUT/YYYY-MM-DD/ per week and OUT/changes.csv naming the events")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -1131,6 +1462,8 @@ def run_command(args: argparse.Namespace) -> int:
     if children is None:
         children = max(1, math.ceil(carers * SIZES["L"][1] / SIZES["L"][0]))
     try:
+        if args.weeks is not None:
+            return _write_weeks(args, carers, children)
         instance = generate_instance_folder(
             args.out, carers, children, args.seed, args.week, args.county,
             progress=carers >= 500 and sys.stderr.isatty(),
@@ -1142,5 +1475,29 @@ def run_command(args: argparse.Namespace) -> int:
     print(
         f"{len(instance.carers)} carers, {len(instance.children)} children, "
         f"{len(instance.visits)} visits ({slots} carer slots) written to {args.out}"
+    )
+    return 0
+
+
+def _write_weeks(args: argparse.Namespace, carers: int, children: int) -> int:
+    """``roster generate OUT --weeks N``: one contract folder per week and OUT/changes.csv."""
+    from roster.atomic import atomic_write_text
+    from roster.io import write_instance
+    from roster.packages import PACKAGES_FILE, write_packages
+
+    _caseload, weeks = generate_weeks(carers, children, args.weeks, args.seed, args.week,
+                                      args.county)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for w in weeks:
+        folder = out / w.instance.settings.week_start.isoformat()
+        write_instance(w.instance, folder)
+        write_packages(w.packages, folder / PACKAGES_FILE)
+    atomic_write_text(out / "changes.csv", churn_csv(e for w in weeks for e in w.events))
+    first = weeks[0].instance
+    print(
+        f"{len(weeks)} weeks from {first.settings.week_start} of {len(first.carers)} carers and "
+        f"{len(first.children)} children, {sum(len(w.events) for w in weeks)} churn events "
+        f"written to {args.out} (one folder per week, changes.csv)"
     )
     return 0
