@@ -1329,7 +1329,8 @@ def repair_work(
     possible for other families."""
 
     def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
-        return repair.repair(instance, rota, absence, params_for(repair.RepairParams, options))
+        params = params_for(repair.RepairParams, options)
+        return repair.repair(instance, rota, absence, params, stop=stop)  # Cancel keeps the best
 
     return work
 
