@@ -13,25 +13,42 @@ All problems are collected before anything is raised: ``InstanceError`` lists ev
 (``UnknownIdError`` when every one is an id pointing nowhere). Data that is odd but solvable
 (a carer with no availability) is a ``DataWarning``.
 
-Rows are numbered as data rows: row 1 is the first row after the header. Unknown extra columns
-are ignored; a missing required column is reported once for the file, and a file that cannot
-be read at all does not cascade into "unknown id" problems elsewhere.
+Rows are numbered as data rows: row 1 is the first row after the header (physical line 2).
+Unknown extra columns are ignored; a missing required column is reported once for the file, and
+a file that cannot be read at all does not cascade into "unknown id" problems elsewhere.
+
+Nothing is lost silently: every non-blank physical line of a file is a record or is named in a
+problem. A record spanning lines (a stray ``"`` opens a cell that swallows the lines after it)
+is named with the line it starts on; a row with a cell too few or too many is named rather than
+padded with defaults or shifted; a file that ends inside its last row is named as cut short.
+Ids pointing into a file that lost rows so are not checked, and unknown ids are grouped (one id
+on many rows, or many ids in one column: one sentence per file), so that one mistake in
+carers.csv is a few sentences, not one per row elsewhere.
 
 Errors (the instance is refused):
     malformed or missing ``instance.json``, a ``week_start`` that is not a Monday, a bad time
-    zone, core hours or setting; missing files or required columns; text that is not UTF-8;
-    blank or duplicate ids; ids that point nowhere (``kind="lookup"``); bad numbers, whole
-    numbers, booleans, dates, times, datetimes and choices (gender, dbs_check, spec, kind);
-    zero or negative durations; flex larger than the visit; a visit date outside the week;
-    ``carers`` other than 1 or 2, or a 2:1 visit with fewer than two carers in the instance;
-    coordinates outside the UK or half given; a postcode that cannot be resolved; an absence
-    ending before it starts; a carer under 16; a visit competency that no training row and no
-    ``mandatory_training`` mentions (a typo: no carer could ever take the visit).
+    zone, core hours or setting (each number within a plausible range, named in the message:
+    ``travel.speed_mph`` from 1 to 80); missing files; a missing column that a hard rule reads
+    (``REQUIRED``: ``visits.carers``, ``children.excluded_carers``, ``training.expires``, ... --
+    only names, preferences and costs may be left out); text that is not UTF-8 (UTF-16 is named);
+    merged, short or long rows; a control character (NUL) in a cell or a header, or an
+    invisible formatting character in an id or a code; blank or duplicate ids; a history pair
+    given twice; ids that point nowhere (``kind="lookup"``); bad numbers (every one with its
+    plausible range: ``hourly_cost`` 0 to 500, ``trip_miles`` 0 to 500, ...), whole numbers,
+    booleans, dates, times, datetimes and choices (gender, dbs_check, spec, kind); zero or
+    negative durations; flex larger than the visit; a visit date outside the week; ``carers``
+    other than 1 or 2, or a 2:1 visit with fewer than two carers in the instance; coordinates
+    outside the UK or half given; a postcode that cannot be resolved; an absence ending before it
+    starts; a carer under 16; a visit competency that no training row and no
+    ``mandatory_training`` mentions (a typo: no carer could ever take the visit); a visits.csv
+    with no visits; a header-only carers.csv or children.csv that other files point into, or a
+    header-only training.csv while visits need training.
 Warnings (``DataWarning``; the week can still be rostered):
-    a carer with no availability; no carers at all; mandatory training nobody holds; a bank
-    holiday outside the week; an empty absence; a visit longer than a day; a visit starting in
-    the spring clock-change gap; an availability date outside the week; a carer over 90 or a
-    young person over 25; a DBS issue date after the week; a column named twice.
+    a carer with no availability (one warning when availability.csv has no rows); no carers at
+    all; mandatory training nobody holds; a bank holiday outside the week; an empty absence; a
+    visit longer than a day; a visit starting in the spring clock-change gap; an availability
+    date outside the week; a carer over 90 or a young person over 25; a DBS issue date after the
+    week; a column named twice.
 """
 
 from __future__ import annotations
@@ -458,6 +475,8 @@ def clean_cells(
     in a name); names are not repeated in the message. The cleaned row still names its ids, so
     that the caller can hold it back without "no carer has this id" knock-ons elsewhere.
     """
+    if "".join(row.values()).isprintable():
+        return False
     found = False
     for column, value in row.items():
         if value.isprintable():
@@ -607,25 +626,23 @@ class Row:
         value = self.raw(fld)
         if isinstance(value, _Missing):
             return None
-        span = range_text(minimum, maximum, positive)
-        refusal = f"it must be {what}{' ' + span if span else ''}."
         if not value:
             if blank_ok or default is not None:
                 return default
-            self.problem(fld, value, refusal)
-            return None
-        try:
-            number = float(value)
-        except ValueError:
-            self.problem(fld, value, refusal)
-            return None
+            number = math.nan
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
         if (
             not math.isfinite(number)
             or (positive and number <= 0)
             or (minimum is not None and number < minimum)
             or (maximum is not None and number > maximum)
         ):
-            self.problem(fld, value, refusal)
+            span = range_text(minimum, maximum, positive)
+            self.problem(fld, value, f"it must be {what}{' ' + span if span else ''}.")
             return None
         return number
 
