@@ -594,12 +594,13 @@ class Row:
         self.problem(fld, value, f"it must be one of {shown}.")
         return None
 
-    def boolean(self, fld: str, default: bool = False) -> bool | None:
+    def boolean(self, fld: str, default: bool | None = False) -> bool | None:
+        """true/false; blank gives ``default`` (``None``: a blank is refused)."""
         value = self.raw(fld)
         if isinstance(value, _Missing):
             return None
         low = value.lower()
-        if not low:
+        if not low and default is not None:
             return default
         if low in TRUE_WORDS:
             return True
@@ -1564,9 +1565,11 @@ def parse_visits(
             "flex_min", default=0, minimum=0, maximum=MAX_DAY_MINUTES,
             what=f"a whole number of minutes from 0 to {MAX_DAY_MINUTES}",
         )  # fmt: skip
-        carers = row.integer("carers", default=1, minimum=1, maximum=2, what="1 or 2 (a 2:1 visit)")
+        # no blank default for these two: a blank would relax a rule (a 2:1 visit staffed 1:1,
+        # R4; a visit that needs a driver given to a carer without a car, R8)
+        carers = row.integer("carers", minimum=1, maximum=2, what="1 or 2 (a 2:1 visit)")
         kind = row.choice("kind", KINDS, default="home")
-        needs_driver = row.boolean("needs_driver")
+        needs_driver = row.boolean("needs_driver", default=None)
         trip = row.number(
             "trip_miles", default=0.0, minimum=0, maximum=MAX_MILES, what="a number of miles"
         )

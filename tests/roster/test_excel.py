@@ -134,7 +134,7 @@ def test_a_hand_made_workbook_with_only_the_required_columns_loads(tmp_path: Pat
                      ["C1", date(2015, 1, 1), 50.72, -2.44, "generic_home_care"]],
         "visits": [["visit_id", "child_id", "date", "start", "duration_min", "flex_min", "carers",
                     "needs_driver", "trip_miles", "competencies", "lat", "lon"],
-                   ["V1", "C1", date(2026, 11, 23), time(16, 0), 120]],
+                   ["V1", "C1", date(2026, 11, 23), time(16, 0), 120, None, 1, False]],
     }  # fmt: skip
     for name, table in rows.items():
         sheet = book.create_sheet(name)

@@ -99,14 +99,14 @@ def test_settings_extras_survive_a_round_trip(tmp_path: Path) -> None:
 
 
 def test_defaults_apply_when_optional_columns_and_files_are_absent(tmp_path: Path) -> None:
-    # kind is no hard rule's: its column may be left out; flex_min and carers may be blank
+    # kind is no hard rule's: its column may be left out; flex_min and trip_miles may be blank
     folder = _copy_tiny(tmp_path)
     (folder / "absences.csv").unlink()
     (folder / "history.csv").unlink()
     (folder / "instance.json").write_text('{"week_start": "2026-11-23"}')
     (folder / "visits.csv").write_text(
         "visit_id,child_id,date,start,duration_min,flex_min,carers,needs_driver,trip_miles,"
-        "competencies,lat,lon\nV1,C1,2026-11-23,16:00,120,,,false,0,,,\n"
+        "competencies,lat,lon\nV1,C1,2026-11-23,16:00,120,,1,false,,,,\n"
     )
     instance = load_instance(folder)
     assert instance.settings.mileage_cap_miles == 20.0
@@ -117,6 +117,28 @@ def test_defaults_apply_when_optional_columns_and_files_are_absent(tmp_path: Pat
         "home",
     )
     assert instance.absences == () and instance.history == ()
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [("carers", "carers is ''; it must be 1 or 2 (a 2:1 visit)."),
+     ("needs_driver", "needs_driver is ''; it must be true or false.")],
+)  # fmt: skip
+def test_a_blank_cell_that_would_relax_a_rule_is_refused_not_defaulted(
+    tmp_path: Path, column: str, expected: str
+) -> None:
+    # the contract gives these no blank default: read as 1 / false, a 2:1 visit would be
+    # staffed 1:1 (R4) and a visit needing a driver given to a carer without a car (R8)
+    folder = _copy_tiny(tmp_path)
+    lines = (folder / "visits.csv").read_text(encoding="utf-8").splitlines()
+    at = lines[0].split(",").index(column)
+    cells = lines[2].split(",")
+    cells[at] = ""
+    lines[2] = ",".join(cells)
+    (folder / "visits.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InstanceError) as caught:
+        load_instance(folder)
+    assert [str(p) for p in caught.value.problems] == [f"visits.csv row 2 (V2): {expected}"]
 
 
 HARD_RULE_COLUMNS = [
