@@ -8,7 +8,9 @@ It is loaded with ``roster.io.check_instance`` and judged against the reader's p
 
 * no traceback (only ``InstanceError``) and no hang (a mutant taking ``--timeout`` seconds);
 * no silent drop: when the instance loads, every non-blank physical row of every file is a
-  record of it (41 visits in, 41 visits out);
+  record of it (41 visits in, 41 visits out); when it is refused, every non-blank physical line
+  of the mutated file was read as a row or is named in a problem (its row, or the range of
+  lines a stray quote merged), unless the file as a whole was named as unreadable;
 * a defect that must be refused is refused (a removed column a hard rule reads, a control
   character, a row with a cell too few or too many, a stray quote, a number outside its range),
   and the problem names the file, and the row (or the column) the defect is in;
@@ -32,6 +34,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -506,6 +509,33 @@ def physical_rows(data: bytes) -> int | None:
     return sum(1 for cells in records[1:] if any(c.strip() for c in cells))
 
 
+_MERGED = re.compile(r"on line (\d+) and runs on to line (\d+)")
+
+
+def unaccounted_lines(folder: Path, name: str) -> list[int]:
+    """Physical lines of a CSV file that the reader neither read as a row nor named in a
+    problem (a stray quote's range counts as named). Empty when the file could not be read at
+    all and said so once, as a file."""
+    from roster.io import Sink, read_csv_table
+
+    sink = Sink()
+    table = read_csv_table(folder / name, name, sink)
+    mine = [p for p in sink.problems if p.file == name]
+    if table is None:
+        return [] if any(p.row is None for p in mine) else [0]
+    named = {p.row + 1 for p in mine if p.row is not None}
+    for p in mine:
+        for first, last in _MERGED.findall(p.message):
+            named |= set(range(int(first), int(last) + 1))
+    read = {n + 1 for n in table.numbers}
+    text = (folder / name).read_bytes().decode("utf-8-sig")
+    lost = []
+    for line_no, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if line_no > 1 and line.replace(",", "").strip() and line_no not in read | named:
+            lost.append(line_no)
+    return lost
+
+
 def _records(instance: Any) -> dict[str, int]:
     return {
         "carers.csv": len(instance.carers), "training.csv": len(instance.training),
@@ -534,6 +564,9 @@ def judge(sample: Sample, mutant: Mutant, folder: Path, timeout: float = TIMEOUT
     except InstanceError as exc:
         outcome.result = "refused"
         _judge_refusal(mutant, list(exc.problems), outcome)
+        for name in mutant.files:
+            if name.endswith(".csv") and (lost := unaccounted_lines(folder, name)):
+                outcome.failures.append(f"{name} lines {lost[:5]} neither read nor named")
     except Exception:  # noqa: BLE001 - a traceback is exactly what is being counted
         outcome.result = "traceback"
         outcome.failures.append(traceback.format_exc(limit=-3).strip().replace("\n", " | "))

@@ -25,6 +25,7 @@ from benchmarks.fuzz_inputs import (
     mutants,
     physical_rows,
     run,
+    unaccounted_lines,
     write_mutant,
 )
 from roster.errors import InstanceError
@@ -94,6 +95,28 @@ def test_the_judge_catches_a_silent_drop(sample: Sample, tmp_path: Path) -> None
     outcome = judge(sample, lying, tmp_path / "m")  # the folder still holds the sample's file
     assert outcome.result == "loaded"
     assert outcome.failures == [f"silent drop: visits.csv has {len(rows) + 1} rows, {len(rows)} loaded"]
+
+
+def test_the_judge_catches_a_refused_file_whose_lines_were_neither_read_nor_named(
+    sample: Sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import roster.io
+
+    mutant = next(m for m in mutants(sample, 1, 44) if m.operator == "cut_row_short")
+    write_mutant(sample, mutant, tmp_path / "m")
+    assert unaccounted_lines(tmp_path / "m", mutant.file) == []
+    real = roster.io.read_csv_table
+    lost: list[int] = []
+
+    def lossy(path: Path, label: str, sink: roster.io.Sink) -> roster.io.Table | None:
+        table = real(path, label, sink)
+        assert table is not None
+        lost.append(table.numbers[2] + 1)  # the physical line of the third row read
+        del table.rows[2], table.numbers[2]  # ... lost without a word
+        return table
+
+    monkeypatch.setattr(roster.io, "read_csv_table", lossy)
+    assert unaccounted_lines(tmp_path / "m", mutant.file) == lost
 
 
 # ---- the reproductions, on the sample ----------------------------------------------
