@@ -405,13 +405,17 @@ def _report_merged(
     column = columns[where] if where is not None and where < len(columns) else ""
     cell = f"its {column} cell" if column else "a cell"
     lines = last_line - first_line + 1
-    sink.add(
-        Problem(
-            table.label, number, record_id, None, None,
+    if len(cells) == len(columns):  # the quote was closed and the row is whole: a line break
+        message = (
             f"{cell} starts with a quote (\") on line {first_line} and runs on to line "
-            f"{last_line}, so {lines} lines would be read as one row; remove the stray quote.",
+            f"{last_line}: it holds a line break, and a cell must fit on one line; remove it."
         )
-    )  # fmt: skip
+    else:
+        message = (
+            f"{cell} starts with a quote (\") on line {first_line} and runs on to line "
+            f"{last_line}, so {lines} lines would be read as one row; remove the stray quote."
+        )
+    sink.add(Problem(table.label, number, record_id, None, None, message))
     table.held.append(row)
     table.damaged = True
 

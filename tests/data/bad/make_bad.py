@@ -299,6 +299,11 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
         r"carers\.csv row 1 \(K1\): its name cell starts with a quote \(\"\) on line 2 and runs "
         r"on to line 3, so 2 lines would be read as one row; remove the stray quote\.",
     ),
+    "line_break_inside_a_quoted_cell": (
+        lambda f: _edit_text(f, "children.csv", "C1,Child One,", 'C1,"Child\nOne",'),
+        r"children\.csv row 1 \(C1\): its name cell starts with a quote \(\"\) on line 2 and runs "
+        r"on to line 3: it holds a line break, and a cell must fit on one line; remove it\.",
+    ),
     "row_with_a_cell_missing": (
         lambda f: _edit_text(f, "visits.csv", "V3,C2,2026-11-27,21:00,600,30,1,home,false,0,peg_feeding,,\n",
                              "V3,C2,2026-11-27,21:00,600,30,1,home,false,0\n"),
