@@ -146,7 +146,7 @@ HARD_RULE_COLUMNS = [
     for table, columns in REQUIRED.items()
     if table in ("carers", "training", "availability", "absences", "children", "visits", "history")
     for column in columns
-] + [(table, column) for table in PLACE_TABLES for column in ("lat", "lon")]
+] + [(table, column) for table in sorted(PLACE_TABLES) for column in ("lat", "lon")]
 
 
 @pytest.mark.parametrize(("table", "column"), HARD_RULE_COLUMNS)
