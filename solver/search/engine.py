@@ -85,11 +85,13 @@ class Engine:
         t = self.best.tot if best else self.state.tot
         return float(self.state.meta[0] - t[0]), float(t[1]), float(t[2])
 
-    def rota(self) -> Rota:
-        """The best rota found, with R13 journeys by ``roster.rules.journey_into``."""
+    def rota(self, current: bool = False) -> Rota:
+        """The best rota found (``current``: the search's rota now), with R13 journeys by
+        ``roster.rules.journey_into``."""
         inst = self.instance
         chosen: dict[int, list[tuple[int, int]]] = {}
-        vcar, vstart = self.best.vcar, self.best.vstart
+        src = self.state if current else self.best
+        vcar, vstart = src.vcar, src.vstart
         for v in range(len(inst.visits)):
             for j in range(2):
                 c = int(vcar[v, j])
