@@ -166,7 +166,8 @@ def _method(spec: dict[str, Any]) -> dict[str, Any]:
                 after = (res, params)
     elif method in ("decomposed", "decomposed_greedy", "decomposed_greedy_ray",
                     "decomposed_greedy_geo"):
-        from solver.decompose import DecomposeParams, solve_decomposed
+        from solver.decompose import DecomposeParams
+        from solver.solve import solve_decomposed
 
         dres = solve_decomposed(instance, DecomposeParams(
             time_limit=limit, seed=seed, greedy_only=method != "decomposed",

@@ -45,9 +45,13 @@ carers of v)``.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import time
+import uuid
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -55,6 +59,7 @@ import numpy as np
 from roster.eligibility import Eligibility, compute_eligibility
 from roster.model import Instance
 from roster.rules import limits, travel_model
+from solver.decompose import kmeans
 
 GRID_MIN = 30
 DIRECT_ABOVE = 60_000
@@ -219,10 +224,10 @@ class _LP:
 def _build_lp(instance: Instance, reach: np.ndarray, grid_min: int) -> tuple[_LP, np.ndarray, np.ndarray]:
     """Arrays of the LP: a sparse matrix in COO form, row upper bounds, kinds and labels."""
     pc, pv = np.nonzero(reach)
-    return _build_lp_pairs(instance, pc, pv, grid_min), pc, pv
+    return build_lp_pairs(instance, pc, pv, grid_min), pc, pv
 
 
-def _build_lp_pairs(instance: Instance, pc: np.ndarray, pv: np.ndarray, grid_min: int,
+def build_lp_pairs(instance: Instance, pc: np.ndarray, pv: np.ndarray, grid_min: int,
                     labels_wanted: bool = True) -> _LP:
     """The LP over the pairs ``(pc[k], pv[k])`` (carer and visit indices), in COO form."""
     pc = np.asarray(pc, dtype=np.int64)
@@ -320,7 +325,7 @@ def _build_lp_pairs(instance: Instance, pc: np.ndarray, pv: np.ndarray, grid_min
 
 
 def _pulp_solver(time_limit: float | None, large: bool) -> tuple[Any, str, str]:
-    import pulp
+    import pulp  # an LP library, loaded only when an LP bound runs (here and below)
 
     options: dict[str, Any] = {}
     if large:
@@ -339,8 +344,6 @@ def _pulp_solver(time_limit: float | None, large: bool) -> tuple[Any, str, str]:
 
 
 def _solve_pulp(lp: _LP, time_limit: float | None) -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
-    import warnings
-
     with warnings.catch_warnings():
         # PuLP 3.x announces its 4.0 API (prob.add_variable, constraints as a list); the 3.x
         # calls used here work on every PuLP this project supports.
@@ -390,7 +393,7 @@ def dual_bound(lp: _LP, duals: np.ndarray) -> float:
     return best
 
 
-def _solve_direct(lp: _LP, time_limit: float | None, method: str = "ipm") -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
+def solve_direct(lp: _LP, time_limit: float | None, method: str = "ipm") -> tuple[str, float | None, np.ndarray, np.ndarray, np.ndarray, str, str]:
     import highspy
 
     h = highspy.Highs()
@@ -453,7 +456,7 @@ def _solve_by_columns(
         keep = in_set[lp.cols_j]
         sub = _LP(len(cols), lp.rows_i[keep], remap[lp.cols_j[keep]], lp.vals[keep], lp.row_ub, lp.row_kind, lp.row_label)
         left = None if deadline is None else max(1.0, deadline - time.perf_counter())
-        st, value, x, duals, _slack, _b, _n = _solve_direct(sub, left, method)
+        st, value, x, duals, _slack, _b, _n = solve_direct(sub, left, method)
         if len(duals) != n_rows:
             break
         primal = max(primal, float(value or 0.0))
@@ -625,7 +628,7 @@ def capacity_bound(
         start = np.flatnonzero(rank < 6)
         status, value, x, duals, slack, backend, note = _solve_by_columns(lp, start, time_limit, method)
     elif lp.n_cols > direct_above:
-        status, value, x, duals, slack, backend, note = _solve_direct(lp, time_limit, method)
+        status, value, x, duals, slack, backend, note = solve_direct(lp, time_limit, method)
     else:
         status, value, x, duals, slack, backend, note = _solve_pulp(lp, time_limit)
     t2 = time.perf_counter()
@@ -688,8 +691,6 @@ _FEEDERS: dict[str, dict[int, np.ndarray]] = {}
 
 def _pair_block(args: tuple[str, Instance, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reachable pairs of carers ``a:b`` (module level: it may run in a worker process)."""
-    from dataclasses import replace
-
     token, instance, a, b = args
     feeders = _FEEDERS.setdefault(token, {})
     block = instance.carers[a:b]
@@ -721,8 +722,6 @@ def reachable_pair_list(
     the whole-instance arrays would need several GB. With ``pool`` (an executor) the blocks run
     in its worker processes.
     """
-    import uuid
-
     _FEEDERS.clear()
     n_c, n_v = len(instance.carers), len(instance.visits)
     per = max(1, chunk_pairs // max(1, n_v))
@@ -744,8 +743,6 @@ def reachable_pair_list(
 def visit_parts(instance: Instance, pv: np.ndarray, max_pairs: int, seed: int = 0) -> np.ndarray:
     """A part number for every visit: its date, and past ``max_pairs`` reachable pairs in a day,
     k-means clusters of that day's visit locations. The parts partition the visits."""
-    from solver.decompose import kmeans
-
     visits = instance.visits
     n_v = len(visits)
     day = np.array([v.date.toordinal() for v in visits], dtype=np.int64).reshape(n_v)
@@ -806,7 +803,7 @@ def _part_bound(part: _Part) -> _PartOutcome:
     elig = int(np.minimum(slots_v[used_v], per_visit[used_v]).sum())
     if not len(part.pc):
         return _PartOutcome(part.index, 0, 0, 0, 0, 0, 0.0, "optimal", time.perf_counter() - t0)
-    lp = _build_lp_pairs(inst, part.pc, part.pv, part.grid_min, labels_wanted=False)
+    lp = build_lp_pairs(inst, part.pc, part.pv, part.grid_min, labels_wanted=False)
     pv = np.asarray(part.pv, dtype=np.int64)
     order = np.lexsort((part.miles, pv))
     rank = np.empty(len(order), dtype=np.int64)
@@ -821,7 +818,7 @@ def _part_bound(part: _Part) -> _PartOutcome:
             return _PartOutcome(part.index, len(used_v), lp.n_cols, len(lp.row_ub), elig, elig,
                                 float(value), status, time.perf_counter() - t0)
     elif lp.n_cols <= DIRECT_ABOVE:
-        status, value, _x, duals, _s, _b, _n = _solve_direct(lp, part.time_limit, part.method)
+        status, value, _x, duals, _s, _b, _n = solve_direct(lp, part.time_limit, part.method)
     else:
         status, value, _x, duals, _s, _b, _n = _solve_by_columns(lp, start, part.time_limit, part.method)
     by_duals = dual_bound(lp, duals) if len(duals) == len(lp.row_ub) and len(duals) else math.inf
@@ -865,9 +862,6 @@ def partitioned_bound(
     carer x visit arrays never exist for the whole instance. Blocks and parts run in
     ``processes`` local worker processes.
     """
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
     t0 = time.perf_counter()
     # One pool for both stages, started while this process is small: a worker started later
     # would begin as a copy of the pair arrays (and be measured so).

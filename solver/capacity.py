@@ -28,13 +28,20 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
+from roster.eligibility import compute_eligibility, free_pieces
+from roster.io import load_instance
 from roster.model import Instance
+from roster.rules import limits
+from roster.towns import COUNTIES
+from roster.travel import great_circle_miles_matrix
+from solver.bounds import capacity_bound, reachable_pairs
 
 DAY_PARTS: tuple[str, ...] = ("morning", "school_day", "after_school", "evening", "weekend", "night")
 AREA_RADIUS_MILES = 10.0
@@ -62,11 +69,7 @@ def day_part_intervals(instance: Instance, day: date) -> list[tuple[str, int, in
 
 def area_of(lat: float, lon: float, towns: list[Any] | None = None) -> str:
     """The nearest town within AREA_RADIUS_MILES, else a 0.1-degree grid cell label."""
-    from roster.travel import great_circle_miles_matrix
-
     if towns is None:
-        from roster.towns import COUNTIES
-
         towns = [t for ts in COUNTIES.values() for t in ts]
     if towns:
         miles = great_circle_miles_matrix(
@@ -126,13 +129,7 @@ class CapacityReport:
 
 def _groups(instance: Instance) -> tuple[list[Group], list[dict[int, float]]]:
     """Demand groups, and per visit: group index -> carer-hours of the visit in that group."""
-    towns: list[Any] | None = None
-    try:
-        from roster.towns import COUNTIES
-
-        towns = [t for ts in COUNTIES.values() for t in ts]
-    except ImportError:  # pragma: no cover - towns ship with roster
-        towns = []
+    towns: list[Any] = [t for ts in COUNTIES.values() for t in ts]
     mandatory = set(instance.settings.mandatory_training)
     area_cache: dict[tuple[float, float], str] = {}
     keyed: dict[tuple[date, str, str, str], list[tuple[int, float]]] = {}
@@ -163,8 +160,6 @@ def _groups(instance: Instance) -> tuple[list[Group], list[dict[int, float]]]:
 
 def _available_hours(instance: Instance, days: list[date]) -> tuple[dict[tuple[date, str], int], np.ndarray]:
     """Available hours of every carer in every (date, day-part), from availability minus absences."""
-    from roster.eligibility import free_pieces
-
     slots: dict[tuple[date, str], int] = {}
     intervals: list[tuple[int, int, int]] = []
     for d in days:
@@ -186,10 +181,6 @@ def _available_hours(instance: Instance, days: list[date]) -> tuple[dict[tuple[d
 
 def capacity_view(instance: Instance, eligibility: Any = None, time_limit: float | None = 60.0) -> CapacityReport:
     """Supply against demand by competency, area and day-part, with the bottlenecks."""
-    from roster.eligibility import compute_eligibility
-    from roster.rules import limits
-    from solver.bounds import reachable_pairs
-
     t0 = time.perf_counter()
     el = eligibility if eligibility is not None else compute_eligibility(instance)
     reach = reachable_pairs(instance, el)
@@ -296,9 +287,7 @@ def _transport_lp(
     time_limit: float | None,
 ) -> tuple[np.ndarray, str, float]:
     """Max carer-hours covered per group (PuLP + HiGHS). Returns (covered per group, status, s)."""
-    import warnings
-
-    import pulp
+    import pulp  # an LP library, loaded only when the view's LP runs
 
     t0 = time.perf_counter()
     pc, pg = np.nonzero(cap > 1e-9)
@@ -388,17 +377,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from roster.io import load_instance
-
     instance = load_instance(args.instance)
-    from roster.eligibility import compute_eligibility
-
     el = compute_eligibility(instance)
     report = capacity_view(instance, el, time_limit=args.time_limit)
     bound = None
     if getattr(args, "bound", False):
-        from solver.bounds import capacity_bound
-
         bound = capacity_bound(instance, el, time_limit=args.time_limit)
     if args.json:
         data = report.as_dict()

@@ -54,6 +54,7 @@ from ortools.sat.python import cp_model
 
 from roster.eligibility import Eligibility
 from roster.model import Instance
+from solver.candidates import merge_ranges
 from solver.coverage import Pairs, add_carer_duties, add_carer_week
 from solver.params import Weights
 
@@ -105,8 +106,6 @@ class _Pricer:
 
     def __init__(self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs, c: int,
                  visits: list[int], weights: Weights):
-        from solver.cpsat import _merge_ranges
-
         self.c = c
         vs = instance.visits
         self.visits = sorted(visits, key=lambda v: (instance.planned_start[v], vs[v].visit_id))
@@ -114,7 +113,7 @@ class _Pricer:
         x = {(c, v): m.new_bool_var(f"x{v}") for v in self.visits}
         start = {
             v: m.new_int_var_from_domain(
-                cp_model.Domain.from_intervals([[a, b] for a, b in _merge_ranges(pairs[(c, v)])]),
+                cp_model.Domain.from_intervals([[a, b] for a, b in merge_ranges(pairs[(c, v)])]),
                 f"s{v}",
             )
             for v in self.visits
@@ -208,7 +207,7 @@ def continuity_bound(
     once the LP's value falls below it (the bound cannot reach it). ``stop``: an event that
     ends the work at the next carer.
     """
-    import highspy
+    import highspy  # an LP library, loaded only when this bound runs
 
     t0 = time.perf_counter()
     vs = instance.visits

@@ -55,6 +55,7 @@ no answer checked; the large-neighbourhood search had reached 231 after 150 s.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,17 @@ from ortools.sat.python import cp_model
 from roster.eligibility import Eligibility
 from roster.model import Instance
 from roster.rules import YOUNG_DAY_MAX_MIN, limits
+from solver.candidates import merge_ranges
+from solver.cpbase import StopWatcher, Vars
+from solver.cpsat import (
+    add_daily_rest,
+    add_sequencing,
+    add_staffing,
+    add_weekly_hours,
+    add_weekly_rest,
+    add_young_worker_days,
+)
+from solver.objective import preference_mismatches
 from solver.params import Weights
 
 Pairs = dict[tuple[int, int], list[tuple[int, int]]]
@@ -108,7 +120,7 @@ class _CarerData:
     """(i, j, minutes): if both, j starts at least this long after i starts (R6)."""
 
 
-def _carer_data(
+def carer_data(
     instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs, c: int, visits: list[int]
 ) -> tuple[_CarerData, list[tuple[int, int]], list[int]]:
     """Feeders, shortest journeys, the pairs the model never holds together, and visits the
@@ -328,7 +340,7 @@ def add_carer_week(
     journeys, R9/R13 feeders, ``add_carer_time`` and ``add_carer_breaks``. A relaxation of the
     model's week, so the master's optimum bounds the model's; ``solver.contbound`` prices a
     carer's weeks over it. Returns the carer's data and the never-together pairs."""
-    data, never, dead = _carer_data(instance, elig, travel, pairs, c, visits)
+    data, never, dead = carer_data(instance, elig, travel, pairs, c, visits)
     for v in dead:
         m.add(x[(c, v)] == 0)
     for i, j in never:
@@ -347,11 +359,9 @@ def add_carer_week(
 
 class _Master:
     def __init__(self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs):
-        from solver.cpsat import _Vars, add_staffing
-
         self.instance = instance
         m = cp_model.CpModel()
-        new = _Vars(m)
+        new = Vars(m)
         x, start, staffed = add_staffing(m, new, instance, pairs)
         self.model, self.x, self.start, self.staffed = m, x, start, staffed
         vs = instance.visits
@@ -460,20 +470,10 @@ def check_team(
     """The weeks of several carers together in the model's own constraints, a visit two of
     them share starting at one time (R4): None when they have a schedule holding every
     required (carer, visit) (default: all), else a core of such pairs, or ``"unknown"``."""
-    from solver.cpsat import (
-        _merge_ranges,
-        _Vars,
-        add_daily_rest,
-        add_sequencing,
-        add_weekly_hours,
-        add_weekly_rest,
-        add_young_worker_days,
-    )
-
     vs = instance.visits
     planned = instance.planned_start
     m = cp_model.CpModel()
-    new = _Vars(m)
+    new = Vars(m)
     x: dict[tuple[int, int], Any] = {}
     start: dict[int, Any] = {}
     for c, chosen in weeks.items():
@@ -484,7 +484,7 @@ def check_team(
         if len(holders) == 1:
             start[v] = new.domain(pairs[(holders[0], v)], f"s{v}")
             continue
-        start[v] = new.domain(_merge_ranges(sorted(r for c in holders for r in pairs[(c, v)])),
+        start[v] = new.domain(merge_ranges(sorted(r for c in holders for r in pairs[(c, v)])),
                               f"s{v}")
         for c in holders:
             m.add_linear_expression_in_domain(
@@ -638,7 +638,7 @@ def _left(deadline: float, cap: float) -> float:
     return max(0.05, min(cap, deadline - time.perf_counter()))
 
 
-def _weeks(answer: dict[tuple[int, int], int]) -> dict[int, list[int]]:
+def weeks_of(answer: dict[tuple[int, int], int]) -> dict[int, list[int]]:
     """carer -> the visits a master answer gives them."""
     weeks: dict[int, list[int]] = {}
     for (c, v), val in answer.items():
@@ -659,9 +659,7 @@ def _solver(workers: int, limit: float, seed: int, first_answer: bool) -> cp_mod
 def _run(solver: cp_model.CpSolver, model: cp_model.CpModel, stop: Any) -> Any:
     if stop is None:
         return solver.solve(model)
-    from solver.cpsat import _StopWatcher
-
-    with _StopWatcher(solver, stop):
+    with StopWatcher(solver, stop):
         return solver.solve(model)
 
 
@@ -670,8 +668,6 @@ def _side_by_side(
 ) -> list[Any]:
     """Each (solver, model) in a thread of its own; the first whose status is in ``done``
     stops the others. Returns every run's status."""
-    import threading
-
     codes: list[Any] = [None] * len(runs)
 
     def go(k: int) -> None:
@@ -819,7 +815,7 @@ class _Checks:
         answer of the same size whose every week checks, or None. Near misses are common —
         the master answers with one or two weeks out of reach — and a move costs a few small
         checks where another master round costs the whole model."""
-        weeks = {c: set(vs_c) for c, vs_c in _weeks(sol).items()}
+        weeks = {c: set(vs_c) for c, vs_c in weeks_of(sol).items()}
         carers_of = self.master.carers_of
         for c, core in failing.items():
             found: list[int] | None | str = core
@@ -888,7 +884,7 @@ class _Checks:
         """(weeks that failed, cuts added, carer -> a core of each failed week)."""
         bad = cut = 0
         failing: dict[int, list[int]] = {}
-        for c, vs_c in _weeks(sol).items():
+        for c, vs_c in weeks_of(sol).items():
             if time.perf_counter() > deadline:
                 break
             key = (c, frozenset(vs_c))
@@ -917,7 +913,7 @@ class _Checks:
         """(teams that failed, cuts added): every week checks alone, and carers sharing 2:1
         visits must also agree on their starts."""
         bad = cut = 0
-        for team in _teams(_weeks(sol), self.instance):
+        for team in _teams(weeks_of(sol), self.instance):
             if time.perf_counter() > deadline:
                 bad += 1
                 break
@@ -1131,13 +1127,11 @@ def polish_known(
     search that follows judges quality last with little time left, so a child with a known
     and a new carer kept most visits with the new one (S, 10 s: 20-37 % of rows by a known
     carer, fewer than the greedy's 28-44 %)."""
-    from solver.objective import preference_mismatches
-
     if weights.stranger_visit <= 0:
         return answer, 0
     instance, elig = checks.instance, checks.elig
     vs = instance.visits
-    weeks = {c: set(v_c) for c, v_c in _weeks(answer).items()}
+    weeks = {c: set(v_c) for c, v_c in weeks_of(answer).items()}
     serves = _serves(instance, weeks)
     known = _known(instance)
 
@@ -1208,7 +1202,7 @@ def polish_continuity(
     staffed, so it mended little of it."""
     instance = checks.instance
     vs = instance.visits
-    weeks = {c: set(v_c) for c, v_c in _weeks(answer).items()}
+    weeks = {c: set(v_c) for c, v_c in weeks_of(answer).items()}
     serves = _serves(instance, weeks)
     known = _known(instance)
     order = sorted(
@@ -1272,7 +1266,7 @@ def repair(
     leave out its visit that has the most eligible carers (the easiest to staff otherwise),
     with every carer of it (a 2:1 visit is never half staffed). Returns carer -> visits, or
     None when time ran out."""
-    weeks = {c: set(vs_c) for c, vs_c in _weeks(answer).items()}
+    weeks = {c: set(vs_c) for c, vs_c in weeks_of(answer).items()}
     on: dict[int, set[int]] = {}
     for c, vs_c in weeks.items():
         for v in vs_c:

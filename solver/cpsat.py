@@ -43,8 +43,8 @@ continuity counts distinct carers per child through ``y[c, child] >= x[c, v]``.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,59 +53,18 @@ from ortools.sat.python import cp_model
 
 from roster.eligibility import Eligibility
 from roster.model import Assignment, Instance, Rota
-from roster.rules import YOUNG_DAY_MAX_MIN, Limits, journey_between, limits, travel_model
-from roster.travel import TravelModel
-from solver.objective import (
-    SCALE,
-    TERM_WEIGHT,
-    TERMS_BY_STAGE,
-    Term,
-    TermModel,
-    model_terms,
-)
-from solver.objective import (  # re-exported: the search engine reads them here
+from roster.rules import YOUNG_DAY_MAX_MIN, limits
+from solver.candidates import Travel, candidate_pairs, lock_ids, merge_ranges
+from solver.cpbase import Arc, CarerModel, Vars
+from solver.objective import TERM_WEIGHT as TERM_WEIGHT  # re-exported: tests read it here
+from solver.objective import Term, TermModel, model_terms
+from solver.objective import (  # re-exported: the search engine reads it here
     preference_mismatches as preference_mismatches,
 )
 from solver.params import Lock, SolveParams
 
-LEXICOGRAPHIC_MAX_VARIABLES = 150_000
-"""Above this many variables one weighted stage replaces the three lexicographic ones: each
-stage presolves the whole model again, and on large weeks presolve is most of the time. The
-default weights keep coverage first (a carer slot outweighs any one carer's continuity)."""
-
-@dataclass
-class Arc:
-    """Carer c goes straight from visit i to visit j (less than the return-home gap later)."""
-
-    i: int
-    j: int
-    lit: cp_model.IntVar
-    minutes: int
-    miles: float
-    run: Any = None
-    """Literal: j continues i's run (gap free of work shorter than ``break_min``), or None."""
-
-
-@dataclass
-class CarerModel:
-    c: int
-    limits: Limits
-    visits: list[int]
-    """Candidate visit indices in planned-start order."""
-    arcs_into: dict[int, list[Arc]] = field(default_factory=dict)
-    home: dict[int, Any] = field(default_factory=dict)
-    """visit -> literal 'comes from home' (or the constant 0)."""
-    travel: dict[int, cp_model.IntVar] = field(default_factory=dict)
-    """visit -> travel minutes into it (0 when not assigned)."""
-    work_start: dict[int, cp_model.IntVar] = field(default_factory=dict)
-    intervals: dict[int, cp_model.IntervalVar] = field(default_factory=dict)
-    max_travel: dict[int, int] = field(default_factory=dict)
-    run_work: dict[int, Any] = field(default_factory=dict)
-    last_end: dict[int, Any] = field(default_factory=dict)
-    weekly_rest: Any = None
-    presence: dict[int, Any] = field(default_factory=dict)
-    duty_start: dict[int, Any] = field(default_factory=dict)
-    duty_links: list[tuple[int, int, Any]] = field(default_factory=list)
+_Travel = Travel
+"""The old name of ``solver.candidates.Travel`` (tests build journeys with it)."""
 
 
 @dataclass
@@ -127,141 +86,12 @@ class RotaModel:
     """(carer, visit) -> allowed start ranges: the candidate pairs the model was built over."""
 
 
-class _Vars:
-    """Creates variables and remembers them, so a stage can hint the previous stage's values."""
-
-    def __init__(self, model: cp_model.CpModel):
-        self.model = model
-        self.all: list[cp_model.IntVar] = []
-
-    def boolean(self, name: str) -> cp_model.IntVar:
-        v = self.model.new_bool_var(name)
-        self.all.append(v)
-        return v
-
-    def integer(self, lo: int, hi: int, name: str) -> cp_model.IntVar:
-        v = self.model.new_int_var(int(lo), int(hi), name)
-        self.all.append(v)
-        return v
-
-    def domain(self, ranges: Sequence[tuple[int, int]], name: str) -> cp_model.IntVar:
-        v = self.model.new_int_var_from_domain(
-            cp_model.Domain.from_intervals([[int(a), int(b)] for a, b in ranges]), name
-        )
-        self.all.append(v)
-        return v
-
-
-# ---- candidates ------------------------------------------------------------------------------
-
-
-def candidate_pairs(
-    instance: Instance,
-    elig: Eligibility,
-    params: SolveParams,
-    keep: Iterable[tuple[int, int]] = (),
-) -> dict[tuple[int, int], list[tuple[int, int]]]:
-    """(carer, visit) -> allowed start ranges, for every pair the model may use.
-
-    ``params.max_candidates`` keeps, per visit, the carers the child knows first, then the
-    nearest; locked and reference pairs, and the pairs in ``keep`` (the warm start's), are
-    always kept.
-    """
-    keep_always: set[tuple[int, int]] = set()
-    for lock in params.locks:
-        vid, cid = _lock_ids(lock)
-        if vid in instance.visit_index and cid in instance.carer_index:
-            keep_always.add((instance.carer_index[cid], instance.visit_index[vid]))
-    if params.reference is not None:
-        for a in params.reference.assignments:
-            if a.visit_id in instance.visit_index and a.carer_id in instance.carer_index:
-                keep_always.add((instance.carer_index[a.carer_id], instance.visit_index[a.visit_id]))
-    locked_carers: dict[int, set[int]] = {}
-    for c, v in keep_always - _reference_only(instance, params):
-        locked_carers.setdefault(v, set()).add(c)
-    keep_always |= set(keep)
-    history = instance.history_hours
-    pairs: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for v, visit in enumerate(instance.visits):
-        eligible = [int(c) for c in elig.eligible_carers(v)]
-        if len(locked_carers.get(v, ())) >= visit.carers:
-            # a fully locked visit needs no other candidate: a much smaller model for repairs,
-            # referrals and large-neighbourhood search, which lock most of the week
-            eligible = [c for c in eligible if c in locked_carers[v]]
-        if params.max_candidates is not None and len(eligible) > params.max_candidates:
-            def rank(c: int, v: int = v, child: str = visit.child_id) -> tuple[float, float, int]:
-                known = history.get((child, instance.carers[c].carer_id), 0.0)
-                return (-known, float(elig.home_miles[c, v]), c)
-
-            eligible.sort(key=rank)
-            chosen = set(eligible[: params.max_candidates])
-            eligible = [c for c in sorted(eligible) if c in chosen or (c, v) in keep_always]
-        for c in eligible:
-            ranges = elig.allowed_starts(c, v)
-            if ranges:
-                pairs[(c, v)] = ranges
-    return pairs
-
-
-def _reference_only(instance: Instance, params: SolveParams) -> set[tuple[int, int]]:
-    """Pairs kept for the reference rota that are not locked."""
-    locked = set()
-    for lock in params.locks:
-        vid, cid = _lock_ids(lock)
-        if vid in instance.visit_index and cid in instance.carer_index:
-            locked.add((instance.carer_index[cid], instance.visit_index[vid]))
-    out = set()
-    if params.reference is not None:
-        for a in params.reference.assignments:
-            if a.visit_id in instance.visit_index and a.carer_id in instance.carer_index:
-                key = (instance.carer_index[a.carer_id], instance.visit_index[a.visit_id])
-                if key not in locked:
-                    out.add(key)
-    return out
-
-
-def _lock_ids(lock: Lock) -> tuple[str, str]:
-    if isinstance(lock, Assignment):
-        return lock.visit_id, lock.carer_id
-    return lock[0], lock[1]
-
-
-class _Travel:
-    """Journeys between visits: vectorised default model, exact lookups with a travel matrix."""
-
-    def __init__(self, instance: Instance, model: TravelModel | None = None):
-        self.instance = instance
-        self.model = travel_model(instance, model)
-        self.cache: dict[tuple[int, int], tuple[float, int]] = {}
-        places = [instance.visit_location(v) for v in instance.visits]
-        self.lat = np.array([p[0] for p in places], dtype=float)
-        self.lon = np.array([p[1] for p in places], dtype=float)
-
-    def block(self, rows: Sequence[int], cols: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        if not self.model.matrix:
-            r, c = np.asarray(rows), np.asarray(cols)
-            return self.model.journey_matrix(self.lat[r], self.lon[r], self.lat[c], self.lon[c])
-        miles = np.zeros((len(rows), len(cols)))
-        minutes = np.zeros((len(rows), len(cols)), dtype=np.int64)
-        for a, i in enumerate(rows):
-            for b, j in enumerate(cols):
-                miles[a, b], minutes[a, b] = self.pair(i, j)
-        return miles, minutes
-
-    def pair(self, i: int, j: int) -> tuple[float, int]:
-        key = (i, j)
-        if key not in self.cache:
-            v = self.instance.visits
-            self.cache[key] = journey_between(self.instance, v[i], v[j], self.model)
-        return self.cache[key]
-
-
 # ---- the builders ------------------------------------------------------------------------------
 
 
 def add_staffing(
     m: cp_model.CpModel,
-    new: _Vars,
+    new: Vars,
     instance: Instance,
     pairs: dict[tuple[int, int], list[tuple[int, int]]],
 ) -> tuple[dict[tuple[int, int], cp_model.IntVar], dict[int, cp_model.IntVar], dict[int, Any]]:
@@ -283,13 +113,13 @@ def add_staffing(
             staffed[v] = 0
             continue
         union = sorted(r for c in carers for r in pairs[(c, v)])
-        start[v] = new.domain(_merge_ranges(union), f"s{v}")
+        start[v] = new.domain(merge_ranges(union), f"s{v}")
         staffed[v] = new.boolean(f"staffed{v}")
         for c in carers:
             lit = new.boolean(f"x{c}_{v}")
             x[(c, v)] = lit
             ranges = pairs[(c, v)]
-            if _merge_ranges(union) != ranges:
+            if merge_ranges(union) != ranges:
                 m.add_linear_expression_in_domain(
                     start[v], cp_model.Domain.from_intervals([[a, b] for a, b in ranges])
                 ).only_enforce_if(lit)
@@ -297,22 +127,12 @@ def add_staffing(
     return x, start, staffed
 
 
-def _merge_ranges(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(ranges):
-        if out and a <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
 def add_sequencing(
     m: cp_model.CpModel,
-    new: _Vars,
+    new: Vars,
     instance: Instance,
     elig: Eligibility,
-    travel: _Travel,
+    travel: Travel,
     c: int,
     visits: list[int],
     x: dict[tuple[int, int], cp_model.IntVar],
@@ -447,7 +267,7 @@ def add_sequencing(
 
 
 def _add_runs(
-    m: cp_model.CpModel, new: _Vars, cm: CarerModel, runs_into: dict[int, list[Arc]]
+    m: cp_model.CpModel, new: Vars, cm: CarerModel, runs_into: dict[int, list[Arc]]
 ) -> None:
     """R15 (conservative, see module docstring): a run of two or more visits holds at most
     ``break_after`` minutes of working time. ``W[j]`` is the working time of j's run up to j."""
@@ -472,7 +292,7 @@ def _add_runs(
 
 
 def add_daily_rest(
-    m: cp_model.CpModel, new: _Vars, instance: Instance, cm: CarerModel, bounds: dict[int, tuple[int, int]]
+    m: cp_model.CpModel, new: Vars, instance: Instance, cm: CarerModel, bounds: dict[int, tuple[int, int]]
 ) -> None:
     """R11 daily rest: every duty (work separated by gaps shorter than the daily rest) spans at
     most ``24 h - daily_rest``.
@@ -534,7 +354,7 @@ def _x_of(cm: CarerModel, v: int) -> Any:
 
 
 def add_weekly_rest(
-    m: cp_model.CpModel, new: _Vars, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], Any]
+    m: cp_model.CpModel, new: Vars, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], Any]
 ) -> None:
     """R14 weekly rest: one block of ``weekly_rest`` minutes inside the week, free of work."""
     if not cm.visits:
@@ -591,7 +411,7 @@ def add_locks(
 ) -> None:
     """Assignments fixed by hand stay as they are (and their start, when given)."""
     for lock in locks:
-        vid, cid = _lock_ids(lock)
+        vid, cid = lock_ids(lock)
         if vid not in instance.visit_index:
             raise ValueError(f"lock: visit_id {vid!r} is not a visit of this instance.")
         if cid not in instance.carer_index:
@@ -613,6 +433,13 @@ def add_locks(
 
 
 # ---- assembly --------------------------------------------------------------------------------
+
+
+BUILD_SHARE = 0.6
+"""Building the whole model may take at most this share of the time left after the greedy
+(``solver.solve``; a search move's build, of its move time): past it the build stops and the
+rest of the time goes to large-neighbourhood search (or the greedy rota is returned), so that
+the time limit holds in wall-clock terms."""
 
 
 class BuildTimeout(RuntimeError):
@@ -642,10 +469,9 @@ def build_model(
 
     ``deadline`` (``time.perf_counter()`` seconds): raise ``BuildTimeout`` as soon as the build
     passes it, or at once when the estimate says it cannot end before it."""
-    import time
 
     m = cp_model.CpModel()
-    new = _Vars(m)
+    new = Vars(m)
     keep = []
     if warm is not None:
         keep = [
@@ -662,7 +488,7 @@ def build_model(
                 f"to build, {max(0.0, left):.1f} s left"
             )
     x, start, staffed = add_staffing(m, new, instance, pairs)
-    travel = _Travel(instance, params.travel)
+    travel = Travel(instance, params.travel)
     planned = instance.planned_start
     by_carer: dict[int, list[int]] = {}
     for c, v in x:
@@ -703,78 +529,7 @@ def build_model(
     )
 
 
-# ---- solving in stages ------------------------------------------------------------------------
-
-
-@dataclass
-class StagesOutcome:
-    assignments: dict[str, list[tuple[str, int]]] | None
-    """carer_id -> [(visit_id, start)] of the best rota found, or None when CP-SAT found none."""
-    status: str
-    bound: float | None
-    slots_bound: int | None
-    stages: list[dict[str, Any]]
-
-
-class _Snapshot:
-    """Variable values of one solution, readable like a solver (``Value``)."""
-
-    def __init__(self, values: dict[int, int]):
-        self.values = values
-
-    def Value(self, var: Any) -> int:  # noqa: N802 - mirrors CpSolver.Value
-        if isinstance(var, int):
-            return var
-        return self.values[var.index]
-
-
-class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, progress: Any, t0: float, offset: float, den: float, stop: Any = None):
-        super().__init__()
-        self.progress, self.t0, self.offset, self.den = progress, t0, offset, den
-        self.stop = stop
-
-    def on_solution_callback(self) -> None:
-        import time
-
-        wants_stop = self.progress(
-            time.perf_counter() - self.t0,
-            self.objective_value / self.den + self.offset,
-            self.best_objective_bound / self.den + self.offset,
-        )
-        if wants_stop is True:
-            if self.stop is not None and hasattr(self.stop, "set"):
-                self.stop.set()
-            self.stop_search()
-
-
-class _StopWatcher:
-    """Polls a stop flag while CP-SAT searches and stops the search when it is set.
-
-    A solution callback alone would only notice a cancel at the next improving rota, which on
-    a hard week may be minutes away.
-    """
-
-    def __init__(self, solver: cp_model.CpSolver, stop: Any):
-        import threading
-
-        self.solver, self.stop = solver, stop
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._watch, daemon=True)
-
-    def _watch(self) -> None:
-        while not self.done.wait(0.1):
-            if self.stop.is_set():
-                self.solver.stop_search()
-                return
-
-    def __enter__(self) -> _StopWatcher:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        self.thread.join()
+# ---- hints and answers ------------------------------------------------------------------------
 
 
 def chosen_of(rm: RotaModel, value: Any) -> dict[str, list[tuple[str, int]]]:
@@ -937,230 +692,3 @@ def _complete_hint(rm: RotaModel, values: dict[int, int]) -> None:
         values[var.index] = max(0, seen.get(k, 0) - target)
 
 
-CONTINUITY_BOUND_SHARE = 0.3
-"""Share of the time left after the continuity stage that the column-generation bound
-(``solver.contbound``) may take when CP-SAT did not prove that stage (coverage proven, no
-reference rota), if at least ``CONTINUITY_BOUND_MIN_SECONDS`` are left. It stops as soon as
-its bound reaches the stage's cost (then proven), or once its LP shows it cannot. Sixth
-session, 10 carers / 19 children seeds 1-5 in ``solve`` with 10 s (half the time left): seed 1's
-continuity (4,340) proven in 1.2 s, which CP-SAT's bound (2,960) never was; on the other four
-the LP fell below the rota's cost within 0.5-2.2 s, and on seed 5 the quality stage, left
-with under a second, found nothing better than the continuity stage's rota."""
-CONTINUITY_BOUND_MIN_SECONDS = 3.0
-
-
-def _continuity_by_columns(
-    rm: RotaModel, params: SolveParams, best: dict[int, int], info: dict[str, Any],
-    deadline: float, stop: Any,
-) -> bool:
-    """Raise the continuity stage's bound with ``solver.contbound``; True when it meets the
-    stage's cost, which is then optimal."""
-    import time
-
-    from solver.contbound import continuity_bound
-
-    weeks: dict[int, list[int]] = {}
-    for (c, v), lit in rm.x.items():
-        if best.get(lit.index):
-            weeks.setdefault(c, []).append(v)
-    slots = sum(len(vs) for vs in weeks.values())
-    began = time.perf_counter()
-    until = began + CONTINUITY_BOUND_SHARE * max(0.0, deadline - began)
-    found = float(info["objective"])
-    cb = continuity_bound(rm.instance, rm.eligibility, rm.pairs, _Travel(rm.instance, params.travel),
-                          slots, params.weights, until, weeks, target=found, stop=stop,
-                          workers=max(1, params.workers))
-    info["column_bound"] = {"bound": cb.bound, "rounds": cb.rounds, "columns": cb.columns,
-                            "seconds": round(cb.seconds, 3), "note": cb.note}
-    if cb.bound > info["bound"]:
-        info["bound"] = min(cb.bound, found)
-    if cb.bound >= found - 1e-6:
-        info["note"] = (f"continuity proven by column generation ({cb.rounds} rounds, "
-                        f"{cb.seconds:.1f} s)")
-        return True
-    return False
-
-
-def run_stages(
-    rm: RotaModel,
-    params: SolveParams,
-    warm: Rota | None,
-    progress: Any,
-    t0: float,
-    stop: Any = None,
-    deadline: float | None = None,
-    slots_upper: int | None = None,
-) -> StagesOutcome:
-    """Solve lexicographically (coverage, then continuity + changes, then the rest), each stage
-    keeping the level the previous ones reached, or once with the weighted sum.
-
-    ``slots_upper``: carer slots no solution can exceed, proven outside the model
-    (``solver.coverage``). The coverage stage gets it as a redundant cut; when the warm start
-    already staffs that many, the stage is proven optimal without a search.
-
-    ``deadline`` (``time.perf_counter()`` seconds, default ``params.time_limit`` from now) is
-    wall-clock: every stage, deterministic or not, stops by it."""
-    import time
-
-    m = rm.model
-    w = params.weights
-    if params.lexicographic and len(rm.variables) <= LEXICOGRAPHIC_MAX_VARIABLES:
-        plan = [(name, names) for name, names in TERMS_BY_STAGE]
-        shares = [0.5, 0.5, 1.0]  # of the time left when the stage starts
-    else:
-        plan = [("weighted", tuple(n for _, ns in TERMS_BY_STAGE for n in ns))]
-        shares = [1.0]
-    hint = hint_values(rm, warm) if warm is not None else {}
-    best: dict[int, int] | None = None
-    stages: list[dict[str, Any]] = []
-    bound_total = 0.0
-    done_cost = 0.0  # the finished stages' objectives: progress reports the whole cost
-    all_optimal = True
-    found_any = False
-    bound_ok = True
-    coverage_proven = False
-    slots_bound: int | None = None
-    if deadline is None:
-        deadline = time.perf_counter() + params.time_limit
-    if stop is None:
-        import threading
-
-        stop = threading.Event()  # a progress callback returning True sets it
-    for (name, names), share in zip(plan, shares, strict=True):
-        if stop.is_set() and (best is not None or hint):
-            break  # cancelled: keep what the earlier stages (or the warm start) reached
-        exprs, const = [], 0
-        for n in names:
-            e, k = rm.terms[n].scaled(getattr(w, TERM_WEIGHT[n]))
-            exprs.append(e)
-            const += k
-        objective = cp_model.LinearExpr.sum(exprs)
-        if name == "coverage" and slots_upper is not None and w.coverage > 0:
-            slots = sum(v.carers for v in rm.instance.visits)
-            floor = int(round((slots - slots_upper) * w.coverage * SCALE)) - const
-            m.add(objective >= floor)  # no rota staffs more than slots_upper
-            if best is None and len(hint) == len(rm.variables):
-                level = rm.terms["uncovered_slots"].scaled_value(w.coverage, hint)
-                if level <= floor:
-                    # the warm start meets the proven bound: coverage is optimal as it is
-                    m.add(objective <= level)
-                    best = dict(hint)
-                    found_any = True
-                    bound_total += (level + const) / SCALE
-                    done_cost += (level + const) / SCALE
-                    slots_bound = slots_upper
-                    coverage_proven = True
-                    stages.append({"stage": name, "status": "OPTIMAL", "seconds": 0.0,
-                                   "objective": (level + const) / SCALE,
-                                   "bound": (level + const) / SCALE,
-                                   "note": "warm start meets the coverage bound"})
-                    continue
-        m.clear_hints()
-        for var in rm.variables:
-            val = (best or hint).get(var.index)
-            if val is not None:
-                m.add_hint(var, val)
-        m.minimize(objective)
-        solver = cp_model.CpSolver()
-        left = deadline - time.perf_counter()
-        if left < 0.05 and (best is not None or hint):
-            stages.append({"stage": name, "status": "SKIPPED", "seconds": 0.0,
-                           "objective": None, "bound": None})
-            all_optimal = False
-            bound_ok = False
-            continue  # out of time: keep what the earlier stages (or the warm start) reached
-        left = max(0.05, left)
-        budget = left * share
-        sp = solver.parameters
-        if params.deterministic:
-            # repeatable when the deterministic budget ends first; the wall clock still rules
-            sp.max_deterministic_time = budget
-            sp.max_time_in_seconds = left
-        else:
-            sp.max_time_in_seconds = budget
-        sp.num_workers = max(1, params.workers)
-        if len(rm.variables) > 20_000:
-            # probing costs more than it gains on big rota models (measured on S: 30 s of 40)
-            sp.cp_model_probing_level = 0
-        if len(rm.variables) > LEXICOGRAPHIC_MAX_VARIABLES or (
-            len(rm.variables) > 20_000 and budget < 20
-        ):
-            # On M the presolve alone outlasted a 66 s stage, on S a 5 s one (2 busy cores):
-            # search from the warm start instead, which CP-SAT then holds as its first solution.
-            sp.cp_model_presolve = False
-        sp.random_seed = params.seed
-        sp.log_search_progress = params.log
-        started = time.perf_counter()
-        with _StopWatcher(solver, stop):
-            if progress is not None:
-                cb = _Callback(progress, t0, const / SCALE + done_cost, SCALE, stop)
-                code = solver.solve(m, cb)
-            else:
-                code = solver.solve(m)
-        status = solver.status_name(code)
-        info: dict[str, Any] = {"stage": name, "status": status, "seconds": round(time.perf_counter() - started, 3)}
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found = int(round(solver.objective_value))
-            info["objective"] = (found + const) / SCALE
-            info["bound"] = (solver.best_objective_bound + const) / SCALE
-            bound_total += info["bound"]
-            done_cost += info["objective"]
-            found_any = True
-            best = {var.index: solver.value(var) for var in rm.variables}
-            if name == "coverage":
-                coverage_proven = code == cp_model.OPTIMAL
-            if (name == "continuity" and code != cp_model.OPTIMAL and coverage_proven
-                    and params.reference is None and CONTINUITY_BOUND_SHARE > 0
-                    and not params.deterministic  # a time-limited proof would vary the status
-                    and deadline - time.perf_counter() >= CONTINUITY_BOUND_MIN_SECONDS):
-                proved = _continuity_by_columns(rm, params, best, info, deadline, stop)
-                bound_total += info["bound"] - (solver.best_objective_bound + const) / SCALE
-                if proved:
-                    info["status"] = status = "OPTIMAL"
-                    code = cp_model.OPTIMAL
-            if name == "coverage" and w.coverage > 0:
-                slots = sum(v.carers for v in rm.instance.visits)
-                lower = (solver.best_objective_bound + const) / SCALE / w.coverage
-                slots_bound = slots - max(0, math.ceil(lower - 1e-6))
-                if slots_upper is not None:
-                    slots_bound = min(slots_bound, slots_upper)
-            if code != cp_model.OPTIMAL:
-                all_optimal = False
-            # keep this level in the stages that follow
-            m.add(objective <= found)
-        else:
-            all_optimal = False
-            info["objective"] = None
-            info["bound"] = None
-            bound_ok = False
-            stages.append(info)
-            if best is None and code == cp_model.UNKNOWN and len(hint) == len(rm.variables):
-                # CP-SAT ran out of time before taking the complete warm start (loading a large
-                # model on busy cores): the warm start is this stage's rota, and its level holds
-                # for the stages that follow.
-                best = dict(hint)
-            if best is not None and code == cp_model.UNKNOWN:
-                level = sum(
-                    rm.terms[n].scaled_value(getattr(w, TERM_WEIGHT[n]), best) for n in names
-                )
-                m.add(objective <= level)
-            if code == cp_model.INFEASIBLE and best is None:
-                # only the hard rules and the locks constrain the first stage
-                raise ValueError(
-                    "no rota satisfies the locks together with the hard rules "
-                    "(a lock clashes with another lock or a rule)"
-                )
-            if best is None:
-                break
-            continue
-        stages.append(info)
-    if best is None or not found_any:
-        return StagesOutcome(None, "GREEDY", None, None, stages)
-    chosen = chosen_of(rm, _Snapshot(best).Value)
-    return StagesOutcome(
-        chosen,
-        "OPTIMAL" if all_optimal else "FEASIBLE",
-        bound_total if bound_ok else None,
-        slots_bound,
-        stages,
-    )

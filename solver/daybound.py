@@ -54,6 +54,8 @@ too big for the coverage master (``BoundBeside``, ``SIDE_SECONDS``): on seed 2 i
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +66,10 @@ from ortools.sat.python import cp_model
 
 from roster.eligibility import Eligibility
 from roster.model import Instance
+from solver.bounds import build_lp_pairs, dual_bound, reachable_pairs, solve_direct
+from solver.coverage import add_carer_time, carer_data, check_week, core_cut
+from solver.cpbase import Vars
+from solver.cpsat import add_staffing
 
 Pairs = Mapping[tuple[int, int], Sequence[tuple[int, int]]]
 
@@ -123,14 +129,12 @@ def _as_dict(pairs: Pairs) -> dict[tuple[int, int], list[tuple[int, int]]]:
 
 
 class _WeekFacts:
-    """Each carer's master facts (``solver.coverage._carer_data``) over the visits ``only``
+    """Each carer's master facts (``solver.coverage.carer_data``) over the visits ``only``
     (default: the whole week): a part's facts need the part and its ``context``, whose feeders are all
     there, so that each shortest journey and each visit's feeders are the week's."""
 
     def __init__(self, instance: Instance, elig: Eligibility, travel: Any, pairs: Pairs,
                  only: set[int] | None = None) -> None:
-        from solver.coverage import _carer_data
-
         planned = instance.planned_start
         vs = instance.visits
         by_carer: dict[int, list[int]] = {}
@@ -143,7 +147,7 @@ class _WeekFacts:
         ranges = _as_dict(pairs)
         for c in sorted(by_carer):
             visits = sorted(by_carer[c], key=lambda v: (planned[v], vs[v].visit_id))
-            data, never, dead = _carer_data(instance, elig, travel, ranges, c, visits)
+            data, never, dead = carer_data(instance, elig, travel, ranges, c, visits)
             self.data[c], self.never[c], self.dead[c] = data, list(never), set(dead)
 
 
@@ -151,14 +155,11 @@ def _part_model(
     instance: Instance, elig: Eligibility, pairs: Pairs, facts: _WeekFacts, part: Iterable[int],
 ) -> tuple[cp_model.CpModel, dict[tuple[int, int], Any], Any, int]:
     """The part master (module docstring): model, x, objective, and the part's slots."""
-    from solver.coverage import add_carer_time
-    from solver.cpsat import _Vars, add_staffing
-
     vs = instance.visits
     inside = set(part)
     sub = {k: list(r) for k, r in pairs.items() if k[1] in inside}
     m = cp_model.CpModel()
-    new = _Vars(m)
+    new = Vars(m)
     x, start, staffed = add_staffing(m, new, instance, sub)
     by_carer: dict[int, list[int]] = {}
     for c, v in x:
@@ -209,8 +210,6 @@ def _solve_part(
 ) -> PartBound:
     """One part's master, then up to ``rounds - 1`` rounds of core cuts from the carers'
     checked days (``solver.coverage.check_week``): each bound is valid, the smallest is kept."""
-    from solver.coverage import check_week, core_cut
-
     began = time.perf_counter()
     m, x, _obj, slots = _part_model(instance, elig, pairs, facts, part)
     upper = _eligibility_bound(instance, pairs, part)
@@ -323,10 +322,6 @@ def week_bound(
     ``max_part_pairs`` eligible pairs while time is left, by the smaller of that and the date's
     part master (module docstring); the sum over dates. Parts not reached count their
     eligibility bound."""
-    import math
-
-    from solver.bounds import _build_lp_pairs, _solve_direct, dual_bound, reachable_pairs
-
     t0 = time.perf_counter()
     reach = reachable_pairs(instance, elig)
     pc, pv = np.nonzero(reach)
@@ -342,8 +337,8 @@ def week_bound(
         status = "eligibility"
         mask = np.isin(pv, idx)
         if mask.any() and time.perf_counter() < deadline:
-            lp = _build_lp_pairs(instance, pc[mask], pv[mask], 30, labels_wanted=False)
-            st, _val, _x, duals, *_rest = _solve_direct(
+            lp = build_lp_pairs(instance, pc[mask], pv[mask], 30, labels_wanted=False)
+            st, _val, _x, duals, *_rest = solve_direct(
                 lp, max(0.5, deadline - time.perf_counter()), "ipm")
             if len(duals) == len(lp.row_ub):
                 upper = min(upper, int(math.floor(dual_bound(lp, duals) + 1e-6)))
@@ -387,8 +382,6 @@ class BoundBeside:
 
     def __init__(self, instance: Instance, elig: Eligibility, travel: Any, seconds: float,
                  seed: int = 0) -> None:
-        import threading
-
         self._stop = threading.Event()
         self._out: DayBound | None = None
         self._error: BaseException | None = None

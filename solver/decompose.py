@@ -13,7 +13,8 @@ miles — so the week splits into regions that barely interact.
    against 45 % by geography alone. A carer belongs to exactly one region, so every weekly
    rule (R10, R11, R12, R14, R15) and R13's travel chain stay inside one sub-problem; a
    child's visits all sit in one region, so 2:1 visits (R4) and continuity do too.
-2. **Regions solved** with ``solver.solve`` on a sub-instance (``dataclasses.replace`` of the
+2. **Regions solved** with the pipeline (``solver.solve``, passed in as
+   ``DecomposeParams.solve_region``: this module never imports it) on a sub-instance (``dataclasses.replace`` of the
    instance with the region's carers, children, visits, training, availability, absences and
    history), independently — in parallel on local processes or Ray (``solver.distributed``).
 3. **Merge** the regions' rows into one rota.
@@ -29,14 +30,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from roster.checker import check
 from roster.model import Assignment, Instance, Rota, Unassigned
 from roster.travel import great_circle_miles_matrix
+from solver.distributed import run_pieces
+from solver.params import Result, SolveParams
+from solver.rota import RotaBugError, rota_of_rows
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,10 @@ class DecomposeParams:
     check: bool = True
     continuity: bool = True
     """Regions follow the children's known carers (``follow_history``), not geography alone."""
+    solve_region: Callable[[Instance, SolveParams], Result] | None = None
+    """The pipeline that solves one region's sub-instance: ``solver.solve.solve``, which
+    ``solver.solve.solve_decomposed`` fills in (a method never imports the pipeline). A
+    module-level function, so that it crosses process boundaries."""
 
 
 @dataclass(frozen=True)
@@ -302,13 +311,14 @@ class RegionPiece:
     deterministic: bool
     locks: tuple[Assignment, ...] = ()
     max_candidates: int | None = None
+    solve: Callable[[Instance, SolveParams], Result] | None = None
+    """``DecomposeParams.solve_region``."""
 
 
 def solve_piece(piece: RegionPiece) -> RegionOutcome:
-    """Solve one sub-instance with ``solver.solve``; its rota is checked there."""
-    from solver.params import SolveParams
-    from solver.solve import solve
-
+    """Solve one sub-instance with the pipeline (``piece.solve``); its rota is checked there."""
+    solve = piece.solve
+    assert solve is not None  # solve_regions refuses params without one
     t0 = time.perf_counter()
     inst = piece.instance
     slots = sum(v.carers for v in inst.visits)
@@ -347,11 +357,13 @@ def _coordination_piece(piece: RegionPiece) -> RegionOutcome:
 # ---- the whole ---------------------------------------------------------------------------
 
 
-def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) -> DecomposeResult:
-    """A checked rota for a large instance by regions + coordination (see the module doc)."""
-    from solver.distributed import run_pieces
-
-    params = params or DecomposeParams()
+def solve_regions(instance: Instance, params: DecomposeParams) -> DecomposeResult:
+    """A checked rota for a large instance by regions + coordination (see the module doc), each
+    region solved by ``params.solve_region`` (``solver.solve.solve_decomposed`` is the entry
+    point that passes the pipeline)."""
+    if params.solve_region is None:
+        raise ValueError("DecomposeParams.solve_region is None: call solver.solve.solve_decomposed,"
+                         " which passes the pipeline that solves each region.")
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     k = params.regions or max(1, math.ceil(len(instance.carers) / params.carers_per_region))
@@ -370,7 +382,7 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
         sub = sub_instance(instance, carers, children)
         pieces.append(RegionPiece(int(r), sub, per_region, params.seed, params.workers,
                                   params.greedy_only, params.deterministic, (),
-                                  params.max_candidates))
+                                  params.max_candidates, params.solve_region))
     # Biggest first so a pool finishes evenly; results come back in piece order.
     pieces.sort(key=lambda p: -len(p.instance.visits))
     timings["split"] = time.perf_counter() - t0
@@ -390,12 +402,9 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
         rows, coordination = _coordinate(instance, rows, reasons, params, max(5.0, remaining * 0.8),
                                          child_of, rate)
         timings["coordination"] = time.perf_counter() - t1
-    rota = _rota(instance, rows, reasons)
+    rota = rota_of_rows(instance, rows, reasons)
     violations = 0
     if params.check:
-        from roster.checker import check
-        from solver.solve import RotaBugError
-
         t2 = time.perf_counter()
         found = check(instance, rota)
         timings["check"] = time.perf_counter() - t2
@@ -410,22 +419,6 @@ def solve_decomposed(instance: Instance, params: DecomposeParams | None = None) 
                            violations, timings)
 
 
-def _rota(instance: Instance, rows: Sequence[Assignment], reasons: dict[str, str]) -> Rota:
-    staffed: dict[str, int] = {}
-    for a in rows:
-        staffed[a.visit_id] = staffed.get(a.visit_id, 0) + 1
-    kept = tuple(sorted((a for a in rows if staffed[a.visit_id] >= instance.visit(a.visit_id).carers),
-                        key=lambda a: (instance.visit_index[a.visit_id], a.carer_id)))
-    full = {a.visit_id for a in kept}
-    unassigned = tuple(
-        Unassigned(v.visit_id, v.carers, reasons.get(v.visit_id, "no carer could be found"))
-        for v in instance.visits if v.visit_id not in full)
-    summary = {"visits": len(instance.visits), "visits_covered": len(instance.visits) - len(unassigned),
-               "carer_slots": sum(v.carers for v in instance.visits), "carer_slots_covered": len(kept),
-               "method": "decomposed"}
-    return Rota(assignments=kept, unassigned=unassigned, summary=summary)
-
-
 def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, str],
                 params: DecomposeParams, budget: float, child_region: dict[str, int],
                 rate: float = 0.0) -> tuple[list[Assignment], dict[str, Any]]:
@@ -438,8 +431,6 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
     Groups are formed, most open visits first, while their estimated cost (``rate`` seconds per
     visit, measured on the regions) fits the budget; the rest stay as the regions left them.
     """
-    from solver.distributed import run_pieces
-
     open_ids = list(reasons)
     if not open_ids:
         return rows, {}
@@ -519,7 +510,7 @@ def _coordinate(instance: Instance, rows: list[Assignment], reasons: dict[str, s
         sub = sub_instance(instance, sorted(group), sorted(child_ids), sorted(visit_ids))
         pieces.append(RegionPiece(-1 - r, sub, per_piece, params.seed, params.workers,
                                   params.greedy_only, params.deterministic, locked,
-                                  params.max_candidates))
+                                  params.max_candidates, params.solve_region))
     outcomes = run_pieces(_coordination_piece, pieces, backend=params.backend,
                           processes=params.processes, address=params.ray_address)
     failed = [o for o in outcomes if o.status.startswith("FAILED")]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from roster.eligibility import compute_eligibility
 from roster.model import Assignment, Instance, Rota
 from roster.rules import (
     YOUNG_DAY_MAX_MIN,
@@ -26,6 +27,7 @@ from roster.rules import (
     travel_model,
 )
 from roster.travel import TravelModel
+from solver.candidates import candidate_pairs, lock_ids
 from solver.params import Lock, SolveParams
 
 
@@ -177,8 +179,6 @@ class _Greedy:
 
 def greedy(instance: Instance, locks: Sequence[Lock] = (), travel: TravelModel | None = None) -> Rota:
     """The coordinator-first-fit rota (every hard rule holds; unstaffed visits are left out)."""
-    from roster.eligibility import compute_eligibility
-
     elig = compute_eligibility(instance, travel)
     return greedy_with(instance, elig, locks=locks, travel=travel)
 
@@ -191,8 +191,6 @@ def greedy_with(
     max_candidates: int | None = None,
 ) -> Rota:
     """``greedy`` with eligibility already computed."""
-    from solver.cpsat import _lock_ids, candidate_pairs
-
     pairs = candidate_pairs(
         instance, elig, SolveParams(locks=tuple(locks), max_candidates=max_candidates)
     )
@@ -203,7 +201,7 @@ def greedy_with(
     locked: dict[int, dict[int, int | None]] = {}
     locked_of_carer: dict[int, list[int]] = {}
     for lock in locks:
-        vid, cid = _lock_ids(lock)
+        vid, cid = lock_ids(lock)
         if vid not in instance.visit_index or cid not in instance.carer_index:
             continue
         v, c = instance.visit_index[vid], instance.carer_index[cid]

@@ -2,11 +2,11 @@
 
 A move frees a small neighbourhood — the carers living nearest to a visit still unstaffed (or to
 a random child when every visit is staffed), with the whole of each one's week — and re-solves it
-with ``solver.solve`` on a sub-instance, warm-started from the current rows. Everyone else's
-rota is untouched. Because each carer's week is entirely inside the neighbourhood, every weekly
+with one CP-SAT search of the model (``solver.cpsat``) on a sub-instance, warm-started from
+the current rows. Everyone else's rota is untouched. Because each carer's week is entirely inside the neighbourhood, every weekly
 rule (R10-R15) and the R13 travel chain are re-checked by the sub-solve; a 2:1 visit brings its
 other carer along. A move is kept when the whole week's rota then staffs more carer slots, or as
-many at a lower objective (``solver.solve.rota_terms`` on the whole instance, so that continuity
+many at a lower objective (``solver.objective.rota_terms`` on the whole instance, so that continuity
 counts the carers a child sees outside the neighbourhood too). The final rota is checked against
 the whole instance.
 
@@ -64,15 +64,27 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 import numpy as np
+from ortools.sat.python import cp_model
 
-from roster.model import Assignment, Instance, Rota, Visit
+from roster.checker import check
+from roster.eligibility import compute_eligibility
+from roster.model import Absence, Assignment, Instance, Rota, Visit
 from roster.travel import great_circle_miles_matrix
+from solver.cpbase import StopWatcher
+from solver.cpsat import BUILD_SHARE, build_model, chosen_of, hint_values
+from solver.decompose import sub_instance
+from solver.explain import explain_unassigned
+from solver.greedy import greedy_with
+from solver.objective import TERM_WEIGHT, TERMS_BY_STAGE, objective_of, rota_terms, stage_costs
 from solver.params import SolveParams, StopFlag
+from solver.rota import RotaBugError, decode, finish, is_valid, rota_of_rows, staffed_rows
 
 DAY_RATE, WEEK_RATE = 0.3, 0.05
 """Starting rates of moves that staff more slots, for the adaptive choice of a move's kind (M,
@@ -130,13 +142,6 @@ class LnsResult:
     """Stopped by ``LnsParams.stall_moves``, not by the time limit."""
 
 
-def _staffed_rows(instance: Instance, rows: list[Assignment]) -> list[Assignment]:
-    count: dict[str, int] = {}
-    for a in rows:
-        count[a.visit_id] = count.get(a.visit_id, 0) + 1
-    return [a for a in rows if count[a.visit_id] >= instance.visit(a.visit_id).carers]
-
-
 def improve(
     instance: Instance,
     rota: Rota | None = None,
@@ -154,18 +159,17 @@ def improve(
     it started (CP-SAT leaves Python's lock while it searches); a move's rows replace only its
     own carers' rows (of its date, for a day move) in the rota as it is when the move ends, and
     the merged week is checked before it is kept."""
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-
-    from solver.decompose import _rota
-    from solver.solve import _is_valid, solve
-
     params = params or LnsParams()
     base = base or SolveParams()
     t0 = time.perf_counter()
     rng = random.Random(params.seed)
     if rota is None:
-        rota = solve(instance, replace(base, use_greedy_only=True, seed=params.seed)).rota
-    rows = _staffed_rows(instance, list(rota.assignments))
+        # the pipeline's greedy-only rota (``solve(use_greedy_only=True)``), without the pipeline
+        elig0 = compute_eligibility(instance, base.travel)
+        rota = finish(instance, greedy_with(instance, elig0, locks=base.locks, travel=base.travel),
+                      replace(base, use_greedy_only=True, seed=params.seed), elig0, "GREEDY",
+                      None, [], t0).rota
+    rows = staffed_rows(instance, list(rota.assignments))
     level = _level(instance, rows, base)
     reasons = {u.visit_id: u.reasons for u in rota.unassigned}
     homes = np.array([(c.lat, c.lon) for c in instance.carers])
@@ -207,8 +211,6 @@ def improve(
         else:
             pivot = instance.visit(rng.choice(open_ids)) if open_ids else rng.choice(instance.visits)
         if kind == "day" and elig is None:
-            from roster.eligibility import compute_eligibility
-
             elig = compute_eligibility(instance, base.travel)
         began = time.perf_counter()
         left = params.time_limit - (began - t0)
@@ -251,7 +253,7 @@ def improve(
                     if trial is not None:
                         trial_level = _level(instance, trial, base)
                         # the move saw the rest of the week as it was: check the merged week
-                        if trial_level < level and _is_valid(
+                        if trial_level < level and is_valid(
                                 instance, Rota(assignments=tuple(trial)), base.travel):
                             improved += 1
                             kept = True
@@ -266,19 +268,13 @@ def improve(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    rows = _staffed_rows(instance, rows)
+    rows = staffed_rows(instance, rows)
     if improved and params.check:  # (``solver.solve`` explains the open visits itself)
-        from roster.eligibility import compute_eligibility
-        from solver.explain import explain_unassigned
-
         reasons = explain_unassigned(
             instance, elig if elig is not None else compute_eligibility(instance, base.travel),
             Rota(assignments=tuple(rows)))
-    final = _rota(instance, rows, reasons)
+    final = rota_of_rows(instance, rows, reasons)
     if params.check:
-        from roster.checker import check
-        from solver.solve import RotaBugError
-
         found = check(instance, final, base.travel)
         if found:
             raise RotaBugError(f"LNS made a rota that breaks {len(found)} hard rule(s): {found[:5]}")
@@ -359,19 +355,6 @@ def _sub_solve(sub: Instance, sp: SolveParams, stop: StopFlag | None) -> Rota | 
     (``MOVE_SOLVER``); nothing else of ``solver.solve``: no greedy, no coverage master, no
     explanations, check or KPIs (the merged week is checked before it is kept). None when the
     model gives no answer or cannot be built (a failed move changes nothing)."""
-    from ortools.sat.python import cp_model
-
-    from roster.eligibility import compute_eligibility
-    from solver.cpsat import (
-        TERM_WEIGHT,
-        TERMS_BY_STAGE,
-        _StopWatcher,
-        build_model,
-        chosen_of,
-        hint_values,
-    )
-    from solver.solve import BUILD_SHARE, decode
-
     t0 = time.perf_counter()
     try:
         elig = compute_eligibility(sub, sp.travel)
@@ -399,7 +382,7 @@ def _sub_solve(sub: Instance, sp: SolveParams, stop: StopFlag | None) -> Rota | 
     for key, value in MOVE_SOLVER.items():
         setattr(solver.parameters, key, value)
     if stop is not None:
-        with _StopWatcher(solver, stop):
+        with StopWatcher(solver, stop):
             code = solver.solve(m)
     else:
         code = solver.solve(m)
@@ -423,8 +406,6 @@ def _merge(instance: Instance, rows: list[Assignment], out: _Outcome,
     move's, the journeys into those carers' visits worked out again (R13: a changed evening
     changes the next morning's journey); None when a visit would then have more carers than it
     needs (another move running at once staffed it)."""
-    from solver.solve import decode
-
     def replaced(a: Assignment) -> bool:
         return a.carer_id in out.carers and (
             out.day is None or instance.visit(a.visit_id).date == out.day)
@@ -440,7 +421,7 @@ def _merge(instance: Instance, rows: list[Assignment], out: _Outcome,
         count[a.visit_id] = count.get(a.visit_id, 0) + 1
     if any(n > instance.visit(vid).carers for vid, n in count.items()):
         return None
-    return _staffed_rows(instance, merged)
+    return staffed_rows(instance, merged)
 
 
 def _level(instance: Instance, rows: list[Assignment],
@@ -448,8 +429,6 @@ def _level(instance: Instance, rows: list[Assignment],
     """What a move must lower, of the whole week: (uncovered carer slots, the continuity
     stage's cost, the quality stage's cost) in lexicographic mode, (uncovered carer slots, 0,
     weighted cost) in weighted mode."""
-    from solver.objective import objective_of, rota_terms, stage_costs
-
     terms = rota_terms(instance, Rota(assignments=tuple(rows)), base)
     uncovered = int(round(terms["uncovered_slots"]))
     if not base.lexicographic:
@@ -498,12 +477,6 @@ def _day_neighbourhood(
     across midnight, R13 chains, R14) see the whole week. The other carer of a locked 2:1 visit
     comes in with that visit alone, locked, and absent on the pivot's date so that the move
     gives them no new work. None when the day's partners pass ``MAX_DAY_CARERS``."""
-    from datetime import datetime, timedelta
-    from datetime import time as clock_time
-
-    from roster.model import Absence
-    from solver.decompose import sub_instance
-
     j = instance.visit_index[pivot.visit_id]
     cands = [int(c) for c in elig.eligible_carers(j)]
     near = sorted(cands, key=lambda c: (not bool(elig.home_within_cap[c, j]),
@@ -612,8 +585,6 @@ def _week_neighbourhood(
     them no new work. Before, a whole-week move pulled each such partner in with their whole
     week, and their partners in turn; on S seed 7 every chain passed 12 carers (the cap then) and
     the search after a proven coverage made 40,363 moves in 9 s, none of them a real one."""
-    from solver.decompose import sub_instance
-
     mine = {a.visit_id for a in rows if a.carer_id in carer_ids}
     tied = {a.visit_id for a in rows if a.visit_id in mine and a.carer_id not in carer_ids}
     others = _outside_rows(instance, rows, carer_ids, tied, None) or []
@@ -632,8 +603,6 @@ def _away_but(instance: Instance, held: list[Assignment]) -> tuple[Any, ...]:
     """Absences that keep each carer of ``held`` off everything but those rows all week (a
     visit may not touch an absence: each gap ends a minute before a row and starts a minute
     after one)."""
-    from roster.model import Absence
-
     clock = instance.clock
     first, last = -24 * 60, 9 * 24 * 60
 

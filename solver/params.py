@@ -71,7 +71,7 @@ class SolveParams:
     time_limit: float = 30.0
     """Wall-clock seconds for the whole solve: eligibility, greedy, model building and every
     CP-SAT stage (or large-neighbourhood search). A model that cannot be built in time is not
-    built (``solver.solve.BUILD_SHARE``); only the final explanations, check and KPIs come on
+    built (``solver.cpsat.BUILD_SHARE``); only the final explanations, check and KPIs come on
     top (a fraction of a second on S, a few seconds on M)."""
     workers: int = 2
     seed: int = 0
@@ -79,7 +79,7 @@ class SolveParams:
     lexicographic: bool = True
     """Coverage first, then continuity (+ changes), then visits by known carers, preferences,
     travel and cost; one weighted stage instead on very large models
-    (``solver.cpsat.LEXICOGRAPHIC_MAX_VARIABLES``)."""
+    (``solver.stages.LEXICOGRAPHIC_MAX_VARIABLES``)."""
     reference: Rota | None = None
     """A rota to keep as far as possible: each of its (carer, visit) pairs not kept costs
     ``weights.change`` (repair, referral)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from roster.model import Instance, Rota
+from solver.objective import objective_of, rota_terms
 from solver.params import Progress, SolveParams
 
 TICK = 0.5
@@ -47,8 +48,6 @@ class Reporter:
         """The best rota so far: its whole weighted cost."""
         if self.progress is None:
             return
-        from solver.objective import objective_of, rota_terms
-
         cost = objective_of(rota_terms(instance, rota, params), params.weights)
         with self._lock:
             self.objective = cost

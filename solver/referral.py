@@ -30,6 +30,7 @@ CLI: ``roster referral INSTANCE REFERRAL [REFERRAL ...] --out OUT [--rota CURREN
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
@@ -41,8 +42,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from roster import io as rio
+from roster.atomic import atomic_write_text
 from roster.calendar import DAY_NAMES, format_hhmm, parse_hhmm
+from roster.checker import check
+from roster.eligibility import compute_eligibility
 from roster.errors import InstanceError, Problem, raise_if_any
+from roster.geocode import make_geocoder
+from roster.io import load_instance, load_rota, load_travel, write_rota
 from roster.model import (
     Assignment,
     Availability,
@@ -54,7 +63,16 @@ from roster.model import (
     Unassigned,
     Visit,
 )
-from roster.rates import RateCard, cost_assignments
+from roster.packages import expand, read_packages
+from roster.rates import RateCard, cost_assignments, load_rates
+from roster.rules import RULES_BY_CODE, journey_between, journey_into
+from roster.towns import COUNTIES
+from roster.travel import great_circle_miles
+from solver.explain import explain_visit
+from solver.greedy import greedy
+from solver.params import SolveParams, Weights
+from solver.solve import solve
+from solver.summary import with_objective
 
 _log = logging.getLogger(__name__)
 
@@ -93,8 +111,6 @@ def load_referral(instance: Instance, folder: str | Path, name: str | None = Non
     Raises ``InstanceError`` listing every problem, each naming the referral's file, row, field
     and value; ids that clash with the instance are problems too.
     """
-    from roster import io as rio
-
     source = Path(folder)
     if not source.is_dir():
         raise FileNotFoundError(2, "No such referral folder", str(source))
@@ -110,12 +126,8 @@ def load_referral(instance: Instance, folder: str | Path, name: str | None = Non
         problems.append(Problem(f"{label}/visits.csv", None, None, None, None, "the referral folder needs visits.csv (its sessions) or packages.csv (a weekly pattern)."))
     raise_if_any(problems)
     ctx = rio.ParseContext(instance.settings, None, "off")
-    try:
-        from roster.geocode import make_geocoder
-
+    with contextlib.suppress(Exception):  # postcode lookup is optional; lat/lon still work
         ctx = rio.ParseContext(instance.settings, make_geocoder("offline"), "offline")
-    except Exception:  # noqa: BLE001 - postcode lookup is optional; lat/lon still work
-        pass
     children_t = rio.read_csv_table(children_path, f"{label}/children.csv", sink)
     children: dict[str, Child] = {}
     if children_t is not None:
@@ -146,8 +158,6 @@ def load_referral(instance: Instance, folder: str | Path, name: str | None = Non
                                      "the instance already has a visit with this id; a referral needs new ids."))  # fmt: skip
             visits = tuple(parsed.values())
     else:
-        from roster.packages import expand, read_packages
-
         rows = read_packages(packages_path)
         if not sink.errors:
             visits = expand(rows, children, instance.settings.week_start, instance.settings.bank_holidays)
@@ -316,8 +326,6 @@ def _solve_neighbourhood(
     """Solve the referral on the neighbourhood of ``carers`` (their whole weeks); everyone else
     keeps their rota exactly. A 2:1 partner outside the neighbourhood is pinned to the shared
     session."""
-    from solver import SolveParams, Weights, solve
-
     t0 = time.perf_counter()
     kset, vset, pinned = close_neighbourhood(merged, current, carers)
     vset |= set(referral.visit_ids)
@@ -325,8 +333,6 @@ def _solve_neighbourhood(
     kept = tuple(a for a in current.assignments if a.visit_id in vset)
     locks = tuple(a for a in kept if (a.visit_id, a.carer_id) not in unlocked)
     # Warm start from the current rota (valid in the cut once pinned carers come from home).
-    from roster.rules import journey_into
-
     hint_rows = []
     for a in kept:
         if a.carer_id in pinned:
@@ -412,10 +418,6 @@ def unreachable_sessions(
     cap, no rota staffs it. Both tests over-approximate what a rota could do, so a session named
     here is truly out of reach; one not named may still be (the solver decides).
     """
-    import numpy as np
-
-    from roster.rules import journey_between
-
     if not indices:
         return set()
     gap = merged.settings.return_home_gap_min
@@ -478,8 +480,6 @@ def _nearest(merged: Instance, el: Eligibility, j: int, current: Rota, free: boo
     """Up to ``k`` carers eligible for visit ``j``, nearest home first (home within the cap before
     the rest); ``free``: only those with nothing in the current rota within 90 minutes of the
     visit's window (True), only those with something (False), or either (None)."""
-    import numpy as np
-
     v = merged.visits[j]
     lo = int(el.start_lo[j]) - 90
     hi = int(el.start_hi[j]) + v.duration_min + 90
@@ -511,8 +511,6 @@ def try_referral(
     """Staff the referral on top of ``current``: first changing nobody's sessions (carers free
     then, nearest first), then, if a session is left, letting the nearest carers who could take
     it hand over their sessions around it to carers free to take them."""
-    from roster.eligibility import compute_eligibility
-
     el = eligibility if eligibility is not None else compute_eligibility(merged, travel)
     idx = [merged.visit_index[v.visit_id] for v in referral.visits]
     # Sessions out of anyone's reach need no solve: when none is within reach the answer is at
@@ -618,8 +616,6 @@ def _requirement(instance: Instance, j: int) -> str:
 
 def explain_session(instance: Instance, el: Eligibility, j: int, rota: Rota) -> str:
     """Plain English: why session ``j`` is not staffed, naming the requirement that binds."""
-    import numpy as np
-
     v = instance.visits[j]
     when = _when(instance, j)
     codes = np.asarray(el.reason_codes[:, j])
@@ -635,8 +631,6 @@ def explain_session(instance: Instance, el: Eligibility, j: int, rota: Rota) -> 
         ):
             return f"{when}: no carer holds {comp} (valid on {v.date:%d %b %Y}); none of our {n} carers can take it"
     passing = real.copy()
-    from roster.rules import RULES_BY_CODE
-
     binding = None
     for code in _FILTERS:
         nxt = passing & ((codes & RULES_BY_CODE[code].bit) == 0)
@@ -684,8 +678,6 @@ def explain_session(instance: Instance, el: Eligibility, j: int, rota: Rota) -> 
 
 def explain_session_detail(instance: Instance, el: Eligibility, j: int, rota: Rota) -> str:
     """For the office: what each carer who could take session ``j`` is doing instead."""
-    from solver.explain import explain_visit
-
     try:
         return explain_visit(instance, el, j, rota.by_carer())
     except Exception:  # noqa: BLE001 - the detail is a courtesy; the decision stands
@@ -834,8 +826,6 @@ def evaluate_referral(
     travel: TravelModel | None = None,
 ) -> Decision:
     """The decision on one referral, on top of the current rota (see the module docstring)."""
-    from roster.eligibility import compute_eligibility
-
     params = params or ReferralParams()
     t0 = time.perf_counter()
     merged = merge(instance, referral)
@@ -868,8 +858,6 @@ def _verify(
     params: ReferralParams,
     travel: TravelModel | None,
 ) -> tuple[bool, Decision]:
-    from roster.eligibility import compute_eligibility
-
     merged = merge(instance, referral)
     el = compute_eligibility(merged, travel)
     attempt = try_referral(merged, current, referral, params, travel, el)
@@ -904,8 +892,6 @@ def find_alternatives(
     deadline: float,
 ) -> list[dict[str, Any]]:
     """The cheapest ways to accept, each verified by solving again; best margin first."""
-    import numpy as np
-
     base = replace(merged, children=merged.children[: len(merged.children) - len(referral.children)],
                    visits=merged.visits[: len(merged.visits) - len(referral.visits)])  # fmt: skip
     short = [v for v in referral.visits if attempt.staffed.get(v.visit_id, 0) < v.carers]
@@ -919,8 +905,6 @@ def find_alternatives(
         cap = merged.child_cap(child)
         needed: set[int] = set()
         floor = 0  # one exception must serve every session: none below the farthest nearest
-        from roster.rules import RULES_BY_CODE
-
         r9 = RULES_BY_CODE["R9"].bit
         for v in mine:
             j = merged.visit_index[v.visit_id]
@@ -951,11 +935,9 @@ def find_alternatives(
     # (b) moving sessions within a stated window: only where time is what binds. A session no
     # carer could take at any time (vetting, training, family wishes, driving, distance) is not
     # helped by moving it, and trying every shift would spend the budget the recruit needs.
-    from roster.rules import RULES_BY_CODE as _RULES
-
     timeless = 0
     for code in ("R1", "R2", "R3", "R8", "R9"):
-        timeless |= _RULES[code].bit
+        timeless |= RULES_BY_CODE[code].bit
     movable = all(
         bool(np.any((np.asarray(el.reason_codes[:, merged.visit_index[v.visit_id]]) & timeless) == 0))
         for v in short
@@ -1066,9 +1048,6 @@ def _recruit_profile(merged: Instance, referral: Referral, short: Sequence[Visit
 
 def _nearest_town(lat: float, lon: float) -> str:
     try:
-        from roster.towns import COUNTIES
-        from roster.travel import great_circle_miles
-
         towns = [t for ts in COUNTIES.values() for t in ts]
         best = min(towns, key=lambda t: great_circle_miles((lat, lon), (t.lat, t.lon)))
         if great_circle_miles((lat, lon), (best.lat, best.lon)) < 15:
@@ -1144,8 +1123,6 @@ def rank_referrals(
             continue
         r = referrals[i]
         merged = merge(base, r)
-        from roster.eligibility import compute_eligibility
-
         el = compute_eligibility(merged, travel)
         attempt = try_referral(merged, rota, r, params, travel, el)
         if attempt.accepted(r.visits):
@@ -1182,7 +1159,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="referral folder(s): children.csv + visits.csv (or packages.csv)")  # fmt: skip
     parser.add_argument("--out", required=True, help="output folder for decision.json and rota/")
     parser.add_argument("--rota", help="the current rota folder (default: the greedy rota of INSTANCE)")
-    from solver.cli import time_limit_arg, workers_arg  # above 0 and finite; at least 1
+    # above 0 and finite; at least 1 (the CLI's argparse types, loaded by the command only)
+    from solver.cli import time_limit_arg, workers_arg
 
     parser.add_argument("--time-limit", type=time_limit_arg, default=10.0, help="seconds per solve (default 10)")
     parser.add_argument("--workers", type=workers_arg, default=1, help="CP-SAT workers (default 1)")
@@ -1195,29 +1173,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _write_decision(folder: Path, decision: Decision, travel: TravelModel | None) -> None:
-    from roster.atomic import atomic_write_text
-    from roster.io import write_rota
-
     folder.mkdir(parents=True, exist_ok=True)
     if decision.accept and decision.rota is not None and decision.instance is not None:
-        from roster.checker import check
-
         violations = check(decision.instance, decision.rota, travel)
         if violations:
             raise RuntimeError(
                 "the referral rota breaks a hard rule (a bug): " + "; ".join(str(v) for v in violations[:5])
             )
-        from solver.summary import with_objective
-
         write_rota(decision.instance, with_objective(decision.instance, decision.rota), folder / "rota")
     atomic_write_text(folder / "decision.json", json.dumps(decision.as_dict(), indent=2, ensure_ascii=False) + "\n")
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from roster.io import load_instance, load_rota, load_travel
-    from roster.rates import load_rates
-    from solver.greedy import greedy
-
     instance = load_instance(args.instance)
     travel = load_travel(args.instance, instance)
     travel_arg = travel if travel.matrix else None
@@ -1255,17 +1222,10 @@ def run_command(args: argparse.Namespace) -> int:
         _write_decision(out / d.referral, d, travel_arg)
     combined = summary.pop("_combined", None)
     if combined is not None:
-        from roster.checker import check
-        from roster.io import write_rota
-
         merged, rota = combined
         if check(merged, rota, travel_arg):
             raise RuntimeError("the combined referral rota breaks a hard rule (a bug)")
-        from solver.summary import with_objective
-
         write_rota(merged, with_objective(merged, rota), out / "together" / "rota")
-    from roster.atomic import atomic_write_text
-
     atomic_write_text(out / "ranking.json", json.dumps(summary, indent=2) + "\n")
     for row in summary["ranking"]:
         verdict = "accept" if row["accept"] else "decline"

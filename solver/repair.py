@@ -36,6 +36,8 @@ visit" without being told (003 §8.8) and families must be consulted before a ca
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 import time
 from collections.abc import Sequence
@@ -44,8 +46,20 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-from roster.changes import Change, VisitChange, changes_report, visit_changes
-from roster.errors import InstanceError, Problem
+from roster.atomic import atomic_folder, refuse_foreign_folder
+from roster.calendar import format_hhmm
+from roster.changes import (
+    Change,
+    VisitChange,
+    changes_csv,
+    changes_report,
+    visit_changes,
+    visit_changes_csv,
+)
+from roster.checker import check
+from roster.eligibility import compute_eligibility
+from roster.errors import InstanceError, Problem, UnknownIdError
+from roster.io import load_instance, load_rota, write_instance, write_rota
 from roster.model import (
     Absence,
     Assignment,
@@ -55,7 +69,11 @@ from roster.model import (
     Training,
     Unassigned,
 )
+from solver.explain import explain_unassigned
 from solver.params import SolveParams, Weights
+from solver.progress import run_stoppable
+from solver.rota import RotaBugError
+from solver.solve import solve
 from solver.summary import with_objective
 
 PIN_PREFIX = "__repair_pinned_"
@@ -157,8 +175,6 @@ def parse_absence(text: str, instance: Instance) -> Absence:
     if problems:
         kinds = {p.kind for p in problems}
         if kinds == {"lookup"}:
-            from roster.errors import UnknownIdError
-
             raise UnknownIdError(problems)
         raise InstanceError(problems)
     assert start is not None and end is not None
@@ -185,8 +201,6 @@ def broken_visits(instance: Instance, rota: Rota, absence: Absence) -> tuple[str
     """Visits of ``rota`` the absent carer can no longer do once ``absence`` is in ``instance``
     (already added): the checker's verdict on that carer's rows alone (R5: the visit touches the
     absence), in the instance's visit order."""
-    from roster.checker import check
-
     mine = tuple(a for a in rota.assignments if a.carer_id == absence.carer_id)
     flagged = {
         v.visit_id
@@ -205,8 +219,7 @@ def _what_is_broken(
     A rota that already broke a rule elsewhere (made by an older version, or edited by hand) is
     repaired too: travel (R13) is derived data and is recomputed for the carers it is wrong for;
     any visit still breaking a rule after that is re-rostered with the absent carer's."""
-    from roster.checker import check
-    from roster.store import retravel
+    from roster.store import retravel  # roster.store loads SQLAlchemy (here and below)
 
     order = inst.visit_index
     found = [
@@ -237,10 +250,6 @@ def repair(
     visits still uncovered with reasons, and the changes per family. ``stop`` (a
     ``solver.params.StopFlag``) ends the search early with the best checked repair so far.
     """
-    from roster.checker import check
-    from roster.eligibility import compute_eligibility
-    from solver.solve import solve
-
     params = params or RepairParams()
     t0 = time.perf_counter()
     if absence.carer_id not in instance.carer_index:
@@ -291,8 +300,6 @@ def repair(
         final, uncovered, still = _with_unassigned(inst, rota, merged, elig)
         violations = check(inst, final)
     if violations:
-        from solver.solve import RotaBugError
-
         listing = "\n".join(f"  {v}" for v in violations[:20])
         raise RotaBugError(f"repair made a rota that breaks {len(violations)} hard rule(s):\n{listing}")
     changes = tuple(changes_report(inst, rota, final))
@@ -447,8 +454,6 @@ def _only_their_rows(inst: Instance, rows: Sequence[Assignment]) -> tuple[Availa
     """Availability for a carer who is in the sub-week only as the partner on a locked 2:1 visit:
     exactly the times of those rows, so the model cannot give them anything else (the rest of
     their week is not in the sub-week)."""
-    from roster.calendar import format_hhmm
-
     clock = inst.clock
     out = []
     for a in rows:
@@ -486,8 +491,6 @@ def _with_unassigned(
 ) -> tuple[Rota, tuple[Unassigned, ...], tuple[Unassigned, ...]]:
     """The rota with every visit short of carers listed, with a fresh reason: first those the
     repair leaves uncovered, then those already uncovered before it."""
-    from solver.explain import explain_unassigned
-
     reasons = explain_unassigned(inst, elig, rows)
     staffed_now, staffed_before = _staffed(rows), _staffed(old)
     unassigned = tuple(
@@ -517,7 +520,6 @@ def _insertion_hint(plan: _Plan, broken: Sequence[str]) -> Rota:
     """A warm start for the sub-week: the old rows as they were, and each broken visit given to
     the first candidate (in rank order) whose week still keeps every rule with it added. The
     solver keeps it when CP-SAT finds nothing better in time; it changes no other family."""
-    from roster.checker import check
     from roster.store import retravel
 
     sub = plan.sub_instance
@@ -605,9 +607,6 @@ UNCOVERED_COLUMNS = ("visit_id", "child_id", "date", "start", "missing", "cause"
 def uncovered_csv(result: RepairResult) -> str:
     """Visits not covered: those the absence left uncovered first (cause ``absence``), then those
     already uncovered before it (cause ``before``)."""
-    import csv
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(UNCOVERED_COLUMNS)
@@ -621,10 +620,6 @@ def uncovered_csv(result: RepairResult) -> str:
 def write_result(result: RepairResult, out: str) -> None:
     """OUT/rota/ (contract), OUT/instance/ (with the absence), OUT/uncovered.csv,
     OUT/changes.csv and OUT/visit_changes.csv, all in one atomic folder swap."""
-    from roster.atomic import atomic_folder
-    from roster.changes import changes_csv, visit_changes_csv
-    from roster.io import write_instance, write_rota
-
     names = ("rota", "instance", "uncovered.csv", "changes.csv", "visit_changes.csv")
     with atomic_folder(out, keep_others_except=names) as tmp:
         write_rota(result.instance, result.rota, tmp / "rota")
@@ -672,7 +667,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rota", required=True, help="the current rota folder")
     parser.add_argument("--absence", required=True, help="CARER,START,END (ISO datetimes or dates)")
     parser.add_argument("--out", required=True, help="output folder")
-    from solver.cli import time_limit_arg, workers_arg  # above 0 and finite; at least 1
+    # above 0 and finite; at least 1 (the CLI's argparse types, loaded by the command only)
+    from solver.cli import time_limit_arg, workers_arg
 
     parser.add_argument("--time-limit", type=time_limit_arg, default=RepairParams.time_limit)
     parser.add_argument("--workers", type=workers_arg, default=RepairParams.workers)
@@ -692,10 +688,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from roster.atomic import refuse_foreign_folder
-    from roster.io import load_instance, load_rota
-    from solver.progress import run_stoppable
-
     outputs = ("rota", "instance", "uncovered.csv", "changes.csv", "visit_changes.csv")
     refuse_foreign_folder(args.out, outputs, "repair")  # before the work, not after it
     instance = load_instance(args.instance)
@@ -727,7 +719,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.db is None or args.store_version is None:
             print("roster repair: --db and --version go together; nothing saved", file=sys.stderr)
             return 2
-        from roster.store import Store, StoreError, acting_user
+        from roster.store import Store, StoreError, acting_user  # SQLAlchemy
 
         try:
             with Store.open(args.db) as store:

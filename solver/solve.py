@@ -14,17 +14,32 @@ The checker runs on every rota returned; a violation is a bug in the model and r
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from roster.model import Assignment, Instance, Rota, Unassigned
-from roster.rules import journey_into, travel_model
-from roster.travel import TravelModel
+from roster.eligibility import compute_eligibility
+from roster.model import Instance, Rota
+from solver.bounds import capacity_bound
+from solver.candidates import Travel, candidate_pairs
+from solver.decompose import DecomposeParams, DecomposeResult, solve_regions
+from solver.greedy import greedy_with
 from solver.objective import TERM_NAMES as TERM_NAMES
-from solver.objective import objective_of, rota_terms, stage_costs
+from solver.objective import objective_of as objective_of
+from solver.objective import rota_terms, stage_costs
 from solver.params import Lock, Progress, Result, SolveParams, StopFlag
 from solver.progress import Reporter
+from solver.rota import RotaBugError as RotaBugError
+from solver.rota import decode, finish, is_valid, staffed_slots
+
+# The CP-SAT methods (solver.cpsat, solver.stages, solver.coverage, solver.lns,
+# solver.daybound) are imported where the pipeline first uses them: they load ortools, and
+# ``import solver`` stays light (the app's pages and the CLI's --help load it).
 
 LNS_MIN_VISITS = 110
 """From this many visits (no locks, no reference) ``solve`` improves the greedy rota by
@@ -64,10 +79,6 @@ def _solve_decomposed(
     instance: Instance, params: SolveParams, elig: Any, t0: float, deadline: float,
     report: Reporter,
 ) -> Result:
-    import multiprocessing as mp
-
-    from solver.decompose import DecomposeParams, solve_decomposed
-
     reserve = FINISH_SECONDS_PER_VISIT * len(instance.visits)
     began = time.perf_counter()
     # a daemonic process (a benchmark's measuring child) may not start worker processes
@@ -91,6 +102,14 @@ def _solve_decomposed(
     return finish(instance, rota, params, elig, status, None, stages, t0, None)
 
 
+def solve_decomposed(
+    instance: Instance, params: DecomposeParams | None = None
+) -> DecomposeResult:
+    """``solver.decompose.solve_regions`` with this pipeline solving each region: a large
+    week by regions and coordination across their borders (the decomposition's entry point)."""
+    return solve_regions(instance, replace(params or DecomposeParams(), solve_region=solve))
+
+
 def _use_lns(instance: Instance, params: SolveParams) -> bool:
     if params.lns is not None:
         return params.lns
@@ -99,17 +118,8 @@ def _use_lns(instance: Instance, params: SolveParams) -> bool:
     )
 
 
-BUILD_SHARE = 0.6
-"""Building the whole model may take at most this share of the time left after the greedy;
-past it the build stops and the rest of the time goes to large-neighbourhood search (or the
-greedy rota is returned), so that the time limit holds in wall-clock terms."""
-
 LNS_MIN_SECONDS = 1.0
 """Below this much time left, no large-neighbourhood search is started."""
-
-
-class RotaBugError(RuntimeError):
-    """The solver produced a rota that breaks a hard rule: a bug, reported loudly."""
 
 
 def solve(
@@ -128,16 +138,12 @@ def solve(
     ``(seconds, best objective, bound)`` on each better rota or bound, on every path, and
     every ``solver.progress.TICK`` seconds in between.
     """
-    from dataclasses import replace
-
     params = params or SolveParams()
     if locks:
         params = replace(params, locks=tuple(params.locks) + tuple(locks))
     t0 = time.perf_counter()
     deadline = t0 + params.time_limit
     if progress is not None and stop is None:
-        import threading
-
         stop = threading.Event()  # a report returning True cancels, on every path
     report = Reporter(progress, t0, stop)
     try:
@@ -152,9 +158,6 @@ def _solve(
     instance: Instance, params: SolveParams, report: Reporter, stop: StopFlag | None,
     t0: float, deadline: float,
 ) -> Result:
-    from roster.eligibility import compute_eligibility
-    from solver.greedy import greedy_with
-
     elig = compute_eligibility(instance, params.travel)
     if _use_decompose(instance, params):
         return _solve_decomposed(instance, params, elig, t0, deadline, report)
@@ -169,7 +172,7 @@ def _solve(
     status = "GREEDY"
     bound: float | None = None
     slots_bound: int | None = None
-    chosen = warm if params.hint is not None and _is_valid(instance, warm, params.travel) else greedy_rota
+    chosen = warm if params.hint is not None and is_valid(instance, warm, params.travel) else greedy_rota
     use_lns = not params.use_greedy_only and _use_lns(instance, params)
     cover = None
     beside = None
@@ -177,10 +180,9 @@ def _solve(
             and COVERAGE_MAX_PAIRS < int(elig.ok.sum()) <= LP_MAX_PAIRS):
         # the bound by days (weekend masters) beside the LP, insertion and search, from now:
         # M seed 2, 1,266 where the LP gives 1,268
-        from solver.cpsat import _Travel
-        from solver.daybound import SIDE_SECONDS, BoundBeside
+        from solver.daybound import SIDE_SECONDS, BoundBeside  # heavy: ortools
 
-        beside = BoundBeside(instance, elig, _Travel(instance, None), min(
+        beside = BoundBeside(instance, elig, Travel(instance, None), min(
             SIDE_SECONDS, 0.5 * (deadline - time.perf_counter())), params.seed).start()
     if (
         not params.use_greedy_only
@@ -210,7 +212,7 @@ def _solve(
             if better is not None:
                 stages.append({"stage": "master_rota", "status": "FEASIBLE",
                                "seconds": round(time.perf_counter() - began, 3),
-                               "slots": _staffed_slots(instance, better)})
+                               "slots": staffed_slots(instance, better)})
                 chosen = warm = better
                 status = "FEASIBLE"
                 report.rota(instance, chosen, params)
@@ -230,7 +232,7 @@ def _solve(
                                        stop=stop)
         report.rota(instance, chosen, params)
     if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
-        from solver.lns import LnsParams, improve
+        from solver.lns import LnsParams, improve  # heavy: ortools
 
         lns = improve(
             instance,
@@ -240,7 +242,7 @@ def _solve(
                       seed=params.seed, check=False,
                       threads=1 if params.deterministic else max(1, params.workers),
                       coverage_proven=slots_bound is not None
-                      and _staffed_slots(instance, chosen) >= slots_bound,
+                      and staffed_slots(instance, chosen) >= slots_bound,
                       stall_moves=STALL_MOVES),
             base=params,
             stop=stop,
@@ -290,7 +292,8 @@ def _whole_model(
     """The monolithic CP-SAT model warm-started from ``warm``, its stages run until
     ``deadline`` (``solver.cpsat.run_stages``'s outcome), or None when it could not be built in
     its share of the time (``BUILD_SHARE``)."""
-    from solver.cpsat import BuildTimeout, build_model, run_stages
+    from solver.cpsat import BUILD_SHARE, BuildTimeout, build_model  # heavy: ortools
+    from solver.stages import run_stages  # heavy: ortools
 
     # building counts against the limit; it may use at most BUILD_SHARE of what is left
     now = time.perf_counter()
@@ -341,23 +344,13 @@ answer is the rota (0.3-0.4 s) that the search then improves on the lower terms.
 seeds 4 and 7 ran out of time in a bench run on busy cores; at 0.4, seeds 1-3 all did."""
 
 
-def _staffed_slots(instance: Instance, rota: Rota) -> int:
-    count: dict[str, int] = {}
-    for a in rota.assignments:
-        count[a.visit_id] = count.get(a.visit_id, 0) + 1
-    return sum(n for vid, n in count.items() if n >= instance.visit(vid).carers)
-
-
 def _coverage_bound(
     instance: Instance, elig: Any, params: SolveParams, warm: Rota, deadline: float,
     stop: StopFlag | None,
 ) -> Any:
     """The coverage master's proven upper bound on staffed slots (over every eligible pair, so
     a bound on any rota the model allows), or None when the week is too big or time is short."""
-    from dataclasses import replace
-
-    from solver.coverage import solve_coverage
-    from solver.cpsat import _Travel, candidate_pairs
+    from solver.coverage import solve_coverage  # heavy: ortools
 
     left = deadline - time.perf_counter()
     if left < 0.5:
@@ -371,7 +364,7 @@ def _coverage_bound(
         return _lp_bound(instance, elig, params, left)
     pairs = candidate_pairs(instance, elig, replace(params, max_candidates=None), keep)
     known = {k: 1 for k in keep if k in pairs}
-    lower = _staffed_slots(instance, warm) if len(known) == len(keep) else 0
+    lower = staffed_slots(instance, warm) if len(known) == len(keep) else 0
     # the LP capacity bound (a fraction of a second here) holds the master to it: on S seeds
     # 4, 6 and 7 it is 259 / 230 / 235 where the master's first solve reached 277 / 241 / 242
     _quiet_highs_banner()
@@ -379,7 +372,7 @@ def _coverage_bound(
     if lp is not None and (lp.upper is None or lp.upper < lower):
         lp = None  # (a rota of ``lower`` slots exists: an LP below it was not solved well)
     out = solve_coverage(
-        instance, elig, pairs, _Travel(instance, params.travel),
+        instance, elig, pairs, Travel(instance, params.travel),
         time.perf_counter() + COVERAGE_SHARE * left, params.workers, params.seed,
         known if lower else None, lower, stop,
         COVERAGE_SHARE * params.time_limit if params.deterministic else None,
@@ -397,16 +390,16 @@ def _from_master(
     """A rota from the coverage master's last answer, each carer's week repaired until it
     checks (``solver.coverage.repair``) and the 2:1 partners started together by a model of
     just those pairs; None unless it staffs more slots than ``current``."""
-    from dataclasses import replace
+    from ortools.sat.python import cp_model  # heavy, as are the next two
 
-    from solver.coverage import _weeks, repair
-    from solver.cpsat import BuildTimeout, _Travel, build_model, candidate_pairs, chosen_of
+    from solver.coverage import repair, weeks_of
+    from solver.cpsat import BuildTimeout, add_locks, build_model, chosen_of
 
     answer = cover.assignment if cover.proven else cover.last
     left = deadline - time.perf_counter()
     if not answer or left < (PROVEN_ROTA_MIN_SECONDS if cover.proven else 1.0):
         return None
-    have = _staffed_slots(instance, current)
+    have = staffed_slots(instance, current)
     keep = [(c, v) for (c, v), on in answer.items() if on]
     pairs = candidate_pairs(instance, elig, replace(params, max_candidates=None), keep)
     if cover.proven:
@@ -414,10 +407,10 @@ def _from_master(
         # and the time left is its own, since without this rota the proof is lost (S seed 7
         # once ended at 227 slots with 235 proven, the build cut off at 0.3 of 1.4 s)
         budget = deadline - 0.05 * left
-        weeks: dict[int, list[int]] | None = _weeks(answer)
+        weeks: dict[int, list[int]] | None = weeks_of(answer)
     else:
         budget = time.perf_counter() + 0.3 * left
-        weeks = repair(instance, elig, pairs, _Travel(instance, params.travel), answer, budget)
+        weeks = repair(instance, elig, pairs, Travel(instance, params.travel), answer, budget)
     if weeks is None:
         return None
     locks = tuple(
@@ -431,14 +424,10 @@ def _from_master(
         rm = build_model(instance, elig, fixed, None, deadline=budget)
     except (BuildTimeout, ValueError):
         return None
-    from ortools.sat.python import cp_model
-
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, params.workers)
     solver.parameters.max_time_in_seconds = max(0.1, budget - time.perf_counter())
     try:
-        from solver.cpsat import add_locks
-
         add_locks(rm.model, instance, locks, rm.x, rm.start)
     except ValueError:
         return None
@@ -446,7 +435,7 @@ def _from_master(
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     rota = decode(instance, chosen_of(rm, solver.value), params.travel)
-    if _staffed_slots(instance, rota) <= have or not _is_valid(instance, rota, params.travel):
+    if staffed_slots(instance, rota) <= have or not is_valid(instance, rota, params.travel):
         return None
     return rota
 
@@ -477,7 +466,7 @@ def _insert_stage(
     inserted = _insert_open(instance, params, chosen, deadline, share, stop)
     stages.append({"stage": "insert", "status": "FEASIBLE" if inserted else "NO GAIN",
                    "seconds": round(time.perf_counter() - began, 3),
-                   "slots": _staffed_slots(instance, inserted or chosen)})
+                   "slots": staffed_slots(instance, inserted or chosen)})
     if inserted is None:
         return chosen, status
     return inserted, "FEASIBLE"
@@ -495,12 +484,10 @@ def _insert_open(
     Measured (2 busy cores): S seed 2, 228 -> 232 slots in 0.6 s; M seed 1, 1,284 -> 1,288 in
     3.4 s. Unlocking the weeks of the two nearest carers of each open visit as well gained
     nothing on S seed 1 or M seed 1 (14 s on M)."""
-    from dataclasses import replace
-
     left = deadline - time.perf_counter()
     if left < 0.5:
         return None
-    have = _staffed_slots(instance, current)
+    have = staffed_slots(instance, current)
     if have >= sum(v.carers for v in instance.visits):
         return None
     locks = tuple((a.visit_id, a.carer_id) for a in current.assignments)
@@ -512,7 +499,7 @@ def _insert_open(
         res = solve(instance, sp, stop=stop)
     except (ValueError, RotaBugError):
         return None
-    if _staffed_slots(instance, res.rota) <= have:
+    if staffed_slots(instance, res.rota) <= have:
         return None
     return Rota(assignments=res.rota.assignments)
 
@@ -538,11 +525,8 @@ def _quiet_highs_banner() -> None:
     if _highs_greeted:
         return
     _highs_greeted = True
-    import os
-    import sys
-
     try:
-        import highspy
+        import highspy  # optional: the LP bounds' solver
     except ImportError:
         return
     sys.stdout.flush()
@@ -561,8 +545,7 @@ def _lp_bound(instance: Instance, elig: Any, params: SolveParams, left: float) -
     """The LP capacity bound (``solver.bounds.capacity_bound``, valid for any rota) as the
     coverage bound of a week too big for the master; None with a supplied travel matrix (the
     LP uses the instance's own model) or when it fails."""
-    from solver.bounds import capacity_bound
-    from solver.coverage import CoverageOutcome
+    from solver.coverage import CoverageOutcome  # heavy: ortools
 
     if params.travel is not None or int(elig.ok.sum()) > LP_MAX_PAIRS:
         return None
@@ -578,7 +561,7 @@ def _lp_bound(instance: Instance, elig: Any, params: SolveParams, left: float) -
 
 
 def _coverage_stage(instance: Instance, cover: Any, warm: Rota) -> dict[str, Any]:
-    staffed = _staffed_slots(instance, warm)
+    staffed = staffed_slots(instance, warm)
     return {
         "stage": "coverage_bound",
         "status": "OPTIMAL" if cover.proven or (cover.upper is not None and cover.upper <= staffed)
@@ -591,135 +574,3 @@ def _coverage_stage(instance: Instance, cover: Any, warm: Rota) -> dict[str, Any
     }
 
 
-def _is_valid(instance: Instance, rota: Rota, travel: TravelModel | None) -> bool:
-    from roster.checker import check
-
-    return not [v for v in check(instance, rota, travel) if v.rule != "structure"]
-
-
-def decode(
-    instance: Instance,
-    chosen: Mapping[str, Sequence[tuple[str, int]]],
-    travel: TravelModel | None = None,
-) -> Rota:
-    """Rows of the rota from (carer_id -> [(visit_id, start)]): travel per R13 from the carer's
-    previous row. Unassigned rows are filled in by ``finish``."""
-    model = travel_model(instance, travel)
-    rows: list[Assignment] = []
-    for carer_id in sorted(chosen):
-        carer = instance.carer(carer_id)
-        previous: Assignment | None = None
-        for visit_id, start in sorted(chosen[carer_id], key=lambda r: (r[1], r[0])):
-            v = instance.visit_index[visit_id]
-            origin, miles, minutes = journey_into(instance, carer, previous, v, start, model)
-            row = Assignment(
-                visit_id=visit_id,
-                carer_id=carer_id,
-                start=start,
-                end=start + instance.visits[v].duration_min,
-                travel_from=origin,
-                travel_miles=miles,
-                travel_min=minutes,
-            )
-            rows.append(row)
-            previous = row
-    rows.sort(key=lambda a: (instance.visit_index[a.visit_id], a.carer_id))
-    return Rota(assignments=tuple(rows))
-
-
-def finish(
-    instance: Instance,
-    rota: Rota,
-    params: SolveParams,
-    elig: Any,
-    status: str,
-    bound: float | None,
-    stages: list[dict[str, Any]],
-    t0: float,
-    slots_bound: int | None = None,
-) -> Result:
-    """Explain what is unassigned, check, measure, and wrap up a ``Result``."""
-    from roster.checker import check
-    from solver.explain import explain_unassigned
-
-    staffed: dict[str, int] = {}
-    for a in rota.assignments:
-        staffed[a.visit_id] = staffed.get(a.visit_id, 0) + 1
-    rows = tuple(
-        a for a in rota.assignments if staffed[a.visit_id] >= instance.visit(a.visit_id).carers
-    )
-    rota = Rota(assignments=rows)
-    reasons = explain_unassigned(instance, elig, rota)
-    unassigned = tuple(
-        Unassigned(v.visit_id, v.carers, reasons[v.visit_id])
-        for v in instance.visits
-        if v.visit_id in reasons
-    )
-    rota = Rota(assignments=rows, unassigned=unassigned)
-    violations = check(instance, rota, params.travel)
-    if violations:
-        listing = "\n".join(f"  {v}" for v in violations[:50])
-        raise RotaBugError(
-            f"the solver made a rota that breaks {len(violations)} hard rule(s); this is a bug:\n"
-            f"{listing}"
-        )
-    terms = rota_terms(instance, rota, params)
-    objective = objective_of(terms, params.weights)
-    gap = None
-    if bound is not None:
-        gap = max(0.0, objective - bound) / max(abs(objective), 1e-9) if objective else 0.0
-    seconds = time.perf_counter() - t0
-    kpis = _kpis(instance, rota)
-    slots = sum(v.carers for v in instance.visits)
-    covered = sum(1 for _ in rota.assignments)
-    coverage_gap = None
-    if slots_bound is not None:
-        coverage_gap = max(0.0, slots_bound - covered) / max(slots_bound, 1)
-    summary = {
-        "visits": len(instance.visits),
-        "visits_covered": len(instance.visits) - len(unassigned),
-        "carer_slots": slots,
-        "carer_slots_covered": covered,
-        "carer_slots_bound": slots_bound,
-        "coverage_gap": None if coverage_gap is None else round(coverage_gap, 6),
-        "travel_miles": round(terms["travel_miles"], 2),
-        "mean_carers_per_child": _mean_carers_per_child(instance, rota),
-        "objective": round(objective, 4),
-        "bound": None if bound is None else round(bound, 4),
-        "gap": None if gap is None else round(gap, 6),
-        "solve_seconds": round(seconds, 3),
-        "status": status,
-        "terms": {k: round(v, 4) for k, v in terms.items()},
-    }
-    rota = Rota(assignments=rows, unassigned=unassigned, summary=summary)
-    return Result(
-        status=status,
-        rota=rota,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        terms=terms,
-        seconds=seconds,
-        kpis=kpis,
-        violations=(),
-        stages=tuple(stages),
-        carer_slots_bound=slots_bound,
-        coverage_gap=coverage_gap,
-    )
-
-
-def _kpis(instance: Instance, rota: Rota) -> dict[str, Any]:
-    try:
-        from roster.kpis import compute_kpis
-    except ImportError:  # the KPI module is optional for the solver
-        return {}
-    return dict(compute_kpis(instance, rota))
-
-
-def _mean_carers_per_child(instance: Instance, rota: Rota) -> float:
-    seen: dict[str, set[str]] = {}
-    for a in rota.assignments:
-        seen.setdefault(instance.visit(a.visit_id).child_id, set()).add(a.carer_id)
-    if not seen:
-        return 0.0
-    return round(sum(len(s) for s in seen.values()) / len(seen), 3)

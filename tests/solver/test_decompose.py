@@ -10,7 +10,8 @@ import pytest
 from roster.checker import check
 from roster.generator import generate
 from roster.model import Instance
-from solver.decompose import DecomposeParams, assign_regions, solve_decomposed, sub_instance
+from solver.decompose import DecomposeParams, assign_regions, sub_instance
+from solver.solve import solve_decomposed  # the pipeline solves each region
 
 
 @cache

@@ -11,7 +11,8 @@ import numpy as np
 from roster.checker import check
 from roster.generator import generate
 from roster.model import History, Instance
-from solver.decompose import DecomposeParams, assign_regions, solve_decomposed
+from solver.decompose import DecomposeParams, assign_regions
+from solver.solve import solve_decomposed  # the pipeline solves each region
 from tests.factory import carer, child, make_instance, visit
 
 
