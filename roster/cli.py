@@ -23,6 +23,7 @@ import errno
 import importlib
 import os
 import sys
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 
@@ -142,9 +143,11 @@ def _show_warning(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()  # a command's --time-limit counts from here (imports, loading)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_selected_command(argv))
     args = parser.parse_args(argv)
+    args.started = started
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

@@ -128,3 +128,15 @@ def test_repair_and_referral_refuse_a_time_limit_that_cannot_be_kept(
     assert exit_.value.code == 2
     assert "--time-limit is -5; it must be a finite number of seconds above 0" in (
         capsys.readouterr().err)
+
+
+def test_the_command_s_limit_covers_loading_and_writing_so_the_solve_gets_what_is_left() -> None:
+    import time
+
+    from solver.cli import MIN_SOLVE_SECONDS, WRITE_SECONDS_PER_VISIT, solve_seconds
+
+    assert solve_seconds(60.0, None, 1000) == 60.0 - 1000 * WRITE_SECONDS_PER_VISIT
+    # a command that began long ago (loading took the whole limit): the least a solve is given
+    assert solve_seconds(60.0, time.perf_counter() - 1000.0, 1000) == MIN_SOLVE_SECONDS
+    assert solve_seconds(0.5, time.perf_counter() - 1000.0, 10) == 0.5  # never above the limit
+    assert solve_seconds(60.0, time.perf_counter() + 1000.0, 0) == 60.0  # (a clock ahead)
