@@ -136,8 +136,8 @@ def _show_warning(
     message: Warning | str, category: type[Warning], filename: str, lineno: int,
     file: object = None, line: str | None = None,
 ) -> None:
-    """A warning as one line on stderr (``roster CMD: warning: ...``), not Python's raw two
-    lines with the source file and code."""
+    """A warning as one line on stderr (``roster: warning: ...``), not Python's raw two lines
+    with the source file and code."""
     text = str(message).strip().replace("\n", " ")
     print(f"roster: warning: {text}", file=sys.stderr)
 
