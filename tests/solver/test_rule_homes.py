@@ -73,8 +73,24 @@ def random_week(rng: random.Random) -> tuple[Instance, list[int], list[int]]:
     )
     planned = list(inst.planned_start)
     order = sorted(range(n), key=lambda v: (planned[v], v))
-    # nudge starts a little so that visits sometimes meet, overlap or leave exact gaps
-    starts = [planned[v] + rng.choice((0, 0, -15, 10)) for v in order]
+    if rng.random() < 0.5:
+        # nudge planned starts a little so that visits sometimes meet or overlap
+        starts = [planned[v] + rng.choice((0, 0, -15, 10)) for v in order]
+    else:
+        # a chain: each visit a chosen gap after the previous one ends, often exactly on a
+        # rule's edge (the journey's minutes, the return-home gap, the daily rest, the break)
+        gap = inst.settings.return_home_gap_min
+        rest = int(inst.settings.daily_rest_hours * 60)
+        brk = inst.settings.break_min
+        starts = [planned[order[0]]]
+        for prev, v in zip(order, order[1:], strict=False):
+            travel = R.journey_between(inst, inst.visits[prev], inst.visits[v])[1]
+            end = starts[-1] + inst.visits[prev].duration_min
+            home = R.journey_from_home(inst, inst.carers[0], inst.visits[v])[1]
+            offset = rng.choice((travel, travel - 1, travel + 1, gap - 1, gap, gap + 1, rest, rest - 1,
+                                 rest + travel, rest + home, rest + home - 1, travel + brk,
+                                 travel + brk - 1, home + brk, rng.randint(0, 600)))
+            starts.append(end + offset)
     pairs = sorted(zip(starts, order, strict=True))
     return inst, [v for _, v in pairs], [s for s, _ in pairs]
 
@@ -156,7 +172,7 @@ def verdicts(seed: int) -> tuple[dict[str, bool], dict[str, bool]]:
     return {k: fn(inst, rows) for k, fn in CHECKER.items()}, route_verdicts(inst, order, starts)
 
 
-CORPUS = range(400)
+CORPUS = range(600)
 
 
 @pytest.fixture(scope="module")
