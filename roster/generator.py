@@ -994,11 +994,14 @@ FIRST_FIT_TRIES = 12
 """Carers a first fit tries per visit (known carers first, then the nearest)."""
 
 
-def first_fit(instance: Instance) -> Rota:
+def first_fit(instance: Instance, keep: Sequence[Assignment] = ()) -> Rota:
     """A coordinator's first fit: visits in date and start order, each given to the first carers
     (the child's known carers by hours together, then the nearest) who can take it at one start
     of its flex window (planned first) with every rule of their week still kept. Every rota it
-    returns passes ``roster.checker.check``; a visit it cannot staff is listed unassigned."""
+    returns passes ``roster.checker.check``; a visit it cannot staff is listed unassigned.
+
+    ``keep``: rows already decided (e.g. last week's rota carried forward, rows that keep every
+    rule together); they stay, and only the visits they do not fully staff are fitted."""
     from roster.eligibility import compute_eligibility
     from roster.rollforward import MemoTravel
     from roster.rules import RULES, journey_into, travel_model
@@ -1009,6 +1012,11 @@ def first_fit(instance: Instance) -> Rota:
     r6 = next(r for r in RULES if r.code == "R6")
     r9 = next(r for r in RULES if r.code == "R9")
     weeks: dict[str, list[Assignment]] = {c.carer_id: [] for c in instance.carers}
+    for a in keep:
+        weeks[a.carer_id].append(a)
+    kept_count: dict[str, int] = {}
+    for a in keep:
+        kept_count[a.visit_id] = kept_count.get(a.visit_id, 0) + 1
     hours = instance.history_hours
 
     def placed(carer: Carer, rows: list[Assignment], row: Assignment) -> list[Assignment] | None:
@@ -1034,6 +1042,8 @@ def first_fit(instance: Instance) -> Rota:
     order = sorted(range(len(instance.visits)), key=lambda v: instance.planned_start[v])
     for v in order:
         visit = instance.visits[v]
+        if visit.visit_id in kept_count:
+            continue  # decided already (a 2:1 with one kept carer stays short: one start each)
         planned = instance.planned_start[v]
         cands = [int(c) for c in elig.eligible_carers(v)]
         cands.sort(key=lambda c: (-hours.get((visit.child_id, instance.carers[c].carer_id), 0.0),

@@ -531,6 +531,95 @@ def _fewest_to_drop(
     return choice
 
 
+def week_ok(
+    instance: Instance, carer_id: str, rows: Sequence[Assignment], travel: TravelModel | None = None
+) -> bool:
+    """Whether ``rows`` (one carer's week; journeys are recomputed) keep every per-row rule
+    (against the previous row; a 2:1 partner's start is the caller's to keep) and every rule of
+    the carer's week."""
+    model = MemoTravel.of(travel_model(instance, travel))
+    carer = instance.carer(carer_id)
+    fixed = sorted(with_travel(instance, rows, model), key=lambda a: (a.start, a.visit_id))
+    previous: Assignment | None = None
+    for a in fixed:
+        visit = instance.visit(a.visit_id)
+        for rule in RULES:
+            if rule.scope == "row" and rule.function(
+                instance, carer, visit, a, previous=previous, travel=model
+            ):
+                return False
+        previous = a
+    return not any(
+        rule.locate(instance, carer, fixed, travel=model)  # type: ignore[misc]
+        for rule in RULES if rule.scope == "week"
+    )
+
+
+def restore(
+    instance: Instance, carried: Carry, rows: Sequence[Assignment], passes: int = 3
+) -> list[Assignment]:
+    """``rows`` with the carried rows that are missing put back wherever that staffs no fewer
+    slots, by three moves: the carer onto the visit if it is short of carers; in place of the
+    carer now on it (whose week must still check); or swapped with that carer, who takes the
+    carer's rows that clash with the visit. Each move keeps both carers' weeks checking (2:1
+    partners start together); journeys of the touched carers are redone. Up to ``passes``
+    sweeps, until one changes nothing."""
+    model = MemoTravel.of(travel_model(instance))
+    by_carer: dict[str, list[Assignment]] = {}
+    by_visit: dict[str, list[Assignment]] = {}
+    for a in rows:
+        by_carer.setdefault(a.carer_id, []).append(a)
+        by_visit.setdefault(a.visit_id, []).append(a)
+
+    def apply(weeks: dict[str, list[Assignment]]) -> None:
+        for carer_id in weeks:
+            for a in by_carer.get(carer_id, ()):
+                by_visit[a.visit_id] = [b for b in by_visit[a.visit_id] if b is not a]
+        for carer_id, week in weeks.items():
+            fixed = with_travel(instance, week, model)
+            by_carer[carer_id] = fixed
+            for a in fixed:
+                by_visit.setdefault(a.visit_id, []).append(a)
+
+    for _ in range(passes):
+        changed = False
+        for (visit_id, carer_id), start in sorted(carried.carried.items()):
+            if carer_id not in instance.carer_index:
+                continue
+            on_visit = by_visit.get(visit_id, [])
+            if any(a.carer_id == carer_id for a in on_visit):
+                continue
+            visit = instance.visit(visit_id)
+            mine = by_carer.get(carer_id, [])
+            when = on_visit[0].start if on_visit else start
+            back = Assignment(visit_id, carer_id, when, when + visit.duration_min)
+            lo, hi = when - 120, back.end + 120
+            clash = [a for a in mine if a.start < hi and lo < a.end]
+            rest = [a for a in mine if a not in clash]
+            moves: list[dict[str, list[Assignment]]] = []
+            if len(on_visit) < visit.carers:
+                moves.append({carer_id: [*mine, back]})
+            for other in on_visit:
+                theirs = [a for a in by_carer.get(other.carer_id, []) if a is not other]
+                moves.append({carer_id: [*mine, back], other.carer_id: theirs})
+                if clash:
+                    swapped = [replace(a, carer_id=other.carer_id) for a in clash]
+                    if any(len({b.carer_id for b in by_visit[a.visit_id]} & {other.carer_id}) for a in clash):
+                        continue
+                    moves.append({carer_id: [*rest, back], other.carer_id: [*theirs, *swapped]})
+            for move in moves:
+                if all(week_ok(instance, k, week, model) for k, week in move.items()):
+                    apply(move)
+                    changed = True
+                    break
+        if not changed:
+            break
+    order = instance.visit_index
+    out = [a for week in by_carer.values() for a in week]
+    out.sort(key=lambda a: (order[a.visit_id], a.carer_id))
+    return out
+
+
 # ---- the store -------------------------------------------------------------------------------
 
 

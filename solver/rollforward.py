@@ -6,14 +6,23 @@ carried onto this week, rows that break a rule already dropped with their reason
 1. **Keeps every carried row.** Each carried visit whose every carer is kept is locked with its
    carried start; the carried rota is the solve's ``reference`` (so a 2:1 of which one carer is
    left keeps that carer when a partner is found). The rest of the week — new sessions and the
-   visits whose carers could not be kept — is solved around the locks.
-2. **Releases a carried row only when that staffs more slots.** For the visits still uncovered,
-   the carried rows next to them (carers eligible for the uncovered visit, on the same day, within
-   ``RELEASE_HOURS`` of it) are unlocked, every other row of the rota is locked, and the week is
-   solved again in one weighted objective where a change costs ``RELEASE_CHANGE_WEIGHT`` (a
-   slot staffed pays for at most three, no continuity gain pays for one); released rows may
-   also move their start within the flex. The new rota is taken only when it staffs more
-   slots; each carried row it changes is recorded with the uncovered visit it was released for.
+   visits whose carers could not be kept — is solved around the locks (``AROUND_SHARE`` of the
+   time). This is rota R0.
+2. **Changes a carried row only when that staffs more slots.** When R0 leaves visits open, the
+   week is solved from scratch (``SCRATCH_SHARE``) to learn how many slots it can staff; if that
+   is more, the carried rows are put back into the scratch rota wherever that staffs no fewer
+   slots (``roster.rollforward.restore``: S seed 1's first week, 106 -> 149 of 192 kept at 231
+   slots), and a small model whose candidates are only R0's pairs and that rota's, with R0
+   as reference and a change costing ``CHANGE_WEIGHT`` (more than any continuity gain), staffs
+   at least as many slots as the scratch rota while keeping all the carried rows it can (its
+   continuity stage is proven on S in about a second). Then every carried row still missing is
+   put back wherever that staffs no fewer slots (``roster.rollforward.restore``). The result is
+   taken only when it staffs more slots than R0; each carried row it changes is recorded with
+   the visit it was changed to staff (the carer's own newly staffed visit, else one newly
+   staffed on the same day).
+
+The first version released only the carried rows next to each open visit (same day, 3 hours):
+on S that found none of the 5 slots a scratch solve staffs, which need chains of moves.
 
 Every rota passes ``roster.checker.check`` (``solver.solve`` raises otherwise). The solve function
 is a parameter (``solve_fn``): the local-search engine (issue 19) slots in there later, taking the
@@ -26,26 +35,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from roster.model import Assignment, Instance, Rota
+from roster.model import Instance, Rota
 from roster.rollforward import Carry
 from solver.params import Result, SolveParams, StopFlag
 
 SolveFn = Callable[[Instance, SolveParams], Result]
 
-RELEASE_HOURS = 3.0
-"""A carried row is next to an uncovered visit when it is on the same day and starts or ends
-within this many hours of it."""
+AROUND_SHARE = 0.3
+"""Share of the time limit for the solve around the carried rows (all of it without step 2)."""
 
-RELEASE_SHARE = 0.35
-"""Share of the time limit kept for the release step."""
+SCRATCH_SHARE = 0.45
+"""Share of the time left after step 1 for the scratch solve of step 2; the union model gets
+the rest: its coverage stage is proven in a second or two on S, its continuity stage (the
+changes) sometimes only in 5-8 s on a busy machine."""
 
-RELEASE_CHANGE_WEIGHT = 3_000.0
-"""The change weight of the release solve, which weighs every term in one objective (not the
-stages in order): a slot staffed (10,000) pays for at most three carried rows changed, and a
-change costs more than anything continuity or quality could gain by it (a carer fewer for a
-child is 100-560), so that a carried row moves only to staff more slots. In lexicographic mode
-the coverage stage changed a third of S's rows for 12 more slots and left the change stage no
-time to undo the needless ones."""
+CHANGE_WEIGHT = 5_000.0
+"""The change weight of the union model's continuity stage: more than any continuity gain of a
+change (a carer fewer for a child is 100-560), so it keeps every carried row it can at the
+coverage its first stage reached."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,8 @@ class RollForward:
     """The solve's result (its rota is the week's rota, checked)."""
     carry: Carry
     released: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(visit id, carer id) of each carried row changed to staff more slots -> the uncovered
-    visit it was released for."""
+    """(visit id, carer id) of each carried row changed to staff more slots -> the visit it was
+    changed to staff."""
     steps: tuple[dict[str, object], ...] = ()
 
     @property
@@ -66,12 +73,12 @@ class RollForward:
 
     def kept_share(self) -> float:
         """Share of the earlier week's rows kept in the new rota (same carer on the matched visit)."""
-        now = {(a.visit_id, a.carer_id) for a in self.rota.assignments}
+        now = pairs(self.rota)
         kept = sum(1 for k in self.carry.carried if k in now)
         return kept / max(1, self.carry.source_rows)
 
 
-def out_pairs(rota: Rota) -> set[tuple[str, str]]:
+def pairs(rota: Rota) -> set[tuple[str, str]]:
     return {(a.visit_id, a.carer_id) for a in rota.assignments}
 
 
@@ -96,84 +103,93 @@ def roll_forward(
     release: bool = True,
     stop: StopFlag | None = None,
 ) -> RollForward:
-    """Week ``instance`` solved around ``carried`` (see the module docstring)."""
+    """Week ``instance`` solved around ``carried`` (see the module docstring). ``release=False``
+    stops after step 1."""
     params = params or SolveParams()
     run = solve_fn or _solve_with(stop)
     t0 = time.perf_counter()
+    deadline = t0 + params.time_limit
     locks = carried.complete_rows()
-    kept_rota = carried.rota
-    first_limit = params.time_limit * ((1 - RELEASE_SHARE) if release else 1.0)
     first = run(instance, replace(
-        params, locks=tuple(params.locks) + locks, reference=kept_rota,
-        time_limit=first_limit,
+        params, locks=tuple(params.locks) + locks, reference=carried.rota,
+        time_limit=params.time_limit * (AROUND_SHARE if release else 1.0),
     ))
     steps: list[dict[str, object]] = [{
         "step": "around the carried rows", "locked": len(locks),
         "slots": staffed_slots(first.rota), "seconds": round(time.perf_counter() - t0, 3),
     }]
     out = RollForward(first, carried, {}, tuple(steps))
-    if not release:
+    if not release or not first.rota.unassigned or (stop is not None and stop.is_set()):
         return out
-    left = params.time_limit - (time.perf_counter() - t0)
-    if left < 1.0 or not first.rota.unassigned:
-        return out
-    return _release(instance, carried, params, run, out, left, steps)
-
-
-def _neighbours(instance: Instance, rota: Rota, carried: Carry) -> dict[tuple[str, str], str]:
-    """Carried rows of ``rota`` next to an uncovered visit -> that visit (the first one)."""
-    from roster.eligibility import compute_eligibility
-
-    elig = compute_eligibility(instance)
-    carried_pairs = set(carried.carried)
-    gap = int(RELEASE_HOURS * 60)
-    rows_by_carer: dict[str, list[Assignment]] = {}
-    for a in rota.assignments:
-        if (a.visit_id, a.carer_id) in carried_pairs:
-            rows_by_carer.setdefault(a.carer_id, []).append(a)
-    out: dict[tuple[str, str], str] = {}
-    for u in rota.unassigned:
-        v = instance.visit_index[u.visit_id]
-        visit = instance.visits[v]
-        lo = instance.planned_start[v] - visit.flex_min
-        hi = instance.planned_start[v] + visit.flex_min + visit.duration_min
-        for c in elig.eligible_carers(v):
-            carer_id = instance.carers[int(c)].carer_id
-            for a in rows_by_carer.get(carer_id, ()):
-                same_day = instance.visit(a.visit_id).date == visit.date
-                if same_day and a.start < hi + gap and lo - gap < a.end:
-                    out.setdefault((a.visit_id, a.carer_id), u.visit_id)
-    return out
-
-
-def _release(
-    instance: Instance, carried: Carry, params: SolveParams, run: SolveFn, out: RollForward,
-    left: float, steps: list[dict[str, object]],
-) -> RollForward:
-    """Step 2 of the module docstring: release the carried rows next to uncovered visits."""
     began = time.perf_counter()
-    current = out.rota
-    near = _neighbours(instance, current, carried)
-    if not near:
-        return out
-    freed_visits = {vid for vid, _ in near}
-    locks = tuple(a for a in current.assignments if a.visit_id not in freed_visits)
-    weights = replace(params.weights, change=RELEASE_CHANGE_WEIGHT)
+    scratch = run(instance, replace(params, time_limit=max(1.0, SCRATCH_SHARE * (deadline - began))))
+    steps.append({"step": "scratch", "slots": staffed_slots(scratch.rota),
+                  "seconds": round(time.perf_counter() - began, 3)})
+    if staffed_slots(scratch.rota) <= staffed_slots(first.rota):
+        return replace(out, steps=tuple(steps))
+    began = time.perf_counter()
+    from roster.rollforward import restore
+
+    warm = Rota(tuple(restore(instance, carried, scratch.rota.assignments)))
+    steps.append({"step": "restore scratch", "slots": staffed_slots(warm),
+                  "kept": len(carried.kept_pairs() & pairs(warm)),
+                  "seconds": round(time.perf_counter() - began, 3)})
     try:
-        second = run(instance, replace(
-            params, locks=tuple(params.locks) + locks, reference=current, hint=current,
-            weights=weights, lexicographic=False, time_limit=left,
+        union = run(instance, replace(
+            params, reference=first.rota, hint=warm, max_candidates=0,
+            weights=replace(params.weights, change=CHANGE_WEIGHT),
+            time_limit=max(1.0, deadline - began),
         ))
     except ValueError:
-        return out
-    have, now = staffed_slots(current), staffed_slots(second.rota)
-    steps.append({"step": "release", "released": len(near), "slots": now,
-                  "seconds": round(time.perf_counter() - began, 3), "kept": now > have})
-    if now <= have:
         return replace(out, steps=tuple(steps))
-    after = {(a.visit_id, a.carer_id) for a in second.rota.assignments}
-    why = {vid: u for (vid, _), u in near.items()}
-    released = {k: why[k[0]] for k in carried.carried
-                if k[0] in why and k not in after and k in out_pairs(current)}
-    # the result's terms count changes against the carried rota, as the first solve's did
-    return RollForward(second, carried, released, tuple(steps))
+    steps.append({"step": "union", "slots": staffed_slots(union.rota),
+                  "seconds": round(time.perf_counter() - began, 3)})
+    if staffed_slots(union.rota) <= staffed_slots(first.rota):
+        return replace(out, steps=tuple(steps))
+    final = _restored(instance, carried, params, run, union)
+    steps.append({"step": "restore", "slots": staffed_slots(final.rota),
+                  "kept": len(carried.kept_pairs() & pairs(final.rota))})
+    return RollForward(final, carried, _why(instance, carried, first.rota, final.rota),
+                       tuple(steps))
+
+
+def _restored(
+    instance: Instance, carried: Carry, params: SolveParams, run: SolveFn, result: Result
+) -> Result:
+    """``result`` with every missing carried row put back where that staffs no fewer slots,
+    re-checked through the solver (every row locked, no other candidate)."""
+    from roster.rollforward import restore
+
+    rows = restore(instance, carried, result.rota.assignments)
+    if pairs(Rota(tuple(rows))) == pairs(result.rota) or len(rows) < staffed_slots(result.rota):
+        return result
+    try:
+        return run(instance, replace(
+            params, locks=tuple(rows), reference=carried.rota, hint=None, max_candidates=0,
+            time_limit=max(1.0, min(5.0, params.time_limit * 0.1)),
+        ))
+    except ValueError:
+        return result
+
+
+def _why(
+    instance: Instance, carried: Carry, before: Rota, after: Rota
+) -> dict[tuple[str, str], str]:
+    """Each carried row of ``before`` not in ``after`` -> a visit it was changed to staff: one
+    the carer took that ``before`` left open, else one newly staffed that day, else any."""
+    open_before = {u.visit_id for u in before.unassigned}
+    staffed_after = {a.visit_id for a in after.assignments}
+    newly = [v.visit_id for v in instance.visits
+             if v.visit_id in open_before and v.visit_id in staffed_after]
+    if not newly:
+        return {}
+    now = pairs(after)
+    out: dict[tuple[str, str], str] = {}
+    for visit_id, carer_id in sorted(carried.kept_pairs()):
+        if (visit_id, carer_id) in now:
+            continue
+        own = [v for v in newly if (v, carer_id) in now]
+        day = instance.visit(visit_id).date
+        same_day = [v for v in newly if instance.visit(v).date == day]
+        out[(visit_id, carer_id)] = (own or same_day or newly)[0]
+    return out
