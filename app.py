@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 import streamlit as st
 
+import solver
 from roster import exports
 from roster.auth import (
     MIN_PASSWORD_LENGTH,
@@ -52,7 +53,6 @@ from roster.auth import (
 )
 from roster.errors import InstanceError, Problem
 from roster.model import Absence, Assignment, Availability, Carer, Instance, Rota, Training
-from solver.objective import TERMS
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -353,27 +353,14 @@ class SolveJob:
         return (self.finished or time.monotonic()) - self.started
 
 
-def solver_api() -> tuple[Any, Any, Any] | None:
-    """``(solve, SolveParams, Weights)`` from ``solver`` when it is installed."""
-    mod = optional("solver")
-    if mod is None or not hasattr(mod, "solve"):
-        with contextlib.suppress(ModuleNotFoundError):
-            mod = optional("solver.solve")
-        if mod is None or not hasattr(mod, "solve"):
-            return None
-    params = getattr(mod, "SolveParams", None) or getattr(
-        optional("solver.params"), "SolveParams", None
-    )
-    weights = getattr(mod, "Weights", None) or getattr(optional("solver.params"), "Weights", None)
-    return mod.solve, params, weights
+def solver_api() -> tuple[Any, Any, Any]:
+    """``(solve, SolveParams, Weights)``: the solver's public API."""
+    return solver.solve, solver.SolveParams, solver.Weights
 
 
 def make_params(options: Mapping[str, Any], **extra: Any) -> Any:
     """A ``SolveParams`` from the settings form, passing only fields the solver knows."""
-    api = solver_api()
-    if api is None or api[1] is None:
-        return None
-    _solve, params_cls, weights_cls = api
+    _solve, params_cls, weights_cls = solver_api()
     known = {f.name for f in dataclasses.fields(params_cls)}
     kw: dict[str, Any] = {}
     for key, value in {**options, **extra}.items():
@@ -392,19 +379,8 @@ def solve_work(
     """The background work of a plain solve (with optional locks and a reference rota)."""
 
     def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
-        api = solver_api()
-        assert api is not None
-        solve = api[0]
         params = make_params(options, **extra)
-        accepted = inspect.signature(solve).parameters
-        kwargs: dict[str, Any] = {}
-        if "progress" in accepted:
-            kwargs["progress"] = progress
-        if "stop" in accepted:
-            kwargs["stop"] = stop
-        if locks and "locks" in accepted:
-            kwargs["locks"] = tuple(locks)
-        return solve(instance, params, **kwargs)
+        return solver.solve(instance, params, progress=progress, stop=stop, locks=tuple(locks))
 
     return work
 
@@ -1029,7 +1005,7 @@ def solver_settings(instance: Instance, key: str) -> tuple[Instance, dict[str, A
             defaults = api[2]()
             weights = {}
             wcols = st.columns(3)
-            for i, term in enumerate(TERMS):  # the objective's one table (solver.objective)
+            for i, term in enumerate(solver.TERMS):  # the objective's one table
                 weights[term.weight] = wcols[i % 3].number_input(
                     f"{term.label} (per {term.unit})", 0.0, 1e6, float(getattr(defaults, term.weight)),
                     key=f"{key}-w-{term.weight}",
@@ -1298,9 +1274,8 @@ def sickness_form(instance: Instance, rota: Rota, options: Mapping[str, Any], ke
     )
     sick = dataclasses.replace(instance, absences=(*instance.absences, absence))
     name = f"{instance.carer(carer_id).name} off sick {first:%a}-{last:%a}"
-    repair = optional("solver.repair")
-    if repair is not None and hasattr(repair, "repair") and keep:
-        work = repair_work(repair, instance, rota, absence, options)
+    if keep:
+        work = repair_work(instance, rota, absence, options)
     else:
         work = solve_work(sick, options, reference=rota if keep else None)
     add_scenario(name, "sickness", sick, work, options["time_limit"])
@@ -1329,8 +1304,8 @@ def repair_work(
     possible for other families."""
 
     def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
-        params = params_for(repair.RepairParams, options)
-        return repair.repair(instance, rota, absence, params, stop=stop)  # Cancel keeps the best
+        params = params_for(solver.RepairParams, options)
+        return solver.repair.repair(instance, rota, absence, params, stop=stop)  # Cancel keeps the best
 
     return work
 
@@ -1493,22 +1468,16 @@ def referral_work(
     options: Mapping[str, Any],
     keep: bool,
 ) -> Callable[..., Any]:
-    """``solver.referral.evaluate_referral`` when installed (a decision with its rationale and
-    what would change the answer), else a solve of the bigger week keeping the current rota."""
-    referral = optional("solver.referral")
-    if referral is None or not hasattr(referral, "evaluate_referral"):
-        bigger = dataclasses.replace(
-            instance, children=(*instance.children, child), visits=(*instance.visits, *visits)
-        )
-        return solve_work(bigger, options, reference=rota if keep else None)
+    """``solver.evaluate_referral``: a decision with its rationale and what would change the
+    answer (it keeps the current rota as far as it can, whatever ``keep`` says)."""
     card = st.session_state.get("rate_card")
 
     def work(progress: Callable[..., bool], stop: threading.Event) -> Any:
-        ask = referral.Referral(child.name, (child,), tuple(visits))
+        ask = solver.Referral(child.name, (child,), tuple(visits))
         params = params_for(
-            referral.ReferralParams, options, alternatives_time=2 * float(options["time_limit"])
+            solver.ReferralParams, options, alternatives_time=2 * float(options["time_limit"])
         )
-        return referral.evaluate_referral(instance, ask, rota, card, params)
+        return solver.evaluate_referral(instance, ask, rota, card, params)
 
     return work
 
