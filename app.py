@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
-import inspect
 import io
 import logging
 import math
@@ -1298,7 +1297,7 @@ def params_for(cls: Any, options: Mapping[str, Any], **extra: Any) -> Any:
 
 
 def repair_work(
-    repair: Any, instance: Instance, rota: Rota, absence: Absence, options: Mapping[str, Any]
+    instance: Instance, rota: Rota, absence: Absence, options: Mapping[str, Any]
 ) -> Callable[..., Any]:
     """``solver.repair.repair``: re-roster only what the absence breaks, changing as little as
     possible for other families."""
