@@ -20,6 +20,7 @@ import numpy as np
 from roster.model import Instance
 from roster.rules import YOUNG_NIGHT, is_young, journey_between, limits, travel_model
 from roster.travel import TravelModel
+from solver.objective import preference_mismatches
 
 N_DAYS = 10
 """Day indices 0..9 stand for the week's Monday - 1 day .. Monday + 8 days: a journey may start
@@ -162,8 +163,6 @@ def build_data(
     lims = [limits(instance, c) for c in cs]
     young = young_days(instance)
     day_lo, ylo, yhi = day_arrays(instance)
-    from solver.cpsat import preference_mismatches  # noqa: PLC0415 - the term's one home today
-
     rowq = np.zeros((n_c, n_v))
     for (c, v) in pairs:
         carer = cs[c]

@@ -22,9 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from roster.eligibility import compute_eligibility
 from roster.model import Assignment, Instance, Rota
 from roster.rules import journey_into, travel_model
 from roster.travel import TravelModel
+from solver.candidates import candidate_pairs
+from solver.params import SolveParams
 from solver.search import kernel as K
 from solver.search.data import Data, build_data
 
@@ -298,8 +301,6 @@ def improve(
     t0 = time.perf_counter()
     deadline = t0 + search.time_limit
     if elig is None:
-        from roster.eligibility import compute_eligibility
-
         elig = compute_eligibility(instance, travel)
     if pairs is None:
         pairs = candidate_pairs_for(instance, elig, rota, reference, locks, max_candidates)
@@ -338,9 +339,6 @@ def candidate_pairs_for(
     max_candidates: int | None,
 ) -> dict[tuple[int, int], list[tuple[int, int]]]:
     """The candidate pairs: ``solver.cpsat.candidate_pairs`` keeping the rota's own pairs."""
-    from solver.cpsat import candidate_pairs
-    from solver.params import SolveParams
-
     keep = []
     if rota is not None:
         for a in rota.assignments:

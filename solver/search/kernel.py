@@ -788,7 +788,7 @@ def mv_child(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray) -> bool
             return False
     if not reeval(d, s, sc, a):
         return False
-    for i in range(m):
+    for i in range(m):  # noqa: SIM110 - numba compiles loops, not generators
         if not place_on(d, s, lg, sc, b, sc.buf[i], stats, CHILD):
             return False
     return True
