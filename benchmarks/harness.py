@@ -1011,6 +1011,10 @@ def results_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    if args.suites[0] in ("weeks", "weeks-S"):  # issue 23: the multi-week suite, its own module
+        from benchmarks.weeks import run_from_harness
+
+        return run_from_harness(args, results_paths(args)[0])
     bad = [s for s in args.suites if s not in SUITES]
     if bad:
         print(f"roster bench: unknown suite(s) {', '.join(bad)}; choose from {', '.join(SUITES)}.",

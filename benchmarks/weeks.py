@@ -1,7 +1,7 @@
 """Multi-week benchmark (issue 23): consecutive weeks of one caseload with churn, three ways.
 
 ``python -m benchmarks.weeks --size M --weeks 8 --seed 1 --time-limit 30`` (or ``roster bench
-weeks --size M ...``) generates the weeks with ``roster.generator.generate_weeks`` (history
+weeks --seeds 1 --time-limit 30``; ``roster bench weeks-S`` for S) generates the weeks with ``roster.generator.generate_weeks`` (history
 planted from four rostered weeks; sickness, annual leave, training expiring, a carer leaving, a
 new starter, a new referral, a package ending, a family refusing a carer) and rosters every week
 with each method, each method's history and "last week" being its own rotas:
@@ -191,11 +191,17 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_from_bench(argv: Sequence[str]) -> int:
-    """``roster bench weeks [options]``."""
-    parser = argparse.ArgumentParser(prog="roster bench weeks", description=__doc__)
-    configure_parser(parser)
-    return run_command(parser.parse_args(list(argv)))
+def run_from_harness(bench: argparse.Namespace, folder: Path) -> int:
+    """``roster bench weeks`` (M) or ``roster bench weeks-S``, with the bench options that apply:
+    ``--seeds`` (the first), ``--time-limit`` (default 30), ``--methods``; the CSV goes to the
+    bench's results folder as ``weeks-<size>.csv``."""
+    size = "S" if bench.suites[0] == "weeks-S" else "M"
+    args = argparse.Namespace(
+        size=size, weeks=8, seed=bench.seeds[0], time_limit=bench.time_limit or 30.0,
+        methods=[m for m in (bench.methods or METHODS) if m in METHODS],
+        csv=Path(folder) / f"weeks-{size}.csv",
+    )
+    return run_command(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

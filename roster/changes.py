@@ -244,6 +244,12 @@ def roll_changes(
                 target = released[(v.visit_id, carer_id)]
                 reasons.append(Reason(carer_id, "to staff an otherwise uncovered visit for {child}",
                                       True, new.visit(target).child_id))
+            elif v.carers > 1 and any((v.visit_id, k) in dropped for k in was if k != carer_id):
+                # a 2:1 whose other carer cannot come: this one stays only with a new partner
+                reasons.append(Reason(
+                    carer_id, "the other carer of this 2:1 visit cannot come, so it goes to a "
+                    "pair who can" if now else "the other carer of this 2:1 visit cannot come "
+                    "and no second carer is free to go with {carer}", True))
             else:
                 reasons.append(Reason(carer_id, "changed when the week was re-planned", False))
         kind: Kind = "filled" if not was else "unstaffed" if not now else "changed"
