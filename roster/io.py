@@ -1215,12 +1215,21 @@ def check_required_columns(table: Table, sink: Sink) -> None:
             )
         )  # fmt: skip
         return
+    # a misspelt header ("carer" for "carers") is the usual cause: say which column it may be
+    known = CONTRACT_COLUMNS.get(key, frozenset())
+    unknown = [c for c in table.columns if c not in known]
+    guesses = [
+        f"is {close[0]!r} meant to be {want}?"
+        for want in missing
+        if (close := difflib.get_close_matches(want, unknown, n=1, cutoff=0.75))
+    ]
     sink.add(
         Problem(
             table.label, None, None, None, None,
             f"the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"{'are' if len(missing) > 1 else 'is'} missing"
-            f"{' (a postcode column may stand in for lat and lon)' if place else ''}; "
+            f"{' (a postcode column may stand in for lat and lon)' if place else ''}"
+            f"{' (' + ' '.join(guesses) + ')' if guesses else ''}; "
             f"the header row has {', '.join(table.columns) or 'nothing'}.",
         )
     )  # fmt: skip

@@ -304,6 +304,11 @@ DEFECTS: dict[str, tuple[Callable[[Folder], None], str]] = {
         r"children\.csv row 1 \(C1\): its name cell starts with a quote \(\"\) on line 2 and runs "
         r"on to line 3: it holds a line break, and a cell must fit on one line; remove it\.",
     ),
+    "misspelt_hard_rule_column": (
+        lambda f: _edit_text(f, "visits.csv", ",carers,", ",carer,"),
+        r"visits\.csv: the column carers is missing \(is 'carer' meant to be carers\?\); the header row has "
+        r"visit_id, child_id, date, start, duration_min, flex_min, carer, kind,",
+    ),
     "row_with_a_cell_missing": (
         lambda f: _edit_text(f, "visits.csv", "V3,C2,2026-11-27,21:00,600,30,1,home,false,0,peg_feeding,,\n",
                              "V3,C2,2026-11-27,21:00,600,30,1,home,false,0\n"),
