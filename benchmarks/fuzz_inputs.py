@@ -46,6 +46,8 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from datetime import time as clock_time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -110,6 +112,8 @@ class Mutant:
     one_problem: bool = False
     """The file cannot be read at all: exactly one problem, no knock-ons."""
     note: str = ""
+    workbook: bool = False
+    """The mutant is ``WORKBOOK`` (the sample as an Excel workbook), not the CSV folder."""
 
 
 @dataclass
@@ -125,12 +129,17 @@ class Outcome:
 # ---- the sample as rows ---------------------------------------------------------------------
 
 
+WORKBOOK = "sample.xlsx"
+
+
 @dataclass(frozen=True)
 class Sample:
     """The sample's files as bytes, and its CSVs as header + rows of cells (it holds no quotes)."""
 
     raw: dict[str, bytes]
     tables: dict[str, tuple[list[str], list[list[str]]]]
+    workbook: bytes = b""
+    """The sample as one workbook (``roster convert``), for the Excel mutants."""
 
     @classmethod
     def read(cls, folder: Path = SAMPLE) -> Sample:
@@ -142,7 +151,18 @@ class Sample:
                 assert '"' not in text, f"{name}: the fuzzer edits cells by splitting on commas"
                 lines = [line.split(",") for line in text.splitlines()]
                 tables[name] = (lines[0], lines[1:])
-        return cls(raw, tables)
+        return cls(raw, tables, _workbook_bytes(folder))
+
+
+def _workbook_bytes(folder: Path) -> bytes:
+    from roster.excel import write_instance_xlsx
+    from roster.io import load_instance
+
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = Path(tmp) / WORKBOOK
+        write_instance_xlsx(load_instance(folder), path)
+        return path.read_bytes()
 
 
 def _text(header: list[str], rows: list[list[str]]) -> bytes:
@@ -431,13 +451,60 @@ def settings_text(rng: random.Random, sample: Sample, index: int) -> Mutant:
                   must_refuse=kind != "line", note=kind)  # fmt: skip
 
 
+EXCEL_VALUES: tuple[tuple[Any, bool], ...] = (
+    ("=1+1", True), ("=B2*60", True), ("=SUM(A1:A3)", True), ("#REF!", True), ("#DIV/0!", True),
+    ("#N/A", True), (None, False), ("", False), ("K01", False), (True, False), (-1, False),
+    (1e300, False), (date(2026, 11, 24), False), (clock_time(1, 30), False), ("  ", False),
+)  # fmt: skip
+"""A cell value, and whether it must be refused wherever it is (a formula saved without its
+value, an Excel error value)."""
+
+
+def excel_cell(rng: random.Random, sample: Sample, index: int) -> Mutant:
+    """A cell of the sample's workbook set to a formula with no saved value, an Excel error or a
+    typed value: the first two refused naming the sheet, row and column, never read as blanks."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(sample.workbook))
+    sheet_name = rng.choice([n for n in book.sheetnames if n != "instance" and book[n].max_row > 1])
+    sheet = book[sheet_name]
+    r, c = rng.randrange(2, sheet.max_row + 1), rng.randrange(1, sheet.max_column + 1)
+    value, must = rng.choice(EXCEL_VALUES)
+    sheet.cell(r, c).value = value
+    buffer = io.BytesIO()
+    book.save(buffer)
+    column = str(sheet.cell(1, c).value)
+    return Mutant(index, "excel_cell", f"{sheet_name} sheet", {WORKBOOK: buffer.getvalue()},
+                  row=r, rows=(r,), column=column, must_refuse=must, note=repr(value),
+                  workbook=True)  # fmt: skip
+
+
+def workbook_rows(data: bytes) -> dict[str, int]:
+    """Rows with any non-blank cell, per sheet (after the header), as ``visits.csv`` etc."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return {
+            f"{name}.csv": sum(
+                1
+                for row in book[name].iter_rows(min_row=2, values_only=True)
+                if any(v is not None and str(v).strip() for v in row)
+            )
+            for name in book.sheetnames
+            if name != "instance"
+        }
+    finally:
+        book.close()
+
+
 OPERATORS: dict[str, Operator] = {
     op.__name__: op
     for op in (
         cell_junk, implausible_number, stray_quote, quote_in_header, control_character,
         invisible_character, drop_column, drop_row, duplicate_row, cut_row_short, extra_cell,
         split_row, harmless_layout, utf16, bad_byte, header_only, cut_file, swap_header,
-        unknown_id, rename_id, settings_value, settings_text,
+        unknown_id, rename_id, settings_value, settings_text, excel_cell,
     )
 }  # fmt: skip
 
@@ -556,7 +623,7 @@ def judge(sample: Sample, mutant: Mutant, folder: Path, timeout: float = TIMEOUT
     try:
         with _time_limit(timeout), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            instance, _ = check_instance(folder)
+            instance, _ = check_instance(folder / WORKBOOK if mutant.workbook else folder)
     except _Hang:
         outcome.result = "hang"
         outcome.failures.append(f"no answer within {timeout:g} s")
@@ -574,10 +641,14 @@ def judge(sample: Sample, mutant: Mutant, folder: Path, timeout: float = TIMEOUT
         if mutant.must_refuse:
             outcome.failures.append("loaded, but the defect must be refused")
         files = {**sample.raw, **mutant.files}
+        sheets = workbook_rows(mutant.files[WORKBOOK]) if mutant.workbook else {}
         for name, count in _records(instance).items():
-            if name not in files:
+            if mutant.workbook:
+                rows: int | None = sheets.get(name, 0)
+            elif name not in files:
                 continue
-            rows = physical_rows(files[name])
+            else:
+                rows = physical_rows(files[name])
             if rows is not None and rows != count:
                 outcome.failures.append(f"silent drop: {name} has {rows} rows, {count} loaded")
     outcome.seconds = time.perf_counter() - started
