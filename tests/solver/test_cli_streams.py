@@ -140,3 +140,11 @@ def test_the_command_s_limit_covers_loading_and_writing_so_the_solve_gets_what_i
     assert solve_seconds(60.0, time.perf_counter() - 1000.0, 1000) == MIN_SOLVE_SECONDS
     assert solve_seconds(0.5, time.perf_counter() - 1000.0, 10) == 0.5  # never above the limit
     assert solve_seconds(60.0, time.perf_counter() + 1000.0, 0) == 60.0  # (a clock ahead)
+
+
+def test_a_command_s_clock_starts_with_its_process_before_the_imports() -> None:
+    script = ("import time; first = time.perf_counter(); from roster.cli import _process_started;"
+              " print(_process_started() <= first)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=HANG)
+    assert done.stdout.strip() == "True", done.stderr
