@@ -105,6 +105,11 @@ class SolveParams:
     """Improve the greedy rota by large-neighbourhood search (``solver.lns``) instead of one
     monolithic model. ``None``: automatic, on weeks of ``solver.solve.LNS_MIN_VISITS`` visits or
     more without locks or a reference (where the whole model stalls at the warm start)."""
+    engine: bool | None = None
+    """Improve by the compiled local-search engine (``solver.search``) where the search runs,
+    instead of CP-SAT large-neighbourhood moves; also with locks or a reference rota (keep,
+    repair, referral, roll forward) on weeks too large for the whole model. ``None``: automatic
+    (on); False: the older ``solver.lns``."""
 
     def __post_init__(self) -> None:
         check_time_limit(self.time_limit)

@@ -216,7 +216,8 @@ def _solve(
                 chosen = warm = better
                 status = "FEASIBLE"
                 report.rota(instance, chosen, params)
-    if not params.use_greedy_only and not use_lns:
+    engine = use_engine(instance, params)
+    if not params.use_greedy_only and not use_lns and not engine:
         whole = _whole_model(instance, elig, params, warm, report, t0, stop, deadline,
                              slots_bound, stages)
         if whole is None:
@@ -231,6 +232,10 @@ def _solve(
         chosen, status = _insert_stage(instance, params, chosen, status, deadline, stages,
                                        stop=stop)
         report.rota(instance, chosen, params)
+    if engine and deadline - time.perf_counter() > LNS_MIN_SECONDS:
+        chosen, status = _engine_stage(instance, params, elig, chosen, status, deadline, stages,
+                                       report, stop)
+        use_lns = False
     if use_lns and deadline - time.perf_counter() > LNS_MIN_SECONDS:
         from solver.lns import LnsParams, improve  # heavy: ortools
 
@@ -282,6 +287,50 @@ def _solve(
         slots = sum(v.carers for v in instance.visits)
         bound = params.weights.coverage * (slots - slots_bound)
     return finish(instance, chosen, params, elig, status, bound, stages, t0, slots_bound)
+
+
+def use_engine(instance: Instance, params: SolveParams) -> bool:
+    """Whether the local-search engine improves the rota: wherever the search runs, and with
+    locks or a reference on weeks of ``LNS_MIN_VISITS`` visits or more (too large for the
+    whole model to do more than return its warm start)."""
+    if params.use_greedy_only or params.engine is False:
+        return False
+    if params.engine:
+        return True
+    if params.lns is not None:
+        return bool(params.lns)
+    return len(instance.visits) >= LNS_MIN_VISITS
+
+
+def _engine_stage(
+    instance: Instance, params: SolveParams, elig: Any, chosen: Rota, status: str,
+    deadline: float, stages: list[dict[str, Any]], report: Reporter, stop: StopFlag | None,
+) -> tuple[Rota, str]:
+    """The local-search engine from ``chosen`` (or the kept rota ``params.hint``, whose rows
+    that no longer keep a rule it drops) for the time left, less the finish's reserve."""
+    from solver.search import SearchParams, improve
+
+    start = params.hint if params.hint is not None else chosen
+    began = time.perf_counter()
+    left = (deadline - began) - FINISH_SECONDS_PER_VISIT * len(instance.visits)
+    result = improve(
+        instance, start, weights=params.weights, lexicographic=params.lexicographic,
+        reference=params.reference, locks=params.locks, travel=params.travel, elig=elig,
+        max_candidates=params.max_candidates, stop=stop,
+        search=SearchParams(time_limit=max(0.0, left), seed=params.seed),
+        on_better=lambda better: report.rota(instance, better, params),
+    )
+    stages.append({
+        "stage": "search", "status": "FEASIBLE", "seconds": round(time.perf_counter() - began, 3),
+        "moves": result.moves, "accepted": result.accepted, "evaluations": result.evaluations,
+        "evaluations_per_second": round(result.evaluations / max(result.search_seconds, 1e-9)),
+        "dropped_rows": len(result.dropped),
+    })
+    new = result.rota
+    if start is not chosen or tuple(stage_costs(rota_terms(instance, new, params), params.weights).values()) \
+            <= tuple(stage_costs(rota_terms(instance, chosen, params), params.weights).values()):
+        return new, "FEASIBLE"
+    return chosen, status
 
 
 def _whole_model(

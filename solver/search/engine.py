@@ -29,11 +29,11 @@ from roster.travel import TravelModel
 from solver.candidates import candidate_pairs
 from solver.params import SolveParams
 from solver.search import kernel as K
-from solver.search.data import Data, build_data
+from solver.search.data import W_LEX, Data, build_data
 
-DEFAULT_KINDS: tuple[float, ...] = (0.10, 0.20, 0.15, 0.05, 0.10, 0.10, 0.30)
+DEFAULT_KINDS: tuple[float, ...] = (0.05, 0.20, 0.10, 0.05, 0.10, 0.10, 0.25, 0.15)
 """Share of each move kind (``kernel.MOVE_NAMES`` order: insert, relocate, swap, shift, child,
-tail, ruin)."""
+tail, ruin, eject)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,12 @@ class SearchParams:
     kinds: tuple[float, ...] = DEFAULT_KINDS
     max_string: int = 4
     """Longest run of visits one ruin string removes from a route."""
+    coverage_share: float = 0.4
+    """Share of the search (time or moves) spent on coverage first, in lexicographic mode:
+    continuity is then weighed in its own units beside quality (not 20 times), at temperature
+    ``t_coverage``, so that moves which cost a carer for a child now may open room for an open
+    visit later. The best rota is kept lexicographically throughout."""
+    t_coverage: float = 60.0
 
 
 @dataclass
@@ -139,8 +145,10 @@ def load(
     reference: Rota | None = None,
     locks: Sequence[Any] = (),
     travel: TravelModel | None = None,
+    fill: bool = False,
 ) -> Engine:
-    """The engine on ``rota`` (locked rows first; rows that break a rule are dropped)."""
+    """The engine on ``rota`` (locked rows first; rows that break a rule are dropped); with
+    ``fill``, open visits are then staffed where they fit (``fill_open``)."""
     model = travel_model(instance, travel)
     data = build_data(instance, elig, pairs, weights, lexicographic=lexicographic,
                       reference=reference, travel=model)
@@ -191,8 +199,27 @@ def load(
                     eng.dropped.append(_row(instance, v, c, int(state.vstart[v])))
     if not K.recompute(data, state, scratch):
         raise AssertionError("a loaded route breaks a rule")  # each row was checked as it came
+    if fill:
+        fill_open(eng)
     K.save_best(state, best)
     return eng
+
+
+def fill_open(eng: Engine) -> int:
+    """Staff each open visit at its cheapest place, 2:1 visits and the earliest first (the
+    search's first pass on a kept rota with gaps); returns the slots staffed."""
+    s, d = eng.state, eng.data
+    before = int(s.tot[0])
+    open_visits = [int(v) for v in np.flatnonzero(s.vn == 0)]
+    open_visits.sort(key=lambda v: (-int(d.slots[v]), int(d.planned[v]), v))
+    for v in open_visits:
+        K.begin(s, eng.log)
+        if K.staff_fully(d, s, eng.log, eng.scratch, v, 0.0, eng.stats, K.INSERT) and \
+                K.halves_kept(s, eng.log, d):
+            K.commit(eng.log)
+        else:
+            K.rollback(s, eng.log)
+    return int(s.tot[0]) - before
 
 
 def _lock_start(data: Data, c: int, v: int) -> int:
@@ -239,6 +266,17 @@ def run(
     K.seed_rng(search.seed)
     p_kind = np.array(search.kinds, dtype=np.float64)
     moves = accepted = 0
+    lex_weight = float(eng.data.weights[W_LEX])
+    try:
+        moves, accepted = _chunks(eng, search, stop, on_chunk, deadline, t0, p_kind, lex_weight)
+    finally:
+        eng.data.weights[W_LEX] = lex_weight
+    return moves, accepted, time.perf_counter() - t0
+
+
+def _chunks(eng: Engine, search: SearchParams, stop: Any, on_chunk: Any, deadline: float,
+            t0: float, p_kind: np.ndarray, lex_weight: float) -> tuple[int, int]:
+    moves = accepted = 0
     limit = search.max_moves
     while True:
         now = time.perf_counter()
@@ -254,9 +292,17 @@ def run(
             span = max(deadline - t0, 1e-9)
             frac0 = (now - t0) / span
             frac1 = min(1.0, frac0 + 0.01)
-        ratio = search.t_cold / search.t_hot
-        hot = search.t_hot * ratio ** frac0
-        cold = search.t_hot * ratio ** frac1
+        share = search.coverage_share if lex_weight != 1.0 else 0.0
+        if frac0 < share:
+            eng.data.weights[W_LEX] = 1.0
+            hot = cold = search.t_coverage
+        else:
+            eng.data.weights[W_LEX] = lex_weight
+            f0 = (frac0 - share) / (1 - share)
+            f1 = (frac1 - share) / (1 - share)
+            ratio = search.t_cold / search.t_hot
+            hot = search.t_hot * ratio ** f0
+            cold = search.t_hot * ratio ** f1
         n = search.chunk if limit is None else min(search.chunk, limit - moves)
         open_list = np.flatnonzero(eng.state.vn == 0).astype(np.int64)
         accepted += int(K.run(eng.data, eng.state, eng.log, eng.scratch, eng.best, eng.stats,
@@ -264,7 +310,7 @@ def run(
         moves += n
         if on_chunk is not None:
             on_chunk(eng, time.perf_counter() - t0)
-    return moves, accepted, time.perf_counter() - t0
+    return moves, accepted
 
 
 def stats_table(stats: np.ndarray) -> dict[str, dict[str, int]]:
@@ -290,6 +336,8 @@ def improve(
     max_candidates: int | None = 12,
     stop: Any = None,
     on_better: Callable[[Rota], Any] | None = None,
+    fill: bool = True,
+    deadline: float | None = None,
 ) -> SearchResult:
     """Improve ``rota`` (``None``: from an empty week) by local search; see the module docstring.
 
@@ -299,14 +347,17 @@ def improve(
     """
     search = search or SearchParams()
     t0 = time.perf_counter()
-    deadline = t0 + search.time_limit
+    deadline = min(deadline or np.inf, t0 + search.time_limit)
     if elig is None:
         elig = compute_eligibility(instance, travel)
     if pairs is None:
         pairs = candidate_pairs_for(instance, elig, rota, reference, locks, max_candidates)
     eng = load(instance, rota, elig, pairs, weights=weights, lexicographic=lexicographic,
-               reference=reference, locks=locks, travel=travel)
+               reference=reference, locks=locks, travel=travel, fill=False)
     start = eng.totals()
+    if fill:
+        fill_open(eng)
+        K.save_best(eng.state, eng.best)
     found = [int(eng.best.found[0])]
 
     def chunk(e: Engine, _: float) -> None:

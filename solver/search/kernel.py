@@ -51,9 +51,11 @@ LOG_COUNTS = 2048
 NOSTART = -(1 << 40)
 INF = 1e300
 
-INSERT, RELOCATE, SWAP, SHIFT, CHILD, TAIL, RUIN = range(7)
-MOVE_NAMES = ("insert", "relocate", "swap", "shift", "child", "tail", "ruin")
-N_KINDS = 7
+INSERT, RELOCATE, SWAP, SHIFT, CHILD, TAIL, RUIN, EJECT = range(8)
+MOVE_NAMES = ("insert", "relocate", "swap", "shift", "child", "tail", "ruin", "eject")
+N_KINDS = 8
+EJECT_MARGIN = 90
+"""Minutes either side of an open visit within which a carer's visits are ejected for it."""
 TRIED, EVALS, ACCEPTED, BETTER = range(4)
 
 
@@ -937,6 +939,53 @@ def mv_ruin(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray, max_stri
     return True
 
 
+@njit(cache=True)
+def mv_eject(d: Data, s: State, lg: Log, sc: Scratch, open_list: np.ndarray, n_open: int,
+             stats: np.ndarray) -> bool:
+    """Insertion with ejection: an open visit goes to a candidate carer at its planned time,
+    the carer's visits around that time are taken out and each put back at its cheapest place."""
+    if n_open == 0:
+        return False
+    v = open_list[np.random.randint(n_open)]
+    if s.vn[v] != 0 or s.lock[v]:
+        return False
+    c = random_candidate(d, s, v)
+    if c < 0:
+        return False
+    m = starts_for(d, s, sc, c, v)
+    if m == 0:
+        return False
+    t = sc.starts[np.random.randint(m)]
+    lo = t - EJECT_MARGIN
+    hi = t + d.dur[v] + EJECT_MARGIN
+    ne = 0
+    for i in range(s.rlen[c]):
+        u = s.route[c, i]
+        if s.vstart[u] < hi and s.vstart[u] + d.dur[u] > lo:
+            if s.lock[u]:
+                return False
+            sc.buf[ne] = u
+            ne += 1
+    for i in range(ne):
+        u = sc.buf[i]
+        while s.vn[u] > 0:
+            r = s.vcar[u, 0] if s.vcar[u, 0] >= 0 else s.vcar[u, 1]
+            if not op_remove(d, s, lg, sc, r, u) and r != c:
+                return False
+    if not op_set_start(d, s, lg, sc, v, t) or not op_insert(d, s, lg, sc, c, v):
+        return False
+    stats[EJECT, EVALS] += 1
+    if s.vn[v] < d.slots[v] and not staff_fully(d, s, lg, sc, v, 0.0, stats, EJECT):
+        return False
+    if s.vn[v] < d.slots[v]:
+        return False
+    for i in range(ne):
+        u = sc.buf[i]
+        if s.vn[u] == 0 and not staff_fully(d, s, lg, sc, u, 0.05, stats, EJECT):
+            return False
+    return True
+
+
 # ---- the search loop -----------------------------------------------------------------------
 
 
@@ -992,8 +1041,10 @@ def run(d: Data, s: State, lg: Log, sc: Scratch, b: Best, stats: np.ndarray, ope
             ok = mv_child(d, s, lg, sc, stats)
         elif kind == TAIL:
             ok = mv_tail(d, s, lg, sc, stats)
-        else:
+        elif kind == RUIN:
             ok = mv_ruin(d, s, lg, sc, stats, max_string)
+        else:
+            ok = mv_eject(d, s, lg, sc, open_list, n_open, stats)
         if not ok or lg.cnt[0] == 0 or not halves_kept(s, lg, d):
             rollback(s, lg)
             continue
