@@ -128,6 +128,30 @@ def run(
     return rows
 
 
+def steady(size: str, seed: int, time_limit: float) -> dict[str, Any]:
+    """Demand and supply unchanged: last week solved by ``solver.solve``, the same caseload a
+    week later (``roster.generator.steady_week``) rolled forward. Share of last week's rows kept
+    and slots staffed, both weeks."""
+    from roster.generator import generate_caseload, steady_week
+    from solver.params import SolveParams
+    from solver.rollforward import roll_forward
+    from solver.solve import solve
+
+    caseload = generate_caseload(*SIZES[size], seed=seed)
+    params = SolveParams(time_limit=time_limit, workers=2, seed=seed)
+    last = solve(caseload.instance, params).rota
+    new = steady_week(caseload.instance, caseload.packages)
+    carried = carry(caseload.instance, last, new)
+    began = time.perf_counter()
+    rolled = roll_forward(new, carried, params)
+    return {
+        "size": size, "seed": seed, "rows_last_week": len(last.assignments),
+        "kept_pct": round(100 * rolled.kept_share(), 2), "slots_last_week": len(last.assignments),
+        "slots_now": len(rolled.rota.assignments), "violations": len(check(new, rolled.rota)),
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+
+
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """A markdown table, weeks in order, methods side by side."""
     heads = ("week", "method", "coverage %", "same carer %", "families changed",
@@ -174,9 +198,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per solve (default 30)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV")
+    parser.add_argument("--steady", action="store_true",
+                        help="only the steady-week check: demand and supply unchanged")
 
 
 def run_command(args: argparse.Namespace) -> int:
+    if getattr(args, "steady", False):
+        print(steady(args.size, args.seed, args.time_limit))
+        return 0
     rows = run(args.size, args.weeks, args.seed, args.time_limit, args.methods,
                echo=lambda line: print(line, file=sys.stderr))
     if args.csv is not None:

@@ -1003,7 +1003,7 @@ def first_fit(instance: Instance, keep: Sequence[Assignment] = ()) -> Rota:
     ``keep``: rows already decided (e.g. last week's rota carried forward, rows that keep every
     rule together); they stay, and only the visits they do not fully staff are fitted."""
     from roster.eligibility import compute_eligibility
-    from roster.rollforward import MemoTravel
+    from roster.rollforward import MemoTravel, with_travel
     from roster.rules import RULES, journey_into, travel_model
 
     elig = compute_eligibility(instance)
@@ -1014,6 +1014,10 @@ def first_fit(instance: Instance, keep: Sequence[Assignment] = ()) -> Rota:
     weeks: dict[str, list[Assignment]] = {c.carer_id: [] for c in instance.carers}
     for a in keep:
         weeks[a.carer_id].append(a)
+    for carer_id, rows in weeks.items():
+        if rows:  # journeys of the kept rows as they now follow each other (R13)
+            weeks[carer_id] = sorted(with_travel(instance, rows, model),
+                                     key=lambda a: (a.start, a.visit_id))
     kept_count: dict[str, int] = {}
     for a in keep:
         kept_count[a.visit_id] = kept_count.get(a.visit_id, 0) + 1

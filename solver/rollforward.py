@@ -122,6 +122,7 @@ def roll_forward(
     if not release or not first.rota.unassigned or (stop is not None and stop.is_set()):
         return out
     began = time.perf_counter()
+    # (warm-started from R0 instead, S seed 1's first week got no slot more than R0's 226)
     scratch = run(instance, replace(params, time_limit=max(1.0, SCRATCH_SHARE * (deadline - began))))
     steps.append({"step": "scratch", "slots": staffed_slots(scratch.rota),
                   "seconds": round(time.perf_counter() - began, 3)})
@@ -134,9 +135,16 @@ def roll_forward(
     steps.append({"step": "restore scratch", "slots": staffed_slots(warm),
                   "kept": len(carried.kept_pairs() & pairs(warm)),
                   "seconds": round(time.perf_counter() - began, 3)})
+    # the visits R0 and that rota staff alike are fixed: only the others are decided
+    both = pairs(first.rota) & pairs(warm)
+    same = {v for v, _ in both}
+    same = {v for v in same
+            if {k for x, k in pairs(first.rota) if x == v} == {k for x, k in pairs(warm) if x == v}}
+    fixed = tuple((v, k) for v, k in sorted(both) if v in same)
     try:
         union = run(instance, replace(
-            params, reference=first.rota, hint=warm, max_candidates=0,
+            params, locks=tuple(params.locks) + fixed, reference=first.rota, hint=warm,
+            max_candidates=0,
             weights=replace(params.weights, change=CHANGE_WEIGHT),
             time_limit=max(1.0, deadline - began),
         ))

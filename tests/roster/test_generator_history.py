@@ -131,3 +131,14 @@ def test_roster_generate_weeks_writes_a_folder_per_week_and_changes_csv(tmp_path
     rows = list(csv.DictReader((tmp_path / "out" / "changes.csv").open()))
     assert rows and {r["week_start"] for r in rows} == {"2026-11-30", "2026-12-07"}
     assert {r["event"] for r in rows} <= set(EVENTS)
+
+
+def test_a_first_fit_around_kept_rows_redoes_their_journeys(small):
+    inst = small.instance
+    rota = first_fit(inst)
+    keep = [a for i, a in enumerate(rota.assignments)
+            if i % 2 and inst.visit(a.visit_id).carers == 1]  # journeys now stale (R13)
+    again = first_fit(inst, keep=keep)
+    assert check(inst, again) == []
+    assert {(a.visit_id, a.carer_id) for a in keep} <= {
+        (a.visit_id, a.carer_id) for a in again.assignments}
