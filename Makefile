@@ -17,10 +17,12 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[app]'
+	$(BIN)/python -m solver.search.warm
 	touch $(STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[app,dev,distributed,peers]'
+	$(BIN)/python -m solver.search.warm
 	touch $(STAMP) $(TEST_STAMP)
 
 install: $(STAMP)

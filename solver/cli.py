@@ -59,6 +59,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="LOCKS.csv",
         help="assignments to keep exactly: a CSV with visit_id, carer_id[, start (ISO)]",
     )
+    parser.add_argument(
+        "--keep",
+        metavar="ROTA",
+        help="a rota folder (or .xlsx) of this week to start from and keep as far as possible: "
+        "each of its rows the new rota does not keep counts as a change (continuity)",
+    )
     parser.add_argument("--greedy", action="store_true", help="the greedy baseline only, no CP-SAT")
     parser.add_argument(
         "--weighted", action="store_true", help="one weighted objective instead of lexicographic"
@@ -225,6 +231,11 @@ def run_command(args: argparse.Namespace) -> int:
     if args.instance and Path(args.instance).is_dir() and (Path(args.instance) / "travel.csv").exists():
         travel = load_travel(args.instance, instance)
     locks = read_locks(args.lock, instance) if args.lock else ()
+    kept = None
+    if getattr(args, "keep", None):
+        from roster.io import load_rota
+
+        kept = load_rota(instance, args.keep)
     params = SolveParams(
         time_limit=solve_seconds(args.time_limit, getattr(args, "started", None),
                                  len(instance.visits)),
@@ -234,6 +245,8 @@ def run_command(args: argparse.Namespace) -> int:
         travel=travel,
         lexicographic=not args.weighted,
         use_greedy_only=args.greedy,
+        hint=kept,
+        reference=kept,
     )
     bar = None
     progress = None
