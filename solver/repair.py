@@ -91,7 +91,8 @@ class RepairParams:
     """How far a repair may reach, and how long it may search."""
 
     time_limit: float = 2.5
-    """Seconds for the CP-SAT stages on the sub-week."""
+    """Wall-clock seconds for the repair: the CP-SAT stages on the sub-week get what is left of
+    it after the broken visits and the warm start are found (all of it when ``deterministic``)."""
     workers: int = 2
     seed: int = 0
     ripple_carers: int = 3
@@ -285,7 +286,13 @@ def repair(
                 # the best coverage and the fewest changes, so there is nothing to search for
                 status, sub_rota = "INSERTED", hint
             else:
-                result = solve(plan.sub_instance, replace(solve_params, hint=hint), stop=stop)
+                # the limit is the repair's: finding the broken visits and the warm start (4-6 s
+                # on M with both cores busy) come out of it, so that it is kept (limit + 5 s);
+                # a deterministic repair keeps its whole budget, to stay repeatable
+                left = params.time_limit if params.deterministic else max(
+                    0.5, params.time_limit - (time.perf_counter() - t0))
+                result = solve(plan.sub_instance,
+                               replace(solve_params, hint=hint, time_limit=left), stop=stop)
                 status, stages, sub_rota = result.status, tuple(result.stages), result.rota
         else:  # nobody at all can take the broken visits
             status, sub_rota = "NO_CANDIDATE", Rota(())
