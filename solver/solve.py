@@ -298,7 +298,7 @@ def use_engine(instance: Instance, params: SolveParams) -> bool:
     if params.engine:
         return True
     if params.lns is not None:
-        return bool(params.lns)
+        return False  # a method asked for by name: the CP-SAT move search, or the whole model
     return len(instance.visits) >= LNS_MIN_VISITS
 
 
@@ -308,7 +308,7 @@ def _engine_stage(
 ) -> tuple[Rota, str]:
     """The local-search engine from ``chosen`` (or the kept rota ``params.hint``, whose rows
     that no longer keep a rule it drops) for the time left, less the finish's reserve."""
-    from solver.search import SearchParams, improve
+    from solver.search import SearchParams, improve  # heavy: numba
 
     start = params.hint if params.hint is not None else chosen
     began = time.perf_counter()

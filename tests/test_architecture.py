@@ -152,6 +152,7 @@ LAZY_OK: dict[str, str] = {
     "solver.daybound": "loads ortools",
     "roster.store": "loads SQLAlchemy",
     "solver.cli": "the CLI's argparse types, for a command's parser only",
+    "solver.search": "loads numba and the compiled engine",
 }
 """The roster/solver modules a solver/ function may import where it uses them, and why."""
 
