@@ -72,8 +72,8 @@ def test_the_engines_totals_are_the_objectives_stages(name: str, request) -> Non
     assert not rule_violations(instance, result.rota)
 
 
-def test_every_accepted_move_keeps_every_rule(sample: Instance) -> None:
-    """Debug mode: one move a chunk, the checker on the search's rota after each."""
+def test_every_accepted_move_keeps_every_rule_and_its_delta_is_exact(sample: Instance) -> None:
+    """Debug mode: one move a chunk, the checker and a full recount after each kept move."""
     eng = _engine(sample, greedy(sample))
     accepted = 0
     for move in range(400):
@@ -81,6 +81,9 @@ def test_every_accepted_move_keeps_every_rule(sample: Instance) -> None:
         accepted += got
         if got:
             assert not rule_violations(sample, eng.rota(current=True)), move
+            kept = eng.state.tot.copy()  # the move's delta equals a full re-evaluation
+            assert K.recompute(eng.data, eng.state, eng.scratch)
+            assert np.allclose(kept, eng.state.tot, atol=1e-6), move
     assert accepted > 50
 
 
