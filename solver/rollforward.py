@@ -41,10 +41,10 @@ from solver.params import Result, SolveParams, StopFlag
 
 SolveFn = Callable[[Instance, SolveParams], Result]
 
-AROUND_SHARE = 0.3
+AROUND_SHARE = 0.2
 """Share of the time limit for the solve around the carried rows (all of it without step 2)."""
 
-SCRATCH_SHARE = 0.45
+SCRATCH_SHARE = 0.55
 """Share of the time left after step 1 for the scratch solve of step 2; the union model gets
 the rest: its coverage stage is proven in a second or two on S, its continuity stage (the
 changes) sometimes only in 5-8 s on a busy machine."""
@@ -150,15 +150,22 @@ def roll_forward(
     same = {v for v in same
             if {k for x, k in pairs(first.rota) if x == v} == {k for x, k in pairs(warm) if x == v}}
     fixed = tuple((v, k) for v, k in sorted(both) if v in same)
+    union_params = replace(
+        params, locks=tuple(params.locks) + fixed, reference=first.rota, hint=warm,
+        max_candidates=0, weights=replace(params.weights, change=CHANGE_WEIGHT),
+        time_limit=max(1.0, deadline - time.perf_counter()),
+    )
     try:
-        union = run(instance, replace(
-            params, locks=tuple(params.locks) + fixed, reference=first.rota, hint=warm,
-            max_candidates=0,
-            weights=replace(params.weights, change=CHANGE_WEIGHT),
-            time_limit=max(1.0, deadline - began),
-        ))
+        union = run(instance, union_params)
     except ValueError:
-        return replace(out, steps=tuple(steps))
+        # the search engine refused a fixed pair (see step 1): the same without them, the
+        # engine starting from the restored rota with R0 as the reference it keeps
+        try:
+            union = run(instance, replace(
+                union_params, locks=params.locks, max_candidates=params.max_candidates,
+                time_limit=max(1.0, deadline - time.perf_counter())))
+        except ValueError:
+            return replace(out, steps=tuple(steps))
     steps.append({"step": "union", "slots": staffed_slots(union.rota),
                   "seconds": round(time.perf_counter() - began, 3)})
     if staffed_slots(union.rota) <= staffed_slots(first.rota):
