@@ -111,18 +111,18 @@ def roll_forward(
     deadline = t0 + params.time_limit
     locks = carried.complete_rows()
     limit = params.time_limit * (AROUND_SHARE if release else 1.0)
-    try:
-        first = run(instance, replace(
-            params, locks=tuple(params.locks) + locks, reference=carried.rota, time_limit=limit,
-        ))
-    except ValueError:
-        # the search engine refused a carried row as a lock although roster's checker passes
-        # the carried rota (seen at M, week 3 of the weeks benchmark): start from the carried
-        # rota as the search's reference and warm start instead, so the week is still solved
-        locks = ()
-        first = run(instance, replace(
-            params, reference=carried.rota, hint=carried.rota, time_limit=limit,
-        ))
+    # The search engine has refused carried rows as locks although roster's checker passes the
+    # carried rota (M seed 1, week 3 of the weeks benchmark: "lock C0057-20261211-1300 -> K0014:
+    # the rules forbid it ...") and then failed to load the same rota as its warm start ("a
+    # loaded route breaks a rule"): fall back to the carried rota as reference and warm start,
+    # then to the greedy around the locks, so that the week is always solved.
+    first = _first_of(run, instance, (
+        replace(params, locks=tuple(params.locks) + locks, reference=carried.rota,
+                time_limit=limit),
+        replace(params, reference=carried.rota, hint=carried.rota, time_limit=limit),
+        replace(params, locks=tuple(params.locks) + locks, reference=carried.rota,
+                use_greedy_only=True, time_limit=limit),
+    ))
     steps: list[dict[str, object]] = [{
         "step": "around the carried rows", "locked": len(locks),
         "slots": staffed_slots(first.rota), "seconds": round(time.perf_counter() - t0, 3),
@@ -156,16 +156,12 @@ def roll_forward(
         time_limit=max(1.0, deadline - time.perf_counter()),
     )
     try:
-        union = run(instance, union_params)
-    except ValueError:
-        # the search engine refused a fixed pair (see step 1): the same without them, the
+        # when the engine refuses the fixed pairs (see step 1): the same without them, the
         # engine starting from the restored rota with R0 as the reference it keeps
-        try:
-            union = run(instance, replace(
-                union_params, locks=params.locks, max_candidates=params.max_candidates,
-                time_limit=max(1.0, deadline - time.perf_counter())))
-        except ValueError:
-            return replace(out, steps=tuple(steps))
+        union = _first_of(run, instance, (union_params, replace(
+            union_params, locks=params.locks, max_candidates=params.max_candidates)))
+    except (ValueError, AssertionError):
+        return replace(out, steps=tuple(steps))
     steps.append({"step": "union", "slots": staffed_slots(union.rota),
                   "seconds": round(time.perf_counter() - began, 3)})
     if staffed_slots(union.rota) <= staffed_slots(first.rota):
@@ -175,6 +171,16 @@ def roll_forward(
                   "kept": len(carried.kept_pairs() & pairs(final.rota))})
     return RollForward(final, carried, _why(instance, carried, first.rota, final.rota),
                        tuple(steps))
+
+
+def _first_of(run: SolveFn, instance: Instance, attempts: tuple[SolveParams, ...]) -> Result:
+    """The first of ``attempts`` that solves; the last one's error if none does."""
+    for params in attempts[:-1]:
+        try:
+            return run(instance, params)
+        except (ValueError, AssertionError):
+            continue
+    return run(instance, attempts[-1])
 
 
 def _restored(
@@ -192,7 +198,7 @@ def _restored(
             params, locks=tuple(rows), reference=carried.rota, hint=None, max_candidates=0,
             time_limit=max(1.0, min(5.0, params.time_limit * 0.1)),
         ))
-    except ValueError:
+    except (ValueError, AssertionError):
         return result
 
 
