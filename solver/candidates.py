@@ -17,6 +17,9 @@ from roster.rules import journey_between, travel_model
 from roster.travel import TravelModel
 from solver.params import Lock, SolveParams
 
+Pairs = dict[tuple[int, int], list[tuple[int, int]]]
+"""(carer, visit) -> allowed start ranges (``candidate_pairs``)."""
+
 
 def candidate_pairs(
     instance: Instance,
@@ -129,3 +132,11 @@ def merge_ranges(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((a, b))
     return out
+
+
+def start_range(
+    ranges: Pairs, c: int, visits: list[int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Carer c's earliest and latest start of each visit."""
+    return ({v: ranges[(c, v)][0][0] for v in visits},
+            {v: ranges[(c, v)][-1][1] for v in visits})

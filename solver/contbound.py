@@ -55,8 +55,9 @@ from ortools.sat.python import cp_model
 from roster.eligibility import Eligibility
 from roster.model import Instance
 from solver.candidates import merge_ranges
-from solver.coverage import Pairs, add_carer_duties, add_carer_week
+from solver.coverage import Pairs, add_carer_week
 from solver.params import Weights
+from solver.rules.daily_rest import add_carer_duties
 
 PRICE_SECONDS = 0.3
 """First time limit of one carer's pricing; doubled (up to ``PRICE_SECONDS_MAX``) for a carer

@@ -66,21 +66,19 @@ from ortools.sat.python import cp_model
 
 from roster.eligibility import Eligibility
 from roster.model import Instance
-from roster.rules import YOUNG_DAY_MAX_MIN, limits
+from roster.rules import limits
+from solver.candidates import Pairs as Pairs  # re-exported: the bounds read it here
 from solver.candidates import merge_ranges
 from solver.cpbase import StopWatcher, Vars
-from solver.cpsat import (
-    add_daily_rest,
-    add_sequencing,
-    add_staffing,
-    add_weekly_hours,
-    add_weekly_rest,
-    add_young_worker_days,
-)
 from solver.objective import preference_mismatches
 from solver.params import Weights
-
-Pairs = dict[tuple[int, int], list[tuple[int, int]]]
+from solver.rules.breaks import add_carer_breaks
+from solver.rules.daily_rest import add_carer_duties, add_daily_rest
+from solver.rules.hours import add_weekly_hours
+from solver.rules.journey import add_carer_time, add_sequencing
+from solver.rules.staffing import add_staffing
+from solver.rules.weekly_rest import add_weekly_rest
+from solver.rules.young import add_young_worker_days
 
 DETERMINISTIC_ITERATIONS = 3
 FIRST_SHARE = 0.5
@@ -175,153 +173,6 @@ def carer_data(
         if not home_ok[k] and t_min[k] > 0 and not feeders[visits[k]]:
             dead.append(visits[k])
     return data, pairs_out, sorted(set(dead))
-
-
-def _start_range(
-    ranges: Pairs, c: int, visits: list[int]
-) -> tuple[dict[int, int], dict[int, int]]:
-    """Carer c's earliest and latest start of each visit."""
-    return ({v: ranges[(c, v)][0][0] for v in visits},
-            {v: ranges[(c, v)][-1][1] for v in visits})
-
-
-def add_carer_time(
-    m: cp_model.CpModel,
-    instance: Instance,
-    c: int,
-    visits: list[int],
-    ranges: Pairs,
-    x: dict[tuple[int, int], Any],
-    start: dict[int, Any],
-    t_min: dict[int, int],
-) -> None:
-    """Carer c's time in the master: at most one of the visits that overlap whatever their
-    starts (``ranges``: each visit's allowed starts), one visit at a time with at least the
-    shortest journey ``t_min`` before it, the weekly rest block (R14), weekly hours (R10) and
-    young workers' days (R12), each visit's working time counted with ``t_min``."""
-    vs = instance.visits
-    week = instance.clock.week_minutes
-    lim = limits(instance, instance.carers[c])
-    lo, hi = _start_range(ranges, c, visits)
-    mand = [(hi[v], lo[v] + vs[v].duration_min) for v in visits]
-    for p in sorted({a for a, b in mand if a < b}):
-        clique = [x[(c, v)] for v, (a, b) in zip(visits, mand, strict=True) if a <= p < b]
-        if len(clique) > 1:
-            m.add_at_most_one(clique)
-    intervals = []
-    work = []
-    by_day: dict[Any, list[Any]] = {}
-    carer = instance.carers[c]
-    for v in visits:
-        t = t_min[v]
-        d = vs[v].duration_min
-        intervals.append(
-            m.new_optional_interval_var(start[v] - t, d + t, start[v] + d, x[(c, v)], "")
-        )
-        work.append(x[(c, v)] * (d + t))
-        if carer.age_on(vs[v].date) < 18:
-            by_day.setdefault(vs[v].date, []).append(x[(c, v)] * (d + t))
-    if lim.weekly_rest_min > week:
-        m.add(sum(x[(c, v)] for v in visits) == 0)
-    else:
-        s = m.new_int_var(0, week - lim.weekly_rest_min, "")
-        intervals.append(m.new_fixed_size_interval_var(s, lim.weekly_rest_min, ""))
-    m.add_no_overlap(intervals)
-    m.add(sum(work) <= lim.max_week_min)
-    for terms in by_day.values():
-        m.add(sum(terms) <= YOUNG_DAY_MAX_MIN)
-
-
-def add_carer_breaks(
-    m: cp_model.CpModel,
-    instance: Instance,
-    c: int,
-    visits: list[int],
-    ranges: Pairs,
-    x: dict[tuple[int, int], Any],
-    start: dict[int, Any],
-    t_min: dict[int, int],
-    minutes: Any = None,
-) -> None:
-    """R15 in the master, a relaxation of the model's runs (``solver.cpsat._add_runs``): when
-    two of carer c's visits i (earlier) and j hold more than ``break_after`` of work (their
-    lengths and shortest journeys in ``t_min``), j starts at least the journey i -> j plus
-    ``break_min`` after i ends (``minutes[a][b]``: the journey between the a-th and b-th of
-    ``visits``; None: no journey counted).
-
-    Valid: if j starts sooner, every visit of the carer between them, and j, starts less than
-    ``break_min`` + its journey in (under ``return_home_gap``) after the one before ends; each
-    then comes from the one before (R13: not from home) and the arc's gap free of work is
-    shorter than ``break_min`` — the gaps free of work along the chain add up to at most the
-    direct one, less the lengths of the visits between (the default travel model keeps the
-    triangle inequality to a minute a leg, ceil of great-circle miles; a supplied matrix need
-    not, so the caller passes None then). So i, the visits between and j are one run holding
-    more than ``break_after``, which the model refuses. Measured on S seed 4: the master's
-    first answer had 3 weeks refused by R15 alone; with this, none."""
-    vs = instance.visits
-    lim = limits(instance, instance.carers[c])
-    gap = instance.settings.return_home_gap_min
-    lo, hi = _start_range(ranges, c, visits)
-    dur = {v: vs[v].duration_min for v in visits}
-    for jj, j in enumerate(visits):
-        for ii, i in enumerate(visits[:jj]):
-            if dur[i] + t_min[i] + dur[j] + t_min[j] <= lim.break_after_min:
-                continue
-            need = lim.break_min + (0 if minutes is None else int(minutes[ii][jj]))
-            if need > gap or lo[j] - (hi[i] + dur[i]) >= need:
-                continue  # past the return-home gap, or always a break between them
-            if hi[j] - (lo[i] + dur[i]) < need:
-                m.add_bool_or([x[(c, i)].negated(), x[(c, j)].negated()])
-            else:
-                m.add(start[j] >= start[i] + dur[i] + need).only_enforce_if(
-                    [x[(c, i)], x[(c, j)]]
-                )
-
-
-def add_carer_duties(
-    m: cp_model.CpModel,
-    instance: Instance,
-    c: int,
-    visits: list[int],
-    ranges: Pairs,
-    x: dict[tuple[int, int], Any],
-    start: dict[int, Any],
-    t_min: dict[int, int],
-) -> None:
-    """R11 in the master, the model's duties (``solver.cpsat.add_daily_rest``) with each
-    visit's work starting ``t_min`` before it: ``D[j]``, a lower bound on the start of j's
-    duty, is at most j's work start and at least ``end_j - (24 h - rest)``; ``D[j] <= D[i]``
-    when i and j are in one duty, which they are when i always ends less than a rest before
-    j starts, and otherwise when a literal says so, else j's work starts a rest after i ends.
-
-    A relaxation: a schedule of the model gives the same ``D`` and literals, its work starts
-    at most the master's (its journeys in are at least ``t_min``)."""
-    vs = instance.visits
-    lim = limits(instance, instance.carers[c])
-    rest = lim.daily_rest_min
-    span = 24 * 60 - rest
-    lo, hi = _start_range(ranges, c, visits)
-    dur = {v: vs[v].duration_min for v in visits}
-    duty: dict[int, Any] = {}
-    for jj, j in enumerate(visits):
-        dj = m.new_int_var(-(10**6), 10**6, "")
-        duty[j] = dj
-        m.add(dj <= start[j] - t_min[j])
-        m.add(start[j] + dur[j] - dj <= span).only_enforce_if(x[(c, j)])
-        for i in visits[:jj]:
-            if hi[i] + dur[i] <= lo[j] - t_min[j] - rest:
-                continue  # always a full rest between them
-            both = [x[(c, i)], x[(c, j)]]
-            if hi[j] - (lo[i] + dur[i]) < rest:
-                m.add(dj <= duty[i]).only_enforce_if(both)
-                continue
-            same = m.new_bool_var("")
-            m.add_implication(same, x[(c, i)])
-            m.add_implication(same, x[(c, j)])
-            m.add(dj <= duty[i]).only_enforce_if(same)
-            m.add(start[j] - t_min[j] >= start[i] + dur[i] + rest).only_enforce_if(
-                both + [same.negated()]
-            )
 
 
 def add_carer_week(

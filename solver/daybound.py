@@ -67,9 +67,10 @@ from ortools.sat.python import cp_model
 from roster.eligibility import Eligibility
 from roster.model import Instance
 from solver.bounds import build_lp_pairs, dual_bound, reachable_pairs, solve_direct
-from solver.coverage import add_carer_time, carer_data, check_week, core_cut
+from solver.coverage import carer_data, check_week, core_cut
 from solver.cpbase import Vars
-from solver.cpsat import add_staffing
+from solver.rules.journey import add_carer_time
+from solver.rules.staffing import add_staffing
 
 Pairs = Mapping[tuple[int, int], Sequence[tuple[int, int]]]
 

@@ -24,3 +24,24 @@ def route_weekly_hours(ws: np.ndarray, we: np.ndarray, n: int, max_week_min: int
 
 
 # ---- CP-SAT encoding (the whole model, the coverage master, bounds)
+
+from typing import Any  # noqa: E402 - this section's own imports
+
+from ortools.sat.python import cp_model  # noqa: E402
+
+from roster.model import Instance  # noqa: E402
+from solver.cpbase import CarerModel  # noqa: E402
+
+# The whole model: visit + travel minutes within the weekly limit (exact, the travel minutes being
+# the R13 journeys'). The master's sum is in ``solver.rules.journey.add_carer_time``.
+
+
+def add_weekly_hours(
+    m: cp_model.CpModel, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], cp_model.IntVar]
+) -> Any:
+    """R10 weekly hours: visit + travel minutes within the carer's weekly limit. Returns the
+    carer's working minutes."""
+    vs = instance.visits
+    total = sum(x[(cm.c, v)] * vs[v].duration_min + cm.travel[v] for v in cm.visits)
+    m.add(total <= cm.limits.max_week_min)
+    return total

@@ -8,3 +8,7 @@ from __future__ import annotations
 # ---- route check (the local-search engine and the greedy: a carer's ordered visits)
 
 # ---- CP-SAT encoding (the whole model, the coverage master, bounds)
+
+# No builder of its own: the whole model, the coverage master and the bounds have a variable only
+# for a pair these rules allow (``roster.eligibility``'s mask), its start held to the pair's
+# allowed ranges (``solver.candidates.candidate_pairs``, ``solver.rules.staffing.add_staffing``).

@@ -46,3 +46,31 @@ def route_weekly_rest(ws: np.ndarray, we: np.ndarray, n: int, weekly_rest_min: i
 
 
 # ---- CP-SAT encoding (the whole model, the coverage master, bounds)
+
+from typing import Any  # noqa: E402 - this section's own imports
+
+from ortools.sat.python import cp_model  # noqa: E402
+
+from roster.model import Instance  # noqa: E402
+from solver.cpbase import CarerModel, Vars  # noqa: E402
+
+# The whole model: one block of ``weekly_rest`` minutes inside the week shares the carer's
+# NoOverlap with every working interval (exact). The master's block is in
+# ``solver.rules.journey.add_carer_time`` (one NoOverlap with its visits).
+
+
+def add_weekly_rest(
+    m: cp_model.CpModel, new: Vars, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], Any]
+) -> None:
+    """R14 weekly rest: one block of ``weekly_rest`` minutes inside the week, free of work."""
+    if not cm.visits:
+        return
+    week = instance.clock.week_minutes
+    rest = cm.limits.weekly_rest_min
+    if rest > week:  # no rest of that length fits the week: the carer cannot work at all
+        m.add(sum(x[(cm.c, v)] for v in cm.visits) == 0)
+        return
+    s = new.integer(0, week - rest, f"wrest{cm.c}")
+    block = m.new_fixed_size_interval_var(s, rest, f"wrest{cm.c}")
+    cm.weekly_rest = s
+    m.add_no_overlap(list(cm.intervals.values()) + [block])

@@ -55,3 +55,35 @@ def route_young(
 
 
 # ---- CP-SAT encoding (the whole model, the coverage master, bounds)
+
+from typing import Any  # noqa: E402 - this section's own imports
+
+from ortools.sat.python import cp_model  # noqa: E402
+
+from roster.model import Instance  # noqa: E402
+from solver.cpbase import CarerModel  # noqa: E402
+
+# The whole model: at most 8 h of working time per local day under 18; the 06:00-22:00 window is a
+# pair rule (allowed starts: ``solver.rules.pair``). The master's sums are in
+# ``solver.rules.journey.add_carer_time``.
+
+
+def add_young_worker_days(
+    m: cp_model.CpModel, instance: Instance, cm: CarerModel, x: dict[tuple[int, int], cp_model.IntVar]
+) -> None:
+    """R12 young workers: at most 8 h of working time per local day under 18.
+
+    Eligibility keeps a young worker's visits and their journey from home inside 06:00-22:00 (a
+    journey from an earlier visit starts after it), so each visit's working time lies in its day.
+    """
+    carer = instance.carers[cm.c]
+    by_day: dict[Any, list[int]] = {}
+    for v in cm.visits:
+        visit = instance.visits[v]
+        if carer.age_on(visit.date) < 18:
+            by_day.setdefault(visit.date, []).append(v)
+    for _day, vs in by_day.items():
+        m.add(
+            sum(x[(cm.c, v)] * instance.visits[v].duration_min + cm.travel[v] for v in vs)
+            <= YOUNG_DAY_MAX_MIN
+        )
