@@ -238,3 +238,286 @@ def test_young_carer_on_the_week_edge_is_judged_per_day() -> None:
         assert CHECKER["young workers (R12)"](inst, rows) is expect
         assert route_verdicts(inst, order, starts)["young workers (R12)"] is expect
     _ = replace
+
+
+# ---- CP-SAT encodings (the sections under "CP-SAT encoding" of solver/rules/*) -----------------
+#
+# The same seeded one-carer weeks, each visit's flex widened so that every route's starts are
+# allowed (R4). The whole model (``solver.cpsat.build_model``: every family's encoding) with the
+# carer's route fixed must admit it only if the checker finds nothing wrong, so a route broken in
+# one family alone is refused by that family's encoding; and each relaxation of the coverage
+# master must admit every route the whole model admits.
+
+from typing import Any  # noqa: E402 - this section's own imports
+
+from ortools.sat.python import cp_model  # noqa: E402
+
+from roster.checker import check  # noqa: E402
+from roster.model import Rota  # noqa: E402
+from solver.candidates import Travel  # noqa: E402
+from solver.coverage import add_carer_week, carer_data  # noqa: E402
+from solver.cpsat import build_model  # noqa: E402
+from solver.params import SolveParams  # noqa: E402
+from solver.rules.breaks import add_carer_breaks  # noqa: E402
+from solver.rules.daily_rest import add_carer_duties  # noqa: E402
+from solver.rules.journey import add_carer_time  # noqa: E402
+
+FAMILY_CODES: dict[str, tuple[str, ...]] = {
+    "journey (R6, R9, R13)": ("R6", "R9", "R13"),
+    "hours (R10)": ("R10",),
+    "daily rest (R11)": ("R11",),
+    "young workers (R12)": ("R12",),
+    "weekly rest (R14)": ("R14",),
+    "breaks (R15)": ("R15",),
+}
+"""Each family of the route checks, by the checker's rule codes."""
+
+WIDE_FLEX = 720
+CP_CASES = 120
+"""Seeded weeks per family (one CP-SAT model of a few visits each, milliseconds)."""
+
+LOOSE: dict[str, Any] = {"mileage_cap_miles": 40.0, "max_week_hours": 48.0,
+                         "daily_rest_hours": 2.0, "weekly_rest_hours": 24.0,
+                         "break_after_hours": 6.0, "break_min": 10}
+"""Settings that no route of ``random_week`` comes near, for the families not in focus."""
+
+FOCUS: dict[str, tuple[str, ...]] = {
+    "journey (R6, R9, R13)": ("mileage_cap_miles",),
+    "hours (R10)": ("max_week_hours",),
+    "daily rest (R11)": ("daily_rest_hours",),
+    "young workers (R12)": (),
+    "weekly rest (R14)": ("weekly_rest_hours",),
+    "breaks (R15)": ("break_after_hours", "break_min"),
+}
+"""The drawn settings each family's weeks keep (the rest are ``LOOSE``)."""
+
+
+def focused_week(seed: int, family: str) -> tuple[Instance, list[int], list[int]]:
+    """``random_week`` with the other families' limits loosened, so that a route it breaks is
+    often broken in ``family`` alone; each visit's flex widened so that its start is allowed (R4)."""
+    inst, order, starts = random_week(random.Random(seed))
+    keep = FOCUS[family]
+    loose = {k: v for k, v in LOOSE.items() if k not in keep}
+    carer, child = inst.carers[0], inst.children[0]
+    if family == "young workers (R12)":
+        week = inst.settings.week_start
+        carer = replace(carer, date_of_birth=date(week.year - 17, 1, 1))
+    if "mileage_cap_miles" not in keep:
+        child = replace(child, mileage_cap_miles=None)
+    inst = replace(inst, settings=replace(inst.settings, **loose), carers=(carer,),
+                   children=(child,),
+                   visits=tuple(replace(v, flex_min=WIDE_FLEX) for v in inst.visits))
+    return inst, order, starts
+
+
+def _feasible(m: cp_model.CpModel) -> bool:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = 120.0  # a tiny model: only catches a hang
+    code = solver.solve(m)
+    assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE), solver.status_name(code)
+    return code != cp_model.INFEASIBLE
+
+
+def model_admits(inst: Instance, order: list[int], starts: list[int]) -> bool:
+    """The whole model's encodings admit the carer working ``order`` at ``starts``."""
+    elig = compute_eligibility(inst)
+    rm = build_model(inst, elig, SolveParams(max_candidates=None))
+    for v, s in zip(order, starts, strict=True):
+        if (0, v) not in rm.x:
+            return False  # no allowed start: a pair rule (R5, R7, R12) refuses the pair
+        rm.model.add(rm.x[(0, v)] == 1)
+        rm.model.add(rm.start[v] == s)
+    return _feasible(rm.model)
+
+
+def _master_week(build: Callable[..., None]) -> Callable[[Instance, list[int], list[int]], bool]:
+    """Whether one relaxation of the master (``build``, given the carer's data) admits a route."""
+
+    def admits(inst: Instance, order: list[int], starts: list[int]) -> bool:
+        elig = compute_eligibility(inst)
+        at = dict(zip(order, starts, strict=True))
+        visits = sorted(order, key=lambda v: (inst.planned_start[v], inst.visits[v].visit_id))
+        ranges = {(0, v): [(at[v] - WIDE_FLEX, at[v] + WIDE_FLEX)] for v in visits}
+        m = cp_model.CpModel()
+        x = {(0, v): m.new_bool_var(f"x{v}") for v in visits}
+        start = {v: m.new_int_var(at[v] - WIDE_FLEX, at[v] + WIDE_FLEX, f"s{v}") for v in visits}
+        build(m, inst, elig, ranges, visits, x, start)
+        for v in visits:
+            m.add(x[(0, v)] == 1)
+            m.add(start[v] == at[v])
+        return _feasible(m)
+
+    return admits
+
+
+def _t_min(inst: Instance, elig: Any, ranges: Any, visits: list[int]) -> dict[int, int]:
+    return carer_data(inst, elig, Travel(inst), ranges, 0, visits)[0].t_min
+
+
+RELAXATIONS: dict[str, Callable[[Instance, list[int], list[int]], bool]] = {
+    "journey, hours, young, weekly rest (add_carer_time)": _master_week(
+        lambda m, inst, elig, r, vs, x, s: add_carer_time(m, inst, 0, vs, r, x, s,
+                                                          _t_min(inst, elig, r, vs))),
+    "daily rest (add_carer_duties)": _master_week(
+        lambda m, inst, elig, r, vs, x, s: add_carer_duties(m, inst, 0, vs, r, x, s,
+                                                            _t_min(inst, elig, r, vs))),
+    "breaks (add_carer_breaks)": _master_week(
+        lambda m, inst, elig, r, vs, x, s: add_carer_breaks(m, inst, 0, vs, r, x, s,
+                                                            _t_min(inst, elig, r, vs))),
+    "the master's whole week (add_carer_week)": _master_week(
+        lambda m, inst, elig, r, vs, x, s: add_carer_week(m, inst, elig, Travel(inst), r, 0, vs,
+                                                          x, s)),
+}
+"""The coverage master's relaxations, each on one carer's week."""
+
+RELAXATION_FAMILIES: dict[str, tuple[str, ...]] = {
+    "journey, hours, young, weekly rest (add_carer_time)": ("R6", "R10", "R12", "R14"),
+    "daily rest (add_carer_duties)": ("R11",),
+    "breaks (add_carer_breaks)": ("R15",),
+    "the master's whole week (add_carer_week)": ("R6", "R9", "R10", "R11", "R12", "R13", "R14",
+                                                 "R15"),
+}
+"""The rules each relaxation encodes: a route broken in these alone is one it may refuse."""
+
+
+def cp_case(seed: int, family: str) -> tuple[set[str], dict[str, bool]]:
+    """The checker's rule codes broken by a seeded route, and each CP-SAT verdict on it."""
+    inst, order, starts = focused_week(seed, family)
+    rows = rows_of(inst, order, starts)
+    broken = {v.rule for v in check(inst, Rota(assignments=tuple(rows))) if v.rule != "structure"}
+    got = {"model": model_admits(inst, order, starts)}
+    got.update({name: admits(inst, order, starts) for name, admits in RELAXATIONS.items()})
+    return broken, got
+
+
+@pytest.fixture(scope="module")
+def cp_corpus() -> dict[str, list[tuple[set[str], dict[str, bool]]]]:
+    return {family: [cp_case(seed, family) for seed in range(CP_CASES)] for family in FOCUS}
+
+
+@pytest.mark.parametrize("family", list(FOCUS))
+def test_every_route_the_whole_model_admits_passes_the_checker(family: str, cp_corpus: dict) -> None:
+    wrong = [(seed, sorted(broken)) for seed, (broken, got) in enumerate(cp_corpus[family])
+             if got["model"] and broken]
+    assert not wrong, f"the model admits routes the checker refuses (seed, rules): {wrong[:10]}"
+
+
+@pytest.mark.parametrize("family", list(FOCUS))
+def test_each_family_s_encoding_refuses_the_routes_broken_only_there(family: str,
+                                                                    cp_corpus: dict) -> None:
+    codes = set(FAMILY_CODES[family])
+    only = [(seed, got) for seed, (broken, got) in enumerate(cp_corpus[family])
+            if broken and broken <= codes]
+    admitted = [seed for seed, got in only if got["model"]]
+    assert not admitted, f"{family}: the model admits routes that break it alone: {admitted[:10]}"
+
+
+@pytest.mark.parametrize("family", list(FOCUS))
+def test_each_relaxation_admits_every_route_the_whole_model_admits(family: str,
+                                                                   cp_corpus: dict) -> None:
+    """The master's bound is a bound of the model's weeks: each relaxation admits every route
+    the model does. (Not every route the checker accepts: the model itself keeps a carer's
+    visits in planned order and refuses the R15 runs of its conservative reading, and the
+    relaxations relax that model; the test above shows the model keeps the checker's rules.)"""
+    wrong = [(seed, name) for seed, (_broken, got) in enumerate(cp_corpus[family])
+             for name in RELAXATIONS if got["model"] and not got[name]]
+    assert not wrong, f"relaxations refuse routes the model admits: {wrong[:10]}"
+
+
+@pytest.mark.parametrize("relaxation", list(RELAXATIONS))
+def test_each_relaxation_refuses_some_route_broken_in_its_rules(relaxation: str,
+                                                                cp_corpus: dict) -> None:
+    """Not vacuous: of the routes broken in its rules alone, it refuses some."""
+    codes = set(RELAXATION_FAMILIES[relaxation])
+    refused = [seed for cases in cp_corpus.values() for seed, (broken, got) in enumerate(cases)
+               if broken and broken <= codes and not got[relaxation]]
+    assert refused, f"{relaxation} refuses no route broken in {sorted(codes)} alone"
+
+
+def test_every_contract_rule_has_cp_sat_cases_each_way(cp_corpus: dict) -> None:
+    """Meta-test: every week rule the families hold (R6, R9-R12, R14, R15) is broken alone by
+    some route of its family's weeks, which the model then refuses (the test above), and every
+    family has routes that keep every rule, which the model admits. R13 is never broken: a
+    route's rows carry their R13 journey (``rows_of``); its encoding decides the journeys that
+    R6, R9, R10, R11 and R15 then measure. R1-R5, R7, R8 are pair rules: the model has no
+    variable for a pair they refuse (eligibility; ``solver.rules.pair``)."""
+    for family, cases in cp_corpus.items():
+        alone = {code for broken, _ in cases if len(broken) == 1 for code in broken}
+        want = set(FAMILY_CODES[family]) - {"R13"}
+        assert want & alone, f"{family}: no route breaks {sorted(want)} alone"
+        if family == "journey (R6, R9, R13)":
+            assert {"R6", "R9"} <= alone, f"journey: alone only {sorted(alone)}"
+        clean = sum(1 for broken, got in cases if not broken and got["model"])
+        assert clean >= 5, f"{family}: the model admits {clean} routes that keep every rule"
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=10_000, max_value=10**9), st.sampled_from(list(FOCUS)))
+def test_cp_sat_agrees_with_the_checker_on_random_weeks(seed: int, family: str) -> None:
+    broken, got = cp_case(seed, family)
+    if got["model"]:
+        assert not broken
+        assert all(got[name] for name in RELAXATIONS)
+
+
+def _edge_week(case: str, broken: bool) -> tuple[Instance, list[int], list[int]]:
+    """A hand-made route on one rule's edge: broken in ``family`` alone, or its twin that keeps
+    every rule. These are the edges the seeded weeks rarely reach (a journey longer than the
+    return-home gap; a young carer's long day that keeps every other rule)."""
+    lat, lon = F.DORCHESTER
+    far = (lat + 0.25, lon)  # about 17 miles north
+    day = F.WEEK
+    if case.startswith("journey"):
+        # two visits far apart, the carer living by the second: the gap between them is over the
+        # return-home gap, so the carer comes from home (R13, a short journey) and R6 still asks
+        # for the journey between the two places
+        carer = F.carer("K1", lat=far[0], lon=far[1] + 0.005)
+        v1 = F.visit("V1", date=day, start="09:00", duration_min=60, lat=lat, lon=lon)
+        v2 = F.visit("V2", date=day, start="11:00", duration_min=60, lat=far[0], lon=far[1])
+        base = F.make_instance([carer], [F.child(mileage_cap_miles=40.0)], [v1, v2])
+        t = R.journey_between(base, base.visits[0], base.visits[1])[1]
+        if case.endswith("fixed starts"):
+            # no flex: the model knows the two cannot both be done (its clause for that pair)
+            at = 10 * 60 + (t - 3 if broken else t)
+            v2 = replace(v2, start=f"{at // 60:02d}:{at % 60:02d}")
+            base = F.make_instance([carer], [F.child(mileage_cap_miles=40.0)], [v1, v2])
+            inst = replace(base, settings=replace(base.settings, return_home_gap_min=t - 6,
+                                                  mileage_cap_miles=40.0, break_min=1))
+            return inst, [0, 1], [inst.planned_start[0], inst.planned_start[1]]
+        home = R.journey_into(base, carer, None, 1, 0)[2]
+        inst = replace(base, settings=replace(base.settings, return_home_gap_min=t - 6,
+                                              mileage_cap_miles=40.0, break_min=1),
+                       visits=tuple(replace(v, flex_min=WIDE_FLEX) for v in base.visits))
+        assert home + 1 < t - 6, "the journey from home must be the shorter one"
+        end1 = inst.planned_start[0] + 60
+        return inst, [0, 1], [inst.planned_start[0], end1 + (t - 3 if broken else t)]
+    if case == "young workers (R12)":
+        # 4 h + 4 h 15 min at one place with a 45 min break: over 8 h a day (broken) or 7 h 45
+        carer = F.carer("K1", date_of_birth=date(day.year - 17, 1, 1))
+        second = 255 if broken else 225
+        v1 = F.visit("V1", date=day, start="07:00", duration_min=240)
+        v2 = F.visit("V2", date=day, start="11:45", duration_min=second)
+        inst = F.make_instance([carer], [F.child()], [v1, v2])
+        return inst, [0, 1], [inst.planned_start[0], inst.planned_start[1]]
+    raise KeyError(case)
+
+
+EDGE_CASES = {"journey (R6, R9, R13)": "journey (R6, R9, R13)",
+              "journey (R6, R9, R13), fixed starts": "journey (R6, R9, R13)",
+              "young workers (R12)": "young workers (R12)"}
+"""Hand-made edge case -> its family."""
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_a_route_on_the_rule_s_edge_is_refused_and_its_twin_admitted(case: str) -> None:
+    family = EDGE_CASES[case]
+    codes = set(FAMILY_CODES[family])
+    for broken in (True, False):
+        inst, order, starts = _edge_week(case, broken)
+        rows = rows_of(inst, order, starts)
+        rules = {v.rule for v in check(inst, Rota(assignments=tuple(rows))) if v.rule != "structure"}
+        assert (rules <= codes and bool(rules)) if broken else not rules, (broken, rules)
+        assert model_admits(inst, order, starts) is not broken, (family, broken)
