@@ -16,12 +16,17 @@ _SOLVER = Path(__file__).resolve().parent.parent
 _SOURCES = ("rules", "search")
 
 
+def _compiled_sources() -> list[Path]:
+    """The files numba compiles the kernel from: the rule homes, the kernel and its data."""
+    return [*sorted((_SOLVER / "rules").glob("*.py")),
+            _SOLVER / "search" / "kernel.py", _SOLVER / "search" / "data.py"]
+
+
 def _digest() -> str:
     h = hashlib.sha256()
-    for folder in _SOURCES:
-        for path in sorted((_SOLVER / folder).glob("*.py")):
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
+    for path in _compiled_sources():
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 

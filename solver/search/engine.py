@@ -36,6 +36,10 @@ DEFAULT_KINDS: tuple[float, ...] = (0.05, 0.20, 0.10, 0.05, 0.10, 0.10, 0.25, 0.
 tail, ruin, eject)."""
 
 
+CHUNK_SECONDS = 0.25
+"""Wall-clock seconds a chunk of moves aims at under a time limit."""
+
+
 @dataclass(frozen=True)
 class SearchParams:
     """How long and how the engine searches."""
@@ -46,7 +50,8 @@ class SearchParams:
     """Stop after this many moves instead (deterministic with a seed)."""
     seed: int = 0
     chunk: int = 2_000
-    """Moves per call of the compiled kernel, between time and stop checks."""
+    """Moves per call of the compiled kernel, between time and stop checks (with a move limit;
+    under a time limit chunks aim at ``CHUNK_SECONDS`` each, this many moves at most)."""
     t_hot: float = 8.0
     """Annealing temperature at the start, in quality-cost units (about miles)."""
     t_cold: float = 0.05
@@ -278,6 +283,8 @@ def _chunks(eng: Engine, search: SearchParams, stop: Any, on_chunk: Any, deadlin
             t0: float, p_kind: np.ndarray, lex_weight: float) -> tuple[int, int]:
     moves = accepted = 0
     limit = search.max_moves
+    chunk = min(search.chunk, 200)  # the first chunk is small: its rate sets the next ones
+    rate = float(chunk)
     while True:
         now = time.perf_counter()
         if limit is None and now >= deadline:
@@ -303,11 +310,21 @@ def _chunks(eng: Engine, search: SearchParams, stop: Any, on_chunk: Any, deadlin
             ratio = search.t_cold / search.t_hot
             hot = search.t_hot * ratio ** f0
             cold = search.t_hot * ratio ** f1
-        n = search.chunk if limit is None else min(search.chunk, limit - moves)
+        if limit is None:
+            # a chunk of about CHUNK_SECONDS at the rate so far: the time limit and a Cancel
+            # are then kept within a fraction of a second, however busy the cores
+            n = max(20, min(chunk, int((deadline - now) * rate) + 1))
+        else:
+            n = min(search.chunk, limit - moves)
         open_list = np.flatnonzero(eng.state.vn == 0).astype(np.int64)
+        began = time.perf_counter()
         accepted += int(K.run(eng.data, eng.state, eng.log, eng.scratch, eng.best, eng.stats,
                               open_list, len(open_list), n, hot, cold, p_kind, search.max_string))
         moves += n
+        spent = time.perf_counter() - began
+        if limit is None and spent > 0:
+            rate = n / spent
+            chunk = max(20, int(rate * CHUNK_SECONDS))
         if on_chunk is not None:
             on_chunk(eng, time.perf_counter() - t0)
     return moves, accepted
