@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from dataclasses import replace
 from datetime import date
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--skip", nargs="*", default=[], choices=["speed", "solve", "keep"])
     args = ap.parse_args(argv)
-    command = "python -m benchmarks.engine " + " ".join(argv if argv is not None else os.sys.argv[1:])
+    command = "python -m benchmarks.engine " + " ".join(argv if argv is not None else sys.argv[1:])
     lines = [f"## The local-search engine at M (`{command}`)", ""]
     carers, children = SIZES["M"]
     for seed in args.seeds:
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(lines[-16:]))
         if "solve" not in args.skip:
             load = _load()
-            table = {"engine": [], "lns": []}
+            table: dict[str, list[dict[str, Any]]] = {"engine": [], "lns": []}
             for run in range(args.runs):
                 for name, engine in (("engine", True), ("lns", False)):
                     p = SolveParams(time_limit=args.time_limit, seed=run, engine=engine)

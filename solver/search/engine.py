@@ -127,8 +127,9 @@ class Engine:
 
 
 def _lock_rows(instance: Instance, locks: Sequence[Any]) -> list[tuple[int, int, int | None]]:
-    out = []
+    out: list[tuple[int, int, int | None]] = []
     for lock in locks:
+        when: int | None
         if isinstance(lock, Assignment):
             vid, cid, when = lock.visit_id, lock.carer_id, lock.start
         else:

@@ -934,7 +934,7 @@ def mv_ruin(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray, max_stri
             key[i] = -10000.0 * d.slots[u] + (d.cand_ptr[u + 1] - d.cand_ptr[u])
     order = order[np.argsort(key)]
     for u in order:
-        if s.vn[u] == 0 and not staff_fully(d, s, lg, sc, u, 0.05, stats, RUIN):
+        if s.vn[u] == 0 and not staff_fully(d, s, lg, sc, int(u), 0.05, stats, RUIN):
             return False
     return True
 
