@@ -41,7 +41,7 @@ def main() -> int:
              "tests/solver/test_rule_homes.py", "-k", TESTS],
             cwd=REPO, env=env, capture_output=True, text=True,
         ).stdout
-        failed = re.findall(r"^FAILED (\S+)", out, flags=re.M)
+        failed = re.findall(r"^FAILED (.+?\])(?: - |$)", out, flags=re.M)
         print(f"{spec}")
         for name in failed:
             print(f"    fails {name.split('::', 1)[1]}")
