@@ -174,37 +174,22 @@ def load(
                 rows.append((a.start, v, c, False))
     locked_rows = sorted(r for r in rows if r[3])
     free_rows = sorted(r for r in rows if not r[3])
+    # Every row goes in first, unchecked: a row may only keep a rule together with another
+    # (R9/R13: a journey from the previous visit under a cap the journey from home exceeds).
     for start, v, c, is_lock in [*locked_rows, *free_rows]:
         if not _attach(eng, v, c, start):
             if is_lock:
                 visit, carer = instance.visits[v], instance.carers[c]
                 raise ValueError(
-                    f"lock {visit.visit_id} -> {carer.carer_id}: the rules forbid it together with "
-                    "the other locks (or it is not an eligible pair)"
+                    f"lock {visit.visit_id} -> {carer.carer_id}: not an eligible pair at that start, "
+                    "or its 2:1 partner is locked at another time"
                 )
             eng.dropped.append(_row(instance, v, c, start))
         elif is_lock:
             state.lock[v] = 1
-    for v in range(len(instance.visits)):
-        if 0 < state.vn[v] < data.slots[v]:
-            if state.lock[v]:
-                K.begin(state, log)
-                if not K.place_best(data, state, log, scratch, v, -1, 0.0, eng.stats, K.INSERT):
-                    K.rollback(state, log)
-                    raise ValueError(
-                        f"lock on 2:1 visit {instance.visits[v].visit_id}: no second carer can join it"
-                    )
-                K.commit(log)
-                continue
-            for j in range(2):
-                c = int(state.vcar[v, j])
-                if c >= 0:
-                    K.begin(state, log)
-                    K.detach(data, state, log, c, v)
-                    K.commit(log)
-                    eng.dropped.append(_row(instance, v, c, int(state.vstart[v])))
+    _drop_until_legal(eng)
     if not K.recompute(data, state, scratch):
-        raise AssertionError("a loaded route breaks a rule")  # each row was checked as it came
+        raise AssertionError("a loaded route breaks a rule")  # _drop_until_legal checked each
     if fill:
         fill_open(eng)
     K.save_best(state, best)
@@ -243,6 +228,7 @@ def _row(instance: Instance, v: int, c: int, start: int) -> Assignment:
 
 
 def _attach(eng: Engine, v: int, c: int, start: int) -> bool:
+    """Put a row in carer c's route, unchecked (``_drop_until_legal`` checks the routes)."""
     s, lg, d = eng.state, eng.log, eng.data
     if s.vn[v] > 0 and s.vstart[v] != start:
         return False  # a 2:1 partner at another time (R4)
@@ -250,11 +236,66 @@ def _attach(eng: Engine, v: int, c: int, start: int) -> bool:
     if s.vn[v] == 0:
         K.log_visit(s, lg, v)
         s.vstart[v] = start
-    if not K.attach(d, s, lg, c, v) or not K.route_ok(d, s, eng.scratch, c):
+    if not K.attach(d, s, lg, c, v):
         K.rollback(s, lg)
         return False
     K.commit(lg)
     return True
+
+
+def _detach(eng: Engine, c: int, v: int) -> None:
+    s = eng.state
+    K.begin(s, eng.log)
+    K.detach(eng.data, s, eng.log, c, v)
+    K.commit(eng.log)
+    eng.dropped.append(_row(eng.instance, v, c, int(s.vstart[v])))
+
+
+def _drop_until_legal(eng: Engine) -> None:
+    """Leave out the fewest rows a greedy finds so that every route keeps every rule and no
+    2:1 is half staffed: in a route that breaks a rule, a row whose removal alone mends it, else
+    the latest unlocked row; then the partners of half-staffed 2:1 visits; until nothing
+    changes. Locked rows stay; locks that cannot all hold raise ``ValueError``."""
+    s, d, sc = eng.state, eng.data, eng.scratch
+    inst = eng.instance
+    changed = True
+    while changed:
+        changed = False
+        for c in range(len(s.rlen)):
+            while not K.route_ok(d, s, sc, c):
+                free = [int(v) for v in s.route[c, : s.rlen[c]] if not s.lock[v]]
+                if not free:
+                    raise ValueError(
+                        f"locks of carer {inst.carers[c].carer_id}: the rules forbid them together"
+                    )
+                pick = free[-1]
+                for v in free:
+                    K.begin(s, eng.log)
+                    K.detach(d, s, eng.log, c, v)
+                    mended = K.route_ok(d, s, sc, c)
+                    K.rollback(s, eng.log)
+                    if mended:
+                        pick = v
+                        break
+                _detach(eng, c, pick)
+                changed = True
+        for v in range(len(inst.visits)):
+            if 0 < s.vn[v] < d.slots[v]:
+                if s.lock[v]:
+                    K.begin(s, eng.log)
+                    placed = K.place_best(d, s, eng.log, sc, v, -1, 0.0, eng.stats, K.INSERT)
+                    if placed:
+                        K.commit(eng.log)
+                        continue
+                    K.rollback(s, eng.log)
+                    raise ValueError(
+                        f"lock on 2:1 visit {inst.visits[v].visit_id}: no second carer can join it"
+                    )
+                for j in range(2):
+                    c = int(s.vcar[v, j])
+                    if c >= 0:
+                        _detach(eng, c, v)
+                        changed = True
 
 
 def run(

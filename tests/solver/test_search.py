@@ -152,3 +152,30 @@ def test_rows_that_break_a_rule_are_dropped_at_load_and_named(sample: Instance) 
     eng = _engine(sample, bad)
     assert eng.dropped
     assert not rule_violations(sample, eng.rota())
+
+
+def test_a_locked_row_that_keeps_r9_only_after_its_previous_visit_loads() -> None:
+    """Roll forward's case: a lock whose journey from the previous visit keeps the child's
+    mileage cap, where the journey from home would not; loaded together, both rows stay."""
+    from roster.model import Assignment
+    from roster.rules import journey_into
+    from tests import factory as F
+
+    far = F.carer("K1", lat=F.DORCHESTER[0] + 0.11)
+    near_cap = F.child("C2", mileage_cap_miles=5.0)
+    inst = F.make_instance([far], [F.child("C1"), near_cap],
+                           [F.visit("P", "C1", start="10:00", duration_min=60),
+                            F.visit("X", "C2", start="11:10", duration_min=60)])
+    rows = []
+    previous = None
+    for v in range(2):
+        origin, miles, minutes = journey_into(inst, far, previous, v, inst.planned_start[v])
+        row = Assignment(inst.visits[v].visit_id, "K1", inst.planned_start[v],
+                         inst.planned_start[v] + 60, origin, miles, minutes)
+        rows.append(row)
+        previous = row
+    rota = Rota(assignments=tuple(rows))
+    assert not rule_violations(inst, rota)
+    eng = _engine(inst, rota, locks=(rows[1],))
+    assert not eng.dropped
+    assert {a.visit_id for a in eng.rota().assignments} == {"P", "X"}
