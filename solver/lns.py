@@ -421,7 +421,19 @@ def _merge(instance: Instance, rows: list[Assignment], out: _Outcome,
         count[a.visit_id] = count.get(a.visit_id, 0) + 1
     if any(n > instance.visit(vid).carers for vid, n in count.items()):
         return None
-    return staffed_rows(instance, merged)
+    staffed = staffed_rows(instance, merged)
+    if len(staffed) == len(merged):
+        return staffed
+    # a half-staffed 2:1 left out: the journeys of its carers' later rows are worked out again
+    # (R13: the next row came from the visit that is no longer theirs)
+    left = set(map(id, staffed))
+    touched = {a.carer_id for a in merged if id(a) not in left}
+    redo: dict[str, list[tuple[str, int]]] = {}
+    for a in staffed:
+        if a.carer_id in touched:
+            redo.setdefault(a.carer_id, []).append((a.visit_id, a.start))
+    return [a for a in staffed if a.carer_id not in touched] + list(
+        decode(instance, redo, travel).assignments)
 
 
 def _level(instance: Instance, rows: list[Assignment],
