@@ -18,11 +18,11 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from roster.model import Assignment, Instance, Rota
 from roster.rules import RULES, travel_model
-from roster.travel import TravelModel
+from roster.travel import MemoTravel, TravelModel
 
 STRUCTURE = "structure"
 
@@ -48,7 +48,7 @@ def check(instance: Instance, rota: Rota, travel: TravelModel | None = None) -> 
     ``travel`` is the travel model (a supplied travel.csv via ``roster.io.load_travel``); without
     it, the instance's default model.
     """
-    model = _Memo.of(travel_model(instance, travel))
+    model = MemoTravel.of(travel_model(instance, travel))
     out: list[Violation] = []
     out += _structure(instance, rota)
 
@@ -84,33 +84,6 @@ def check(instance: Instance, rota: Rota, travel: TravelModel | None = None) -> 
             for visit_id, reason in rule.locate(instance, carer, rows, travel=model):
                 out.append(Violation(rule.code, visit_id, carer_id, reason))
     return out
-
-
-@dataclass(frozen=True)
-class _Memo(TravelModel):
-    """The travel model, remembering journeys for one check (R6 and R13 ask the same ones)."""
-
-    seen: dict[tuple[tuple[float, float], tuple[float, float]], tuple[float, int]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    @classmethod
-    def of(cls, model: TravelModel) -> _Memo:
-        return cls(model.travel, model.matrix)
-
-    def journey(
-        self,
-        a: tuple[float, float],
-        b: tuple[float, float],
-        from_id: str | None = None,
-        to_id: str | None = None,
-    ) -> tuple[float, int]:
-        if from_id is not None or to_id is not None:
-            return super().journey(a, b, from_id, to_id)
-        key = (a, b)
-        if key not in self.seen:
-            self.seen[key] = super().journey(a, b)
-        return self.seen[key]
 
 
 def _structure(instance: Instance, rota: Rota) -> list[Violation]:

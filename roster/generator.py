@@ -61,7 +61,7 @@ from roster.model import (
 )
 from roster.packages import PackageRow, expand
 from roster.towns import COUNTY_ALIASES, COUNTY_NAMES, Town, county_towns
-from roster.travel import EARTH_RADIUS_MILES, great_circle_miles_matrix
+from roster.travel import EARTH_RADIUS_MILES, MemoTravel, great_circle_miles_matrix
 
 SIZES: dict[str, tuple[int, int]] = {
     "S": (30, 56),
@@ -1003,7 +1003,7 @@ def first_fit(instance: Instance, keep: Sequence[Assignment] = ()) -> Rota:
     ``keep``: rows already decided (e.g. last week's rota carried forward, rows that keep every
     rule together); they stay, and only the visits they do not fully staff are fitted."""
     from roster.eligibility import compute_eligibility
-    from roster.rollforward import MemoTravel, with_travel
+    from roster.rollforward import with_travel
     from roster.rules import RULES, journey_into, travel_model
 
     elig = compute_eligibility(instance)

@@ -36,7 +36,7 @@ from datetime import date, timedelta
 from roster.calendar import DAY_NAMES, format_hhmm, parse_hhmm
 from roster.model import Assignment, Carer, Instance, Rota, Unassigned, Visit
 from roster.rules import RULES, journey_into, travel_model
-from roster.travel import TravelModel
+from roster.travel import MemoTravel, TravelModel
 
 CAUSES: dict[str, str] = {
     "left": "the carer has left",
@@ -202,35 +202,6 @@ def match_visits(old: Instance, new: Instance) -> dict[str, str]:
 
 
 # ---- travel, rotas ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MemoTravel(TravelModel):
-    """A travel model that remembers the default model's journeys (a carry or a first fit asks
-    the same ones many times; geopy's great circle is the slow part)."""
-
-    seen: dict[tuple[tuple[float, float], tuple[float, float]], tuple[float, int]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    @classmethod
-    def of(cls, model: TravelModel) -> MemoTravel:
-        return model if isinstance(model, MemoTravel) else cls(model.travel, model.matrix)
-
-    def journey(
-        self,
-        a: tuple[float, float],
-        b: tuple[float, float],
-        from_id: str | None = None,
-        to_id: str | None = None,
-    ) -> tuple[float, int]:
-        if from_id is not None or to_id is not None:
-            return super().journey(a, b, from_id, to_id)
-        key = (a, b)
-        found = self.seen.get(key)
-        if found is None:
-            found = self.seen[key] = super().journey(a, b)
-        return found
 
 
 def with_travel(

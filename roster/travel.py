@@ -97,3 +97,32 @@ class TravelModel:
         miles = great_circle_miles_matrix(lat_a, lon_a, lat_b, lon_b) * self.travel.road_factor
         minutes = np.ceil(miles / self.travel.speed_mph * 60.0).astype(np.int64)
         return miles, minutes
+
+
+@dataclass(frozen=True)
+class MemoTravel(TravelModel):
+    """A travel model that remembers the default model's journeys: a check (R6 and R13), a carry
+    or a first fit asks the same ones many times, and geopy's great circle is the slow part."""
+
+    seen: dict[tuple[tuple[float, float], tuple[float, float]], tuple[float, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def of(cls, model: TravelModel) -> MemoTravel:
+        return model if isinstance(model, MemoTravel) else cls(model.travel, model.matrix)
+
+    def journey(
+        self,
+        a: tuple[float, float],
+        b: tuple[float, float],
+        from_id: str | None = None,
+        to_id: str | None = None,
+    ) -> tuple[float, int]:
+        if from_id is not None or to_id is not None:
+            return super().journey(a, b, from_id, to_id)
+        key = (a, b)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = super().journey(a, b)
+        return found
