@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from solver.rules.daily_rest import merge_intervals
+from solver.rules.daily_rest import interval_order, merge_intervals
 
 # ---- route check (the local-search engine and the greedy: a carer's ordered visits)
 
@@ -24,13 +24,7 @@ def route_breaks(
     """R15 over one carer's working intervals ``[ws, we)[:n]``."""
     if n < 2:
         return True
-    order = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        j = k
-        while j > 0 and (ws[order[j - 1]] > ws[k] or (ws[order[j - 1]] == ws[k] and we[order[j - 1]] > we[k])):
-            order[j] = order[j - 1]
-            j -= 1
-        order[j] = k
+    order = interval_order(ws, we, n)
     ds = np.empty(n, dtype=np.int64)
     de = np.empty(n, dtype=np.int64)
     ms = np.empty(n, dtype=np.int64)

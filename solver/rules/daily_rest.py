@@ -19,10 +19,9 @@ _INF = 1 << 50
 
 
 @njit(cache=True)
-def merge_intervals(ws: np.ndarray, we: np.ndarray, n: int, ms: np.ndarray, me: np.ndarray) -> int:
-    """Sort ``[ws, we)[:n]`` by (start, end) and merge those that touch or overlap into
-    ``ms``/``me``; returns how many merged intervals there are (``roster.rules._merge``)."""
-    m = 0
+def interval_order(ws: np.ndarray, we: np.ndarray, n: int) -> np.ndarray:
+    """Indices of ``[ws, we)[:n]`` sorted by (start, end): an insertion sort, as n is a week's
+    visits."""
     order = np.empty(n, dtype=np.int64)
     for k in range(n):
         j = k
@@ -30,6 +29,15 @@ def merge_intervals(ws: np.ndarray, we: np.ndarray, n: int, ms: np.ndarray, me: 
             order[j] = order[j - 1]
             j -= 1
         order[j] = k
+    return order
+
+
+@njit(cache=True)
+def merge_intervals(ws: np.ndarray, we: np.ndarray, n: int, ms: np.ndarray, me: np.ndarray) -> int:
+    """Sort ``[ws, we)[:n]`` by (start, end) and merge those that touch or overlap into
+    ``ms``/``me``; returns how many merged intervals there are (``roster.rules._merge``)."""
+    m = 0
+    order = interval_order(ws, we, n)
     for i in range(n):
         s = ws[order[i]]
         e = we[order[i]]

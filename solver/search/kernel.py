@@ -341,26 +341,22 @@ def starts_for(d: Data, s: State, sc: Scratch, c: int, v: int) -> int:
     if pos > 0:
         u = s.route[c, pos - 1]
         e = s.vstart[u] + d.dur[u] + d.tmin[u, v]
-        t = nearest_in_ranges(e, d.rng_lo, d.rng_hi, a, b)
-        dup = False
-        for i in range(m):
-            if sc.starts[i] == t:
-                dup = True
-        if not dup:
-            sc.starts[m] = t
-            m += 1
+        m = add_start(sc, m, nearest_in_ranges(e, d.rng_lo, d.rng_hi, a, b))
     if pos < n:
         u = s.route[c, pos]
         e = s.vstart[u] - d.tmin[v, u] - d.dur[v]
-        t = nearest_in_ranges(e, d.rng_lo, d.rng_hi, a, b)
-        dup = False
-        for i in range(m):
-            if sc.starts[i] == t:
-                dup = True
-        if not dup:
-            sc.starts[m] = t
-            m += 1
+        m = add_start(sc, m, nearest_in_ranges(e, d.rng_lo, d.rng_hi, a, b))
     return m
+
+
+@njit(cache=True)
+def add_start(sc: Scratch, m: int, t: int) -> int:
+    """Add start t to the first m of ``sc.starts`` unless it is there; the new count."""
+    for i in range(m):
+        if sc.starts[i] == t:
+            return m
+    sc.starts[m] = t
+    return m + 1
 
 
 # ---- the undo log and the three operations -------------------------------------------------
@@ -532,6 +528,20 @@ def op_remove(d: Data, s: State, lg: Log, sc: Scratch, c: int, v: int) -> bool:
 
 
 @njit(cache=True)
+def insert_sorted(s: State, c: int, n: int, v: int, t: int) -> None:
+    """Put visit v starting at t into ``route[c, :n]`` (in (start, visit) order) at its place."""
+    pos = n
+    while pos > 0:
+        u = s.route[c, pos - 1]
+        if s.vstart[u] > t or (s.vstart[u] == t and u > v):
+            s.route[c, pos] = u
+            pos -= 1
+        else:
+            break
+    s.route[c, pos] = v
+
+
+@njit(cache=True)
 def attach(d: Data, s: State, lg: Log, c: int, v: int) -> bool:
     """Put visit v (at ``vstart[v]``) into carer c's route without re-checking it."""
     n = s.rlen[c]
@@ -543,15 +553,7 @@ def attach(d: Data, s: State, lg: Log, c: int, v: int) -> bool:
         return False
     if not log_route(s, lg, c) or not log_visit(s, lg, v):
         return False
-    pos = n
-    while pos > 0:
-        u = s.route[c, pos - 1]
-        if s.vstart[u] > t or (s.vstart[u] == t and u > v):
-            s.route[c, pos] = u
-            pos -= 1
-        else:
-            break
-    s.route[c, pos] = v
+    insert_sorted(s, c, n, v, t)
     s.rlen[c] = n + 1
     if s.vcar[v, 0] < 0:
         s.vcar[v, 0] = c
@@ -590,15 +592,7 @@ def op_set_start(d: Data, s: State, lg: Log, sc: Scratch, v: int, t: int) -> boo
                 pos = k
         for k in range(pos, n - 1):
             s.route[c, k] = s.route[c, k + 1]
-        q = n - 1
-        while q > 0:
-            u = s.route[c, q - 1]
-            if s.vstart[u] > t or (s.vstart[u] == t and u > v):
-                s.route[c, q] = u
-                q -= 1
-            else:
-                break
-        s.route[c, q] = v
+        insert_sorted(s, c, n - 1, v, t)
         if not reeval(d, s, sc, c):
             return False
     return True
@@ -661,7 +655,7 @@ def staff_fully(d: Data, s: State, lg: Log, sc: Scratch, v: int, blink: float, s
     while s.vn[v] < d.slots[v]:
         if not place_best(d, s, lg, sc, v, -1, blink, stats, kind):
             while s.vn[v] > 0:
-                c = s.vcar[v, 0] if s.vcar[v, 0] >= 0 else s.vcar[v, 1]
+                c = a_carer(s, v)
                 if not op_remove(d, s, lg, sc, c, v):
                     return False
             return True
@@ -696,6 +690,31 @@ def random_candidate(d: Data, s: State, v: int) -> int:
         if s.vcar[v, 0] != c and s.vcar[v, 1] != c:
             return c
     return -1
+
+
+@njit(cache=True)
+def a_carer(s: State, v: int) -> int:
+    """One of the carers on visit v (-1 if none)."""
+    return s.vcar[v, 0] if s.vcar[v, 0] >= 0 else s.vcar[v, 1]
+
+
+@njit(cache=True)
+def may_move_to(d: Data, s: State, u: int, c: int) -> bool:
+    """Visit u may be given to carer c: not locked, a candidate pair, c not already on it."""
+    return not s.lock[u] and d.pid[c, u] >= 0 and s.vcar[u, 0] != c and s.vcar[u, 1] != c
+
+
+@njit(cache=True)
+def row_and_other_carer(d: Data, s: State) -> tuple[int, int, int]:
+    """A random movable row (visit v, carer a) and a candidate carer b for v who is not on it,
+    or (-1, -1, -1)."""
+    v, a = random_row(d, s)
+    if v < 0:
+        return -1, -1, -1
+    b = random_candidate(d, s, v)
+    if b < 0 or b == a:
+        return -1, -1, -1
+    return v, a, b
 
 
 @njit(cache=True)
@@ -735,14 +754,11 @@ def nearest_in_route(d: Data, s: State, c: int, t: int) -> int:
 
 @njit(cache=True)
 def mv_swap(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray) -> bool:
-    v, a = random_row(d, s)
+    v, a, b = row_and_other_carer(d, s)
     if v < 0:
         return False
-    b = random_candidate(d, s, v)
-    if b < 0 or b == a:
-        return False
     w = nearest_in_route(d, s, b, s.vstart[v])
-    if w < 0 or s.lock[w] or d.pid[a, w] < 0 or s.vcar[w, 0] == a or s.vcar[w, 1] == a:
+    if w < 0 or not may_move_to(d, s, w, a):
         return False
     if not detach(d, s, lg, a, v) or not detach(d, s, lg, b, w):
         return False
@@ -772,17 +788,14 @@ def mv_shift(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray) -> bool
 @njit(cache=True)
 def mv_child(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray) -> bool:
     """Move every visit of one child from carer a to carer b (continuity)."""
-    v, a = random_row(d, s)
+    v, a, b = row_and_other_carer(d, s)
     if v < 0:
-        return False
-    b = random_candidate(d, s, v)
-    if b < 0 or b == a:
         return False
     k = d.child[v]
     m = 0
     for i in range(s.rlen[a]):
         u = s.route[a, i]
-        if d.child[u] == k and not s.lock[u] and d.pid[b, u] >= 0 and s.vcar[u, 0] != b and s.vcar[u, 1] != b:
+        if d.child[u] == k and may_move_to(d, s, u, b):
             sc.buf[m] = u
             m += 1
     for i in range(m):
@@ -807,11 +820,8 @@ def day_end(d: Data, t: int) -> int:
 @njit(cache=True)
 def mv_tail(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray) -> bool:
     """2-opt*: carers a and b exchange the rest of their day from one of a's visits on."""
-    v, a = random_row(d, s)
+    v, a, b = row_and_other_carer(d, s)
     if v < 0:
-        return False
-    b = random_candidate(d, s, v)
-    if b < 0 or b == a:
         return False
     t = s.vstart[v]
     end = day_end(d, t)
@@ -820,7 +830,7 @@ def mv_tail(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray) -> bool:
         u = s.route[a, i]
         su = s.vstart[u]
         if t <= su < end:
-            if s.lock[u] or d.pid[b, u] < 0 or s.vcar[u, 0] == b or s.vcar[u, 1] == b:
+            if not may_move_to(d, s, u, b):
                 return False
             sc.buf[na] = u
             na += 1
@@ -829,7 +839,7 @@ def mv_tail(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray) -> bool:
         u = s.route[b, i]
         su = s.vstart[u]
         if t <= su < end:
-            if s.lock[u] or d.pid[a, u] < 0 or s.vcar[u, 0] == a or s.vcar[u, 1] == a:
+            if not may_move_to(d, s, u, a):
                 return False
             sc.buf2[nb] = u
             nb += 1
@@ -869,7 +879,7 @@ def mv_ruin(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray, max_stri
         w = seed if q < 0 else d.neigh[seed, q]
         if s.vn[w] == 0 or s.lock[w]:
             continue
-        c = s.vcar[w, 0] if s.vcar[w, 0] >= 0 else s.vcar[w, 1]
+        c = a_carer(s, w)
         seen = False
         for i in range(n_ruined):
             if ruined[i] == c:
@@ -894,7 +904,7 @@ def mv_ruin(d: Data, s: State, lg: Log, sc: Scratch, stats: np.ndarray, max_stri
             if s.lock[u] or nr >= len(removed) - 2:
                 continue
             while s.vn[u] > 0:
-                r = s.vcar[u, 0] if s.vcar[u, 0] >= 0 else s.vcar[u, 1]
+                r = a_carer(s, u)
                 if not detach(d, s, lg, r, u):
                     return False
                 found = False
@@ -969,7 +979,7 @@ def mv_eject(d: Data, s: State, lg: Log, sc: Scratch, open_list: np.ndarray, n_o
     for i in range(ne):
         u = sc.buf[i]
         while s.vn[u] > 0:
-            r = s.vcar[u, 0] if s.vcar[u, 0] >= 0 else s.vcar[u, 1]
+            r = a_carer(s, u)
             if not op_remove(d, s, lg, sc, r, u) and r != c:
                 return False
     if not op_set_start(d, s, lg, sc, v, t) or not op_insert(d, s, lg, sc, c, v):
