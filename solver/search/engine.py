@@ -24,10 +24,11 @@ import numpy as np
 
 from roster.eligibility import compute_eligibility
 from roster.model import Assignment, Instance, Rota
-from roster.rules import journey_into, travel_model
+from roster.rules import travel_model
 from roster.travel import TravelModel
 from solver.candidates import candidate_pairs
 from solver.params import SolveParams
+from solver.rota import decode
 from solver.search import kernel as K
 from solver.search.data import W_LEX, Data, build_data
 
@@ -100,30 +101,18 @@ class Engine:
         return float(self.state.meta[0] - t[0]), float(t[1]), float(t[2])
 
     def rota(self, current: bool = False) -> Rota:
-        """The best rota found (``current``: the search's rota now), with R13 journeys by
-        ``roster.rules.journey_into``."""
+        """The best rota found (``current``: the search's rota now), with R13 journeys
+        (``solver.rota.decode``)."""
         inst = self.instance
-        chosen: dict[int, list[tuple[int, int]]] = {}
         src = self.state if current else self.best
-        vcar, vstart = src.vcar, src.vstart
+        chosen: dict[str, list[tuple[str, int]]] = {}
         for v in range(len(inst.visits)):
             for j in range(2):
-                c = int(vcar[v, j])
+                c = int(src.vcar[v, j])
                 if c >= 0:
-                    chosen.setdefault(c, []).append((int(vstart[v]), v))
-        rows: list[Assignment] = []
-        for c, items in chosen.items():
-            carer = inst.carers[c]
-            previous: Assignment | None = None
-            for start, v in sorted(items):
-                origin, miles, minutes = journey_into(inst, carer, previous, v, start, self.travel)
-                visit = inst.visits[v]
-                row = Assignment(visit.visit_id, carer.carer_id, start, start + visit.duration_min,
-                                 origin, miles, minutes)
-                rows.append(row)
-                previous = row
-        rows.sort(key=lambda a: (inst.visit_index[a.visit_id], a.carer_id))
-        return Rota(assignments=tuple(rows))
+                    chosen.setdefault(inst.carers[c].carer_id, []).append(
+                        (inst.visits[v].visit_id, int(src.vstart[v])))
+        return decode(inst, chosen, self.travel)
 
 
 def _lock_rows(instance: Instance, locks: Sequence[Any]) -> list[tuple[int, int, int | None]]:
@@ -312,7 +301,6 @@ def run(
         deadline = t0 + search.time_limit
     K.seed_rng(search.seed)
     p_kind = np.array(search.kinds, dtype=np.float64)
-    moves = accepted = 0
     lex_weight = float(eng.data.weights[W_LEX])
     try:
         moves, accepted = _chunks(eng, search, stop, on_chunk, deadline, t0, p_kind, lex_weight)

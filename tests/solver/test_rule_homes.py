@@ -237,7 +237,6 @@ def test_young_carer_on_the_week_edge_is_judged_per_day() -> None:
         rows = rows_of(inst, order, starts)
         assert CHECKER["young workers (R12)"](inst, rows) is expect
         assert route_verdicts(inst, order, starts)["young workers (R12)"] is expect
-    _ = replace
 
 
 # ---- CP-SAT encodings (the sections under "CP-SAT encoding" of solver/rules/*) -----------------
